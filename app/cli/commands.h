@@ -1,0 +1,25 @@
+// commands.h — the moescope-cli commands; each takes the arguments after its name and returns
+// the process exit code. Errors are thrown as moescope::Error and printed once by main.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/cli/args.h"
+#include "app/cli/text_source.h"
+#include "engine/model.h"
+
+namespace moescope::cli {
+
+int cmd_info(const std::vector<std::string>& argv);
+int cmd_tokenize(const std::vector<std::string>& argv);
+int cmd_route(const std::vector<std::string>& argv);
+int cmd_score(const std::vector<std::string>& argv);
+
+// Shared by route and score: load DIR (with an optional --keep subset file) ...
+std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSubset>& keep);
+// ... and tokenize the input for it, checking it fits the model's context.
+Encoding encode_for_model(const Model& model, const TextSource& src);
+
+}  // namespace moescope::cli

@@ -1,0 +1,61 @@
+// main.cpp — moescope-cli: headless access to the engine (and later every analysis).
+// Prints errors as one line on stderr and exits non-zero; JSON goes to stdout.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/cli/commands.h"
+#include "engine/error.h"
+
+namespace {
+
+const char* kUsage = R"(moescope-cli — see and measure the experts of Mixture-of-Experts models
+
+usage: moescope-cli COMMAND [options]
+
+commands:
+  info      --model DIR [--json]
+            architecture, layers, experts per layer, top-k, shared experts,
+            parameters (total / active per token), dtype, memory
+  tokenize  (--tokenizer FILE | --model DIR) (--text T | --file F) [--json]
+            token ids, vocabulary strings and byte offsets into the text
+  route     --model DIR (--text T | --file F) [--keep SUBSET.json] [--probs]
+            [--router-logits] [--json] [--threads N]
+            per token and MoE layer: top-k experts and weights; per-token NLL
+  score     --model DIR (--text T | --file F) [--keep SUBSET.json] [--json] [--threads N]
+            mean NLL, perplexity, bits per byte, tokens
+  help      this text
+
+--keep reads a JSON with "experts_kept_per_layer" (EMO's pruning_metadata.json works as is).
+--threads N sets the CPU threads (default: all cores).
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "info") return moescope::cli::cmd_info(args);
+    if (command == "tokenize") return moescope::cli::cmd_tokenize(args);
+    if (command == "route") return moescope::cli::cmd_route(args);
+    if (command == "score") return moescope::cli::cmd_score(args);
+    std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
+    return 2;
+  } catch (const moescope::Error& e) {
+    std::cerr << "moescope-cli " << command << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "moescope-cli " << command << ": error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "moescope-cli " << command << ": internal error: " << e.what() << "\n";
+    return 3;
+  }
+}

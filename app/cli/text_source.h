@@ -1,0 +1,18 @@
+// text_source.h — the text a command works on: --text T or --file F (exactly one), read whole.
+#pragma once
+
+#include <string>
+
+#include "app/cli/args.h"
+
+namespace moescope::cli {
+
+struct TextSource {
+  std::string text;
+  std::string label;  // "--text" or the file path, for error messages
+};
+
+// Throws Error when neither or both are given, the file cannot be read, or the text is empty.
+TextSource read_text_source(const Args& args);
+
+}  // namespace moescope::cli

@@ -1,0 +1,289 @@
+// bpe.cpp — BPE merges with a per-word priority queue over a linked list of symbols.
+// Merges live in a hash map keyed by the (left id, right id) pair; finished words are cached,
+// so the queue only runs for words not seen recently.
+#include "engine/bpe.h"
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "engine/tokenizer_bytelevel.h"
+#include "engine/unicode_utf8.h"
+
+namespace moescope::detail {
+namespace {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StringToId = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
+
+struct Merge {
+  int32_t rank;
+  int32_t new_id;
+};
+
+uint64_t pair_key(int32_t a, int32_t b) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+}
+
+constexpr size_t kCacheCapacity = 1 << 18;
+constexpr size_t kMaxCachedWordBytes = 256;
+
+}  // namespace
+
+struct BpeModel::Impl {
+  StringToId vocab;
+  std::unordered_map<uint64_t, Merge> merges;
+  bool byte_level = false;
+  std::optional<int32_t> unk_id;
+  bool fuse_unk = false;
+  bool ignore_merges = false;
+  std::string prefix;  // continuing_subword_prefix
+  std::string suffix;  // end_of_word_suffix
+  std::array<int32_t, 256> byte_id{};  // byte-level, no prefix/suffix: id of each byte's character
+  StringToId raw_vocab;                // byte-level + ignore_merges: raw bytes of each token → id
+};
+
+struct BpeModel::Cache {
+  mutable std::shared_mutex mutex;
+  std::unordered_map<std::string, std::vector<ModelToken>, StringHash, std::equal_to<>> words;
+};
+
+BpeModel::BpeModel() : impl_(std::make_unique<Impl>()), cache_(std::make_unique<Cache>()) {}
+BpeModel::~BpeModel() = default;
+
+std::unique_ptr<BpeModel> BpeModel::from_json(const JsonField& model, bool byte_level) {
+  std::unique_ptr<BpeModel> m(new BpeModel());
+  Impl& d = *m->impl_;
+  d.byte_level = byte_level;
+
+  if (model.has("type")) {
+    const JsonField type = model.at("type");
+    if (type.as_string() != "BPE") type.unsupported(type.as_string());
+  } else if (!model.has("merges")) {
+    model.fail("no \"type\" and no \"merges\": only BPE models are supported");
+  }
+  if (model.has("dropout")) {
+    const JsonField dropout = model.at("dropout");
+    if (!dropout.value().is_number()) dropout.fail_type("number or null");
+    if (dropout.value().get<double>() != 0.0) dropout.unsupported(dropout.value().dump());
+  }
+  if (model.bool_or("byte_fallback", false)) model.at("byte_fallback").unsupported("true");
+  d.fuse_unk = model.bool_or("fuse_unk", false);
+  d.ignore_merges = model.bool_or("ignore_merges", false);
+  d.prefix = model.optional_string("continuing_subword_prefix").value_or("");
+  d.suffix = model.optional_string("end_of_word_suffix").value_or("");
+
+  const JsonField vocab = model.at("vocab");
+  if (!vocab.value().is_object()) vocab.fail_type("object");
+  int32_t max_id = -1;
+  d.vocab.reserve(vocab.value().size());
+  for (const auto& [token, id_json] : vocab.value().items()) {
+    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 || id_json.get<int64_t>() > INT32_MAX) {
+      vocab.fail("the id of token '" + token + "' is not a non-negative 32-bit integer");
+    }
+    const auto id = static_cast<int32_t>(id_json.get<int64_t>());
+    d.vocab.emplace(token, id);
+    max_id = std::max(max_id, id);
+  }
+  m->id_to_token_.assign(static_cast<size_t>(max_id + 1), std::string());
+  for (const auto& [token, id] : d.vocab) m->id_to_token_[static_cast<size_t>(id)] = token;
+
+  if (model.has("unk_token")) {
+    const JsonField unk = model.at("unk_token");
+    auto it = d.vocab.find(unk.as_string());
+    if (it == d.vocab.end()) unk.fail("'" + unk.as_string() + "' is not in model.vocab");
+    d.unk_id = it->second;
+  }
+
+  const JsonField merges = model.at("merges");
+  const size_t n_merges = merges.array_size();
+  d.merges.reserve(n_merges);
+  int32_t rank = 0;
+  for (size_t i = 0; i < n_merges; ++i) {
+    const JsonField item = merges.at(i);
+    std::string a, b;
+    if (item.value().is_string()) {
+      const std::string line = item.as_string();
+      if (line.rfind("#version", 0) == 0) continue;  // header line of old merges.txt files
+      const size_t space = line.find(' ');
+      if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
+        item.fail("expected \"left right\" with exactly one space, found '" + line + "'");
+      }
+      a = line.substr(0, space);
+      b = line.substr(space + 1);
+    } else if (item.value().is_array() && item.value().size() == 2) {
+      a = item.at(size_t{0}).as_string();
+      b = item.at(size_t{1}).as_string();
+    } else {
+      item.fail_type("\"left right\" string or [left, right] pair");
+    }
+    const auto lookup = [&](const std::string& s) {
+      auto it = d.vocab.find(s);
+      if (it == d.vocab.end()) item.fail("token '" + s + "' is not in model.vocab");
+      return it->second;
+    };
+    const int32_t a_id = lookup(a), b_id = lookup(b);
+    const std::string merged = a + b.substr(std::min(d.prefix.size(), b.size()));
+    d.merges[pair_key(a_id, b_id)] = Merge{rank, lookup(merged)};  // a repeated pair keeps its last rank
+    ++rank;
+  }
+
+  if (byte_level) {
+    const auto& chars = byte_level_chars();
+    for (int byte = 0; byte < 256; ++byte) {
+      auto it = d.vocab.find(chars[byte]);
+      d.byte_id[byte] = it == d.vocab.end() ? -1 : it->second;
+    }
+    if (d.ignore_merges) {
+      std::string raw;
+      for (const auto& [token, id] : d.vocab) {
+        raw.clear();
+        if (byte_level_to_bytes(token, raw)) d.raw_vocab.emplace(raw, id);
+      }
+    }
+  }
+  return m;
+}
+
+std::optional<int32_t> BpeModel::token_to_id(std::string_view token) const {
+  auto it = impl_->vocab.find(token);
+  if (it == impl_->vocab.end()) return std::nullopt;
+  return it->second;
+}
+
+const std::string* BpeModel::id_to_token(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size()) return nullptr;
+  const std::string& s = id_to_token_[static_cast<size_t>(id)];
+  if (s.empty() && !impl_->vocab.count(s)) return nullptr;
+  return &s;
+}
+
+// The symbols a word starts as, with HF's unknown-symbol handling: an unknown symbol becomes
+// unk_token (runs fused when fuse_unk) or, without unk_token, is dropped.
+void BpeModel::initial_symbols(std::string_view word, std::vector<ModelToken>& out) const {
+  const Impl& d = *impl_;
+  std::optional<ModelToken> unk;
+  const auto push_known = [&](int32_t id, uint32_t b, uint32_t e) {
+    if (unk) { out.push_back(*unk); unk.reset(); }
+    out.push_back({id, b, e});
+  };
+  const auto push_unknown = [&](uint32_t b, uint32_t e) {
+    if (!d.unk_id) return;
+    if (unk && d.fuse_unk) { unk->end = e; return; }
+    if (unk) out.push_back(*unk);
+    unk = ModelToken{*d.unk_id, b, e};
+  };
+
+  const bool plain_bytes = d.byte_level && d.prefix.empty() && d.suffix.empty();
+  std::string key;
+  for (size_t i = 0; i < word.size();) {
+    const size_t len = d.byte_level ? 1 : utf8_length_from_lead(static_cast<unsigned char>(word[i]));
+    const auto b = static_cast<uint32_t>(i), e = static_cast<uint32_t>(i + len);
+    const unsigned char byte = static_cast<unsigned char>(word[i]);
+    i += len;
+    if (plain_bytes) {
+      const int32_t id = d.byte_id[byte];
+      if (id >= 0) push_known(id, b, e); else push_unknown(b, e);
+      continue;
+    }
+    key.clear();
+    if (b > 0) key += d.prefix;
+    if (d.byte_level) key += byte_level_chars()[byte];
+    else key.append(word.substr(b, len));
+    if (i == word.size()) key += d.suffix;
+    auto it = d.vocab.find(key);
+    if (it != d.vocab.end()) push_known(it->second, b, e); else push_unknown(b, e);
+  }
+  if (unk) out.push_back(*unk);
+}
+
+void BpeModel::merge_word(std::string_view word, std::vector<ModelToken>& out) const {
+  const Impl& d = *impl_;
+  struct Symbol {
+    ModelToken tok;
+    int32_t prev, next;
+  };
+  struct Candidate {
+    int32_t rank, pos, left_id, right_id, new_id;
+    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+  };
+  thread_local std::vector<ModelToken> initial;
+  thread_local std::vector<Symbol> syms;
+  thread_local std::vector<Candidate> heap_storage;
+  initial.clear();
+  initial_symbols(word, initial);
+  syms.clear();
+  for (size_t k = 0; k < initial.size(); ++k) {
+    syms.push_back({initial[k], static_cast<int32_t>(k) - 1,
+                    k + 1 < initial.size() ? static_cast<int32_t>(k + 1) : -1});
+  }
+  // A min-heap on (rank, position) kept in a reusable vector.
+  std::vector<Candidate>& heap = heap_storage;
+  heap.clear();
+  const auto later = [](const Candidate& a, const Candidate& b) { return a > b; };
+  const auto consider = [&](int32_t left) {
+    if (left < 0) return;
+    const int32_t right = syms[left].next;
+    if (right < 0) return;
+    auto it = d.merges.find(pair_key(syms[left].tok.id, syms[right].tok.id));
+    if (it == d.merges.end()) return;
+    heap.push_back({it->second.rank, left, syms[left].tok.id, syms[right].tok.id, it->second.new_id});
+    std::push_heap(heap.begin(), heap.end(), later);
+  };
+  for (size_t k = 0; k + 1 < syms.size(); ++k) consider(static_cast<int32_t>(k));
+
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const Candidate c = heap.back();
+    heap.pop_back();
+    Symbol& left = syms[c.pos];
+    // Stale entries: the left symbol died or either side changed since the pair was queued.
+    if (left.tok.id != c.left_id || left.next < 0 || syms[left.next].tok.id != c.right_id) continue;
+    Symbol& right = syms[left.next];
+    left.tok.id = c.new_id;
+    left.tok.end = right.tok.end;
+    left.next = right.next;
+    if (right.next >= 0) syms[right.next].prev = c.pos;
+    right.tok.id = -1;  // dead
+    consider(left.prev);
+    consider(c.pos);
+  }
+  for (int32_t k = syms.empty() ? -1 : 0; k >= 0; k = syms[k].next) out.push_back(syms[k].tok);
+}
+
+void BpeModel::tokenize(std::string_view word, std::vector<ModelToken>& out) const {
+  if (word.empty()) return;
+  const Impl& d = *impl_;
+  if (d.ignore_merges) {
+    const StringToId& whole = d.byte_level ? d.raw_vocab : d.vocab;
+    auto it = whole.find(word);
+    if (it != whole.end()) {
+      out.push_back({it->second, 0, static_cast<uint32_t>(word.size())});
+      return;
+    }
+  }
+  const bool cacheable = word.size() <= kMaxCachedWordBytes;
+  if (cacheable) {
+    std::shared_lock lock(cache_->mutex);
+    auto it = cache_->words.find(word);
+    if (it != cache_->words.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
+  const size_t first = out.size();
+  merge_word(word, out);
+  if (cacheable) {
+    std::vector<ModelToken> result(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+    std::unique_lock lock(cache_->mutex);
+    if (cache_->words.size() >= kCacheCapacity) cache_->words.clear();
+    cache_->words.emplace(std::string(word), std::move(result));
+  }
+}
+
+}  // namespace moescope::detail

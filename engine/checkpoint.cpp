@@ -1,0 +1,97 @@
+// checkpoint.cpp — opening single-file and sharded safetensors checkpoints.
+#include "engine/checkpoint.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "engine/error.h"
+
+namespace fs = std::filesystem;
+
+namespace moescope {
+
+namespace {
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(path, "not valid JSON (" + std::string(e.what()) + ")");
+  }
+}
+
+}  // namespace
+
+Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
+  if (!fs::is_directory(dir)) fail(dir, "not a directory (expected a Hugging Face checkpoint folder)");
+  const std::string index_path = (fs::path(dir) / "model.safetensors.index.json").string();
+  const std::string single_path = (fs::path(dir) / "model.safetensors").string();
+
+  if (fs::exists(index_path)) {
+    nlohmann::json index = read_json_file(index_path);
+    if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+      fail(index_path, "missing object field 'weight_map'");
+    std::map<std::string, SafetensorsFile*> shard_by_file;
+    std::map<std::string, std::string> wanted;  // tensor -> shard file
+    for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
+      if (!it.value().is_string())
+        fail_expected(index_path + ": weight_map." + it.key(), "bad shard name", "a file name", it.value().dump());
+      const std::string shard = it.value().get<std::string>();
+      if (shard.find('/') != std::string::npos || shard == ".." || shard.empty())
+        fail_expected(index_path + ": weight_map." + it.key(), "bad shard name", "a file name inside the folder", shard);
+      wanted[it.key()] = shard;
+      if (!shard_by_file.count(shard)) {
+        const std::string shard_path = (fs::path(dir) / shard).string();
+        if (!fs::exists(shard_path)) fail(index_path, "shard '" + shard + "' listed in weight_map does not exist");
+        files_.push_back(std::make_unique<SafetensorsFile>(shard_path));
+        shard_by_file[shard] = files_.back().get();
+      }
+    }
+    for (const auto& [name, shard] : wanted) {
+      const TensorInfo* t = shard_by_file[shard]->find(name);
+      if (!t) fail(index_path, "tensor '" + name + "' is mapped to shard '" + shard + "' but that shard does not hold it");
+      by_name_[name] = t;
+    }
+    // Tensors present in a shard but not in the index are still usable; index wins on conflicts.
+    for (const auto& f : files_)
+      for (const auto& [name, t] : f->tensors()) by_name_.emplace(name, &t);
+  } else if (fs::exists(single_path)) {
+    files_.push_back(std::make_unique<SafetensorsFile>(single_path));
+    for (const auto& [name, t] : files_.back()->tensors()) by_name_[name] = &t;
+  } else {
+    fail(dir, "no model.safetensors or model.safetensors.index.json");
+  }
+}
+
+const TensorInfo* Checkpoint::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+const TensorInfo& Checkpoint::get(const std::string& name) const {
+  const TensorInfo* t = find(name);
+  if (!t) fail(dir_, "tensor '" + name + "' is missing from the checkpoint");
+  return *t;
+}
+
+std::vector<std::string> Checkpoint::names() const {
+  std::vector<std::string> out;
+  out.reserve(by_name_.size());
+  for (const auto& kv : by_name_) out.push_back(kv.first);
+  return out;
+}
+
+size_t Checkpoint::total_bytes() const {
+  size_t n = 0;
+  for (const auto& kv : by_name_) n += kv.second->nbytes;
+  return n;
+}
+
+}  // namespace moescope

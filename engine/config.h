@@ -1,0 +1,73 @@
+// config.h — the model config: config.json interpreted per architecture family, with the
+// per-layer MoE structure resolved (experts, shared experts, always-active experts, dense layers).
+// Shape legend (used in every tensor comment): T tokens, D hidden, L layers, E experts in the
+// layer, S shared experts, K experts per token, I expert width, H heads, Hkv KV heads, Dh head dim,
+// V vocabulary, N documents.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace moescope {
+
+enum class Arch { Emo, Olmoe };
+
+// How a MoE layer picks its experts (emo-reference.md §1.4, tried in this priority order).
+enum class RoutingMode {
+  AlwaysActive,  // A: softmax over all E; always-active experts first, then top-(K-|AA|) of the rest
+  Shared,        // B: last S experts are shared (own softmax); top-(K-S) of softmax over the first E-S
+  Plain,         // C: softmax over E, top-K
+};
+
+struct LayerSpec {
+  int num_experts = 0;               // E of this layer; 0 means a dense SwiGLU MLP
+  int num_shared = 0;                // S: the last S experts
+  std::vector<int> always_active;    // expert ids of mode A
+  RoutingMode mode = RoutingMode::Plain;
+
+  bool is_moe() const { return num_experts > 0; }
+  int num_standard() const { return num_experts - num_shared; }   // E - S, the routable experts
+  int first_shared() const { return num_experts - num_shared; }
+};
+
+struct ModelConfig {
+  Arch arch = Arch::Emo;
+  std::string model_type;           // as written in config.json
+  int hidden_size = 0;              // D
+  int num_layers = 0;               // L
+  int num_heads = 0;                // H
+  int num_kv_heads = 0;             // Hkv
+  int head_dim = 0;                 // Dh
+  int expert_width = 0;             // I (intermediate_size)
+  int dense_width = 0;              // dense_intermediate_size (dense layers only)
+  int top_k = 0;                    // K (num_experts_per_tok), global for every layer
+  int num_experts = 0;              // global num_experts
+  int num_shared_experts = 0;       // global num_shared_experts
+  bool norm_topk_prob = false;
+  bool dense_mlp_bias = false;
+  bool attention_bias = false;
+  bool tie_word_embeddings = false;
+  bool qk_norm = false;             // OLMoE: RMSNorm over the full q and k projections
+  std::optional<float> clip_qkv;    // OLMoE: clamp q, k, v to [-c, c]
+  float rms_norm_eps = 1e-6f;
+  float rope_theta = 10000.f;
+  int max_position_embeddings = 0;
+  int vocab_size = 0;               // V: from config, then replaced by the embedding's rows
+  std::optional<int> eos_token_id;
+  std::optional<int> pad_token_id;
+  std::vector<LayerSpec> layers;    // one per layer
+
+  // Reads and validates config.json; throws Error naming the file and the field.
+  static ModelConfig from_file(const std::string& path);
+  static ModelConfig from_json(const nlohmann::json& j, const std::string& source);
+
+  int num_moe_layers() const;
+  int max_experts() const;          // the largest E over layers
+};
+
+const char* arch_name(Arch arch);
+
+}  // namespace moescope

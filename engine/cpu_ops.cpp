@@ -1,0 +1,127 @@
+// cpu_ops.cpp — RMSNorm, RoPE, packed causal attention and SwiGLU on the CPU.
+#include "engine/cpu_ops.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace moescope {
+
+void rms_norm(const ActMatrix& x, const Matrix& w, float eps, ActMatrix& y) {
+  const Eigen::Index T = x.rows(), D = x.cols();
+  y.resize(T, D);
+  const float* wp = w.data;
+#pragma omp parallel for schedule(static) if (T > 64)
+  for (Eigen::Index t = 0; t < T; ++t) {
+    const float* xr = x.data() + t * D;
+    float* yr = y.data() + t * D;
+    float ss = 0.f;
+    for (Eigen::Index i = 0; i < D; ++i) ss += xr[i] * xr[i];
+    const float r = 1.f / std::sqrt(ss / float(D) + eps);
+    for (Eigen::Index i = 0; i < D; ++i) yr[i] = wp[i] * (xr[i] * r);
+  }
+}
+
+void rms_norm_inplace(ActMatrix& x, const Matrix& w, float eps) {
+  ActMatrix tmp;
+  rms_norm(x, w, eps, tmp);
+  x.swap(tmp);
+}
+
+void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& y) {
+  y.noalias() = x * w.view().transpose();
+  if (!bias.empty()) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data, bias.cols);
+}
+
+void rope_neox(ActMatrix& x, int heads, int head_dim, float theta, const std::vector<DocumentSpan>& docs) {
+  const int half = head_dim / 2;
+  size_t max_len = 0;
+  for (const DocumentSpan& d : docs) max_len = std::max(max_len, d.size());
+  // Tables [max_len, Dh/2]: inv_freq[i] = theta^(-2i/Dh), angle = pos * inv_freq, in fp32 like the reference.
+  std::vector<float> inv_freq(static_cast<size_t>(half)), cos_t(max_len * half), sin_t(max_len * half);
+  for (int i = 0; i < half; ++i) inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(head_dim));
+  for (size_t p = 0; p < max_len; ++p)
+    for (int i = 0; i < half; ++i) {
+      const float a = float(p) * inv_freq[size_t(i)];
+      cos_t[p * size_t(half) + size_t(i)] = std::cos(a);
+      sin_t[p * size_t(half) + size_t(i)] = std::sin(a);
+    }
+  const Eigen::Index C = x.cols();
+  for (const DocumentSpan& d : docs) {
+#pragma omp parallel for schedule(static) if (d.size() > 64)
+    for (size_t t = d.begin; t < d.end; ++t) {
+      const float* cosv = cos_t.data() + (t - d.begin) * size_t(half);
+      const float* sinv = sin_t.data() + (t - d.begin) * size_t(half);
+      float* row = x.data() + Eigen::Index(t) * C;
+      for (int h = 0; h < heads; ++h) {
+        float* v = row + h * head_dim;
+        for (int i = 0; i < half; ++i) {  // rotate_half on the two contiguous halves
+          const float a = v[i], b = v[i + half];
+          v[i] = a * cosv[i] - b * sinv[i];
+          v[i + half] = b * cosv[i] + a * sinv[i];
+        }
+      }
+    }
+  }
+}
+
+void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v, int heads, int kv_heads,
+                      int head_dim, const std::vector<DocumentSpan>& docs, ActMatrix& out) {
+  using Strided = Eigen::Map<const ActMatrix, 0, Eigen::OuterStride<>>;
+  using StridedOut = Eigen::Map<ActMatrix, 0, Eigen::OuterStride<>>;
+  const Eigen::Index T = q.rows();
+  out.resize(T, Eigen::Index(heads) * head_dim);
+  const int group = heads / kv_heads;
+  const float scale = 1.0f / std::sqrt(float(head_dim));
+  const Eigen::Index qs = q.cols(), ks = k.cols();
+  const int jobs = int(docs.size()) * heads;
+#pragma omp parallel
+  {
+    ActMatrix scores;
+#pragma omp for schedule(dynamic)
+    for (int job = 0; job < jobs; ++job) {
+      const DocumentSpan& d = docs[size_t(job / heads)];
+      const int h = job % heads, hk = h / group;
+      const Eigen::Index n = Eigen::Index(d.size()), t0 = Eigen::Index(d.begin);
+      if (n == 0) continue;
+      Strided Q(q.data() + t0 * qs + h * head_dim, n, head_dim, Eigen::OuterStride<>(qs));
+      Strided K(k.data() + t0 * ks + hk * head_dim, n, head_dim, Eigen::OuterStride<>(ks));
+      Strided V(v.data() + t0 * ks + hk * head_dim, n, head_dim, Eigen::OuterStride<>(ks));
+      // scores [n, n] = Q [n, Dh] · K^T [Dh, n] * scale; causal rows softmaxed over j <= i.
+      scores.noalias() = (Q * K.transpose()) * scale;
+      for (Eigen::Index i = 0; i < n; ++i) {
+        float* r = scores.data() + i * n;
+        float m = -std::numeric_limits<float>::infinity();
+        for (Eigen::Index j = 0; j <= i; ++j) m = std::max(m, r[j]);
+        float s = 0.f;
+        for (Eigen::Index j = 0; j <= i; ++j) { r[j] = std::exp(r[j] - m); s += r[j]; }
+        const float inv = 1.f / s;
+        for (Eigen::Index j = 0; j <= i; ++j) r[j] *= inv;
+        for (Eigen::Index j = i + 1; j < n; ++j) r[j] = 0.f;
+      }
+      StridedOut O(out.data() + t0 * out.cols() + h * head_dim, n, head_dim, Eigen::OuterStride<>(out.cols()));
+      O.noalias() = scores * V;
+    }
+  }
+}
+
+void swiglu(const ActMatrix& x, const ExpertWeights& w, ActMatrix& y) {
+  ActMatrix g, u;
+  linear(x, w.gate, w.gate_bias, g);   // [n, I]
+  linear(x, w.up, w.up_bias, u);       // [n, I]
+  // silu(g) * u
+  g = (g.array() / (1.0f + (-g.array()).exp())) * u.array();
+  linear(g, w.down, w.down_bias, y);   // [n, D]
+}
+
+void set_cpu_threads(int threads) {
+  if (threads <= 0) threads = omp_get_num_procs();
+  omp_set_num_threads(threads);
+  Eigen::setNbThreads(threads);
+}
+
+int cpu_threads() { return omp_get_max_threads(); }
+
+}  // namespace moescope

@@ -1,0 +1,240 @@
+// model.cpp — loading a checkpoint and the CPU forward pass over a packed batch of documents.
+#include "engine/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <numeric>
+
+#include "engine/error.h"
+#include "engine/router.h"
+
+namespace fs = std::filesystem;
+
+namespace moescope {
+
+namespace {
+
+// MoE work is done in token chunks so the [T*K, D] expert-output buffer stays bounded.
+constexpr int64_t kMoeChunkTokens = 4096;
+// Output logits are computed in chunks of rows so [T, V] is never held unless asked for.
+constexpr int64_t kHeadChunkTokens = 256;
+
+std::vector<uint8_t> kept_mask(const ModelConfig& c, const ExpertSubset* s, int layer) {
+  const LayerSpec& spec = c.layers[size_t(layer)];
+  std::vector<uint8_t> kept(size_t(spec.num_experts), 1);
+  if (s)
+    for (int e = 0; e < spec.num_experts; ++e) kept[size_t(e)] = s->keeps(c, layer, e) ? 1 : 0;
+  return kept;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
+  std::unique_ptr<Model> m(new Model());
+  m->dir_ = dir;
+  if (!fs::is_directory(dir)) fail(dir, "not a directory (expected a Hugging Face checkpoint folder)");
+  m->config_ = ModelConfig::from_file((fs::path(dir) / "config.json").string());
+  m->checkpoint_ = std::make_unique<Checkpoint>(dir);
+  m->loaded_ = options.subset ? *options.subset : ExpertSubset::all(m->config_);
+  if (m->loaded_.kept_per_layer.size() != size_t(m->config_.num_layers))
+    fail_expected(dir, "expert subset has the wrong number of layers", std::to_string(m->config_.num_layers),
+                  std::to_string(m->loaded_.kept_per_layer.size()));
+  m->weights_ = load_weights(*m->checkpoint_, m->config_, m->loaded_);
+  const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
+  if (options.load_tokenizer && fs::exists(tok_path))
+    m->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok_path));
+  return m;
+}
+
+ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents, const ForwardOptions& opt) const {
+  const ModelConfig& c = config_;
+  const int64_t D = c.hidden_size;
+  ForwardResult r;
+  if (documents.empty()) fail("forward", "no documents given");
+  for (size_t d = 0; d < documents.size(); ++d) {
+    const auto& doc = documents[d];
+    if (doc.empty()) fail("document " + std::to_string(d), "is empty (no tokens)");
+    if (int64_t(doc.size()) > c.max_position_embeddings)
+      fail_expected("document " + std::to_string(d), "longer than the model's context", "at most " +
+                    std::to_string(c.max_position_embeddings) + " tokens (max_position_embeddings)",
+                    std::to_string(doc.size()) + " tokens");
+    for (size_t i = 0; i < doc.size(); ++i)
+      if (doc[i] < 0 || doc[i] >= c.vocab_size)
+        fail_expected("document " + std::to_string(d) + ", token " + std::to_string(i), "token id out of range",
+                      "0.." + std::to_string(c.vocab_size - 1), std::to_string(doc[i]));
+    DocumentSpan span{r.ids.size(), r.ids.size() + doc.size()};
+    r.docs.push_back(span);
+    r.ids.insert(r.ids.end(), doc.begin(), doc.end());
+  }
+  if (opt.mask) {
+    for (int l = 0; l < c.num_layers; ++l)
+      for (int e = 0; e < c.layers[size_t(l)].num_experts; ++e)
+        if (opt.mask->keeps(c, l, e) && !loaded_.keeps(c, l, e))
+          fail("expert subset", "layer " + std::to_string(l) + " expert " + std::to_string(e) +
+                                    " is kept by the mask but was not loaded (the model was loaded with a smaller subset)");
+  }
+  const int64_t T = int64_t(r.ids.size());
+
+  // x [T, D] = embed[ids]
+  ActMatrix x(T, D), h, q, k, v, attn, o, y;
+  const MatrixView embed = weights_.embed.view();
+  for (int64_t t = 0; t < T; ++t) x.row(t) = embed.row(r.ids[size_t(t)]);
+
+  for (int l = 0; l < c.num_layers; ++l) {
+    const LayerWeights& lw = weights_.layers[size_t(l)];
+    // Attention block: x += o(attn(rope(q), rope(k), v)) on h = rmsnorm(x).
+    rms_norm(x, lw.attn_norm, c.rms_norm_eps, h);
+    linear(h, lw.q, lw.q_bias, q);  // [T, H*Dh]
+    linear(h, lw.k, lw.k_bias, k);  // [T, Hkv*Dh]
+    linear(h, lw.v, lw.v_bias, v);  // [T, Hkv*Dh]
+    if (c.qk_norm) {
+      rms_norm_inplace(q, lw.q_norm, c.rms_norm_eps);
+      rms_norm_inplace(k, lw.k_norm, c.rms_norm_eps);
+    }
+    if (c.clip_qkv) {
+      const float cl = *c.clip_qkv;
+      q = q.cwiseMax(-cl).cwiseMin(cl);
+      k = k.cwiseMax(-cl).cwiseMin(cl);
+      v = v.cwiseMax(-cl).cwiseMin(cl);
+    }
+    rope_neox(q, c.num_heads, c.head_dim, c.rope_theta, r.docs);
+    rope_neox(k, c.num_kv_heads, c.head_dim, c.rope_theta, r.docs);
+    attention_packed(q, k, v, c.num_heads, c.num_kv_heads, c.head_dim, r.docs, attn);
+    linear(attn, lw.o, lw.o_bias, o);  // [T, D]
+    x += o;
+
+    // Feed-forward block: x += moe(h) or dense(h) on h = rmsnorm(x).
+    rms_norm(x, lw.ffn_norm, c.rms_norm_eps, h);
+    if (c.layers[size_t(l)].is_moe()) {
+      r.layers.emplace_back();
+      moe_layer(l, h, opt, r.docs, y, r.layers.back());
+    } else {
+      swiglu(h, lw.dense, y);
+    }
+    x += y;
+  }
+  rms_norm(x, weights_.final_norm, c.rms_norm_eps, h);
+  output_head(h, r, opt);
+  return r;
+}
+
+void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, const std::vector<DocumentSpan>& docs,
+                      ActMatrix& y, LayerRecord& rec) const {
+  const ModelConfig& c = config_;
+  const LayerSpec& spec = c.layers[size_t(l)];
+  const LayerWeights& lw = weights_.layers[size_t(l)];
+  const int64_t T = h.rows(), D = h.cols();
+  const int E = spec.num_experts, Estd = spec.num_standard();
+
+  // logits [T, E] = h [T, D] · router^T [D, E]
+  ActMatrix logits = h * lw.router.view().transpose();
+  const std::vector<uint8_t> kept = kept_mask(c, opt.mask ? opt.mask : &loaded_, l);
+  RouterOutput ro = route_tokens(logits.data(), T, spec, c.top_k, c.norm_topk_prob, kept, true);
+  const int K = ro.k;
+
+  rec.layer = l;
+  rec.num_experts = E;
+  rec.num_standard = Estd;
+  rec.k = K;
+  if (opt.router_logits) rec.router_logits.assign(logits.data(), logits.data() + T * E);
+
+  // Per-document statistics over the standard experts.
+  const size_t N = docs.size();
+  rec.doc_mean_probs.assign(N * size_t(Estd), 0.f);
+  rec.doc_topk_freq.assign(N * size_t(Estd), 0.f);
+  for (size_t d = 0; d < N; ++d) {
+    float* mp = rec.doc_mean_probs.data() + d * size_t(Estd);
+    float* tf = rec.doc_topk_freq.data() + d * size_t(Estd);
+    for (size_t t = docs[d].begin; t < docs[d].end; ++t) {
+      const float* p = ro.probs.data() + t * size_t(Estd);
+      for (int e = 0; e < Estd; ++e) mp[e] += p[e];
+      for (int i = 0; i < K; ++i) {
+        const int e = ro.topk_ids[t * size_t(K) + size_t(i)];
+        if (e < Estd) tf[e] += 1.f;
+      }
+    }
+    const float inv = 1.f / float(docs[d].size());
+    for (int e = 0; e < Estd; ++e) { mp[e] *= inv; tf[e] *= inv; }
+  }
+
+  // Expert dispatch in token chunks: group (token, slot) pairs by expert (counting sort), one
+  // GEMM chain per expert over all its tokens, weighted results into slots, then sum the slots.
+  y.setZero(T, D);
+  std::vector<int64_t> count(size_t(E) + 1);
+  std::vector<int64_t> order;
+  ActMatrix slot_out;
+  for (int64_t c0 = 0; c0 < T; c0 += kMoeChunkTokens) {
+    const int64_t c1 = std::min(T, c0 + kMoeChunkTokens), n = c1 - c0;
+    std::fill(count.begin(), count.end(), 0);
+    for (int64_t i = c0 * K; i < c1 * K; ++i) ++count[size_t(ro.topk_ids[size_t(i)]) + 1];
+    for (int e = 0; e < E; ++e) count[size_t(e) + 1] += count[size_t(e)];
+    order.assign(size_t(n * K), 0);
+    std::vector<int64_t> fill(count.begin(), count.end() - 1);
+    for (int64_t i = c0 * K; i < c1 * K; ++i) order[size_t(fill[size_t(ro.topk_ids[size_t(i)])]++)] = i - c0 * K;
+    // Busiest experts first for load balance across threads.
+    std::vector<int> experts;
+    for (int e = 0; e < E; ++e)
+      if (count[size_t(e) + 1] > count[size_t(e)]) experts.push_back(e);
+    std::sort(experts.begin(), experts.end(), [&](int a, int b) {
+      return count[size_t(a) + 1] - count[size_t(a)] > count[size_t(b) + 1] - count[size_t(b)];
+    });
+    slot_out.resize(n * K, D);
+#pragma omp parallel
+    {
+      ActMatrix xe, ye;
+#pragma omp for schedule(dynamic)
+      for (size_t j = 0; j < experts.size(); ++j) {
+        const int e = experts[j];
+        const int64_t b = count[size_t(e)], ne = count[size_t(e) + 1] - b;
+        xe.resize(ne, D);
+        for (int64_t r = 0; r < ne; ++r) xe.row(r) = h.row(c0 + order[size_t(b + r)] / K);  // xe [ne, D]
+        swiglu(xe, lw.experts[size_t(e)], ye);                                               // ye [ne, D]
+        for (int64_t r = 0; r < ne; ++r) {
+          const int64_t slot = order[size_t(b + r)];
+          slot_out.row(slot) = ye.row(r) * ro.topk_weights[size_t(c0 * K + slot)];
+        }
+      }
+    }
+    // y[t] = sum over slots in the router's order (deterministic)
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < n; ++t)
+      for (int i = 0; i < K; ++i) y.row(c0 + t) += slot_out.row(t * K + i);
+  }
+
+  if (opt.probs) rec.probs = std::move(ro.probs);
+  rec.topk_ids = std::move(ro.topk_ids);
+  rec.topk_weights = std::move(ro.topk_weights);
+}
+
+void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptions& opt) const {
+  const int64_t T = x.rows(), V = config_.vocab_size;
+  if (opt.nll) r.nll.assign(size_t(T), std::numeric_limits<float>::quiet_NaN());
+  if (opt.logits) r.logits.resize(size_t(T * V));
+  if (!opt.nll && !opt.logits) return;
+  std::vector<uint8_t> last(size_t(T), 0);
+  for (const auto& d : r.docs) last[d.end - 1] = 1;
+  const MatrixView head = weights_.lm_head.view();
+  ActMatrix logits;
+  for (int64_t t0 = 0; t0 < T; t0 += kHeadChunkTokens) {
+    const int64_t n = std::min(kHeadChunkTokens, T - t0);
+    logits.noalias() = x.middleRows(t0, n) * head.transpose();  // [n, V]
+    if (opt.logits) std::copy(logits.data(), logits.data() + n * V, r.logits.begin() + t0 * V);
+    if (!opt.nll) continue;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t t = t0 + i;
+      if (last[size_t(t)]) continue;
+      const float* row = logits.data() + i * V;
+      float m = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < V; ++j) m = std::max(m, row[j]);
+      double s = 0.0;
+      for (int64_t j = 0; j < V; ++j) s += std::exp(double(row[j] - m));
+      const float lse = m + float(std::log(s));
+      r.nll[size_t(t)] = lse - row[r.ids[size_t(t) + 1]];
+    }
+  }
+}
+
+}  // namespace moescope

@@ -1,0 +1,89 @@
+// model.h — a loaded MoE checkpoint and its CPU forward pass with router recording.
+// Usage:
+//   moescope::Model model = moescope::Model::load("path/to/checkpoint");
+//   moescope::ForwardResult r = model.forward({ids_doc0, ids_doc1}, {.probs = true});
+//   r.layers[i].topk_ids ... r.nll ...
+// Documents are packed without padding into one batch; attention never crosses a document.
+// Recorded names are stable across C++, JSON, SQLite and the GUI: topk_ids, topk_weights,
+// router_logits, probs, doc_mean_probs, doc_topk_freq, nll.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/checkpoint.h"
+#include "engine/config.h"
+#include "engine/cpu_ops.h"
+#include "engine/subset.h"
+#include "engine/tokenizer.h"
+#include "engine/weights.h"
+
+namespace moescope {
+
+struct ForwardOptions {
+  bool router_logits = false;  // keep raw router logits [T, E] per MoE layer
+  bool probs = false;          // keep routing probabilities [T, E-S] per MoE layer
+  bool logits = false;         // keep output logits [T, V] (tests; large)
+  bool nll = true;             // per-token NLL of the next token
+  const ExpertSubset* mask = nullptr;  // route as if only these experts existed (must be loaded)
+};
+
+// Router decisions of one MoE layer over the packed batch.
+struct LayerRecord {
+  int layer = 0;                      // index among all layers (dense layers have no record)
+  int num_experts = 0;                // E
+  int num_standard = 0;               // E - S
+  int k = 0;                          // experts per token
+  std::vector<int32_t> topk_ids;      // [T, k]
+  std::vector<float> topk_weights;    // [T, k]
+  std::vector<float> router_logits;   // [T, E] raw, when requested
+  std::vector<float> probs;           // [T, E-S], when requested
+  std::vector<float> doc_mean_probs;  // [N, E-S] mean over the document's tokens of the routing probabilities
+  std::vector<float> doc_topk_freq;   // [N, E-S] share of the document's tokens selecting each expert (row sums to k - S)
+};
+
+struct ForwardResult {
+  std::vector<DocumentSpan> docs;     // N token ranges into the packed batch
+  std::vector<int32_t> ids;           // [T]
+  std::vector<float> nll;             // [T]: -log p(ids[t+1] | ids[..t]); NaN at each document's last token
+  std::vector<float> logits;          // [T, V], when requested
+  std::vector<LayerRecord> layers;    // MoE layers, in order
+};
+
+struct LoadOptions {
+  const ExpertSubset* subset = nullptr;  // load only these experts (others never read from disk)
+  bool load_tokenizer = true;            // read DIR/tokenizer.json when present
+};
+
+class Model {
+ public:
+  // Reads DIR/config.json, the safetensors and DIR/tokenizer.json; throws Error.
+  static std::unique_ptr<Model> load(const std::string& dir, const LoadOptions& options = {});
+
+  const ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return weights_; }
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  const Checkpoint& checkpoint() const { return *checkpoint_; }
+  const std::string& dir() const { return dir_; }
+
+  // Each document must be non-empty, within the context and use ids < V; throws Error.
+  ForwardResult forward(const std::vector<std::vector<int32_t>>& documents, const ForwardOptions& options = {}) const;
+
+ private:
+  Model() = default;
+  void moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, const std::vector<DocumentSpan>& docs,
+                 ActMatrix& y, LayerRecord& rec) const;
+  void output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptions& opt) const;
+
+  std::string dir_;
+  ModelConfig config_;
+  std::unique_ptr<Checkpoint> checkpoint_;
+  ModelWeights weights_;
+  ExpertSubset loaded_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+};
+
+}  // namespace moescope

@@ -1,0 +1,131 @@
+// router.cpp — per-token softmax + top-k for the three EMO routing modes.
+#include "engine/router.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace moescope {
+
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// p[i] = softmax(z)[i] over [0, n), fp32, with -inf entries giving exactly 0.
+void softmax(const float* z, int n, float* p) {
+  float m = kNegInf;
+  for (int i = 0; i < n; ++i) m = std::max(m, z[i]);
+  if (m == kNegInf) {  // everything masked
+    std::fill(p, p + n, 0.f);
+    return;
+  }
+  float s = 0.f;
+  for (int i = 0; i < n; ++i) s += (p[i] = std::exp(z[i] - m));
+  const float inv = 1.f / s;
+  for (int i = 0; i < n; ++i) p[i] *= inv;
+}
+
+// The `count` largest of p over candidates (eligible[i] != 0), descending; ties keep the lower id.
+void top_count(const float* p, const std::vector<int>& candidates, int count, std::vector<int>& out) {
+  out = candidates;
+  count = std::min<int>(count, int(out.size()));
+  auto better = [p](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); };
+  std::partial_sort(out.begin(), out.begin() + count, out.end(), better);
+  out.resize(size_t(count));
+}
+
+}  // namespace
+
+namespace {
+
+// Experts the routed (non-fixed) part may choose from: kept standard experts that are not
+// always-active; in mode A every non-always-active expert of the softmax (all E).
+std::vector<int> routing_candidates(const LayerSpec& spec, const std::vector<uint8_t>& kept) {
+  const int E = spec.num_experts, Estd = spec.num_standard();
+  std::vector<uint8_t> is_aa(size_t(E), 0);
+  for (int e : spec.always_active) is_aa[size_t(e)] = 1;
+  std::vector<int> candidates;
+  const int end = spec.mode == RoutingMode::AlwaysActive ? E : Estd;
+  for (int e = 0; e < end; ++e)
+    if (!is_aa[size_t(e)] && (e >= Estd || kept[size_t(e)])) candidates.push_back(e);
+  return candidates;
+}
+
+int fixed_count(const LayerSpec& spec) {
+  if (spec.mode == RoutingMode::AlwaysActive) return int(spec.always_active.size());
+  if (spec.mode == RoutingMode::Shared) return spec.num_shared;
+  return 0;
+}
+
+}  // namespace
+
+int routed_k(const LayerSpec& spec, int top_k, const std::vector<uint8_t>& kept) {
+  const int fixed = fixed_count(spec);
+  return fixed + std::min(top_k - fixed, int(routing_candidates(spec, kept).size()));
+}
+
+RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec, int top_k, bool norm_topk_prob,
+                          const std::vector<uint8_t>& kept, bool want_probs) {
+  const int E = spec.num_experts, S = spec.num_shared, Estd = spec.num_standard();
+  std::vector<uint8_t> is_aa(size_t(E), 0);
+  for (int e : spec.always_active) is_aa[size_t(e)] = 1;
+  const std::vector<int> candidates = routing_candidates(spec, kept);
+
+  RouterOutput out;
+  out.k = fixed_count(spec) + std::min(top_k - fixed_count(spec), int(candidates.size()));
+  out.topk_ids.resize(size_t(T) * size_t(out.k));
+  out.topk_weights.resize(size_t(T) * size_t(out.k));
+  if (want_probs) out.probs.assign(size_t(T) * size_t(Estd), 0.f);
+
+#pragma omp parallel if (T > 256)
+  {
+    std::vector<float> z(static_cast<size_t>(E)), p(static_cast<size_t>(E)), p_shared(static_cast<size_t>(std::max(S, 1)));
+    std::vector<int> chosen;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < T; ++t) {
+      const float* row = logits + t * E;
+      for (int e = 0; e < E; ++e)
+        z[size_t(e)] = (e < Estd && !kept[size_t(e)] && !is_aa[size_t(e)]) ? kNegInf : row[e];
+      int32_t* ids = out.topk_ids.data() + t * out.k;
+      float* w = out.topk_weights.data() + t * out.k;
+      int n = 0;
+      switch (spec.mode) {
+        case RoutingMode::AlwaysActive: {
+          softmax(z.data(), E, p.data());  // over all E; always-active excluded from selection only
+          for (int e : spec.always_active) { ids[n] = e; w[n] = p[size_t(e)]; ++n; }
+          top_count(p.data(), candidates, out.k - n, chosen);
+          for (int e : chosen) { ids[n] = e; w[n] = p[size_t(e)]; ++n; }
+          break;
+        }
+        case RoutingMode::Shared: {
+          softmax(z.data(), Estd, p.data());          // standard experts [0, E-S)
+          softmax(z.data() + Estd, S, p_shared.data());  // shared experts [E-S, E): a separate softmax
+          top_count(p.data(), candidates, out.k - S, chosen);
+          for (int e : chosen) { ids[n] = e; w[n] = p[size_t(e)]; ++n; }
+          std::vector<int> shared_ids(static_cast<size_t>(S));
+          std::iota(shared_ids.begin(), shared_ids.end(), 0);
+          std::vector<int> shared_order;
+          top_count(p_shared.data(), shared_ids, S, shared_order);
+          for (int s : shared_order) { ids[n] = Estd + s; w[n] = p_shared[size_t(s)]; ++n; }
+          break;
+        }
+        case RoutingMode::Plain: {
+          softmax(z.data(), E, p.data());
+          top_count(p.data(), candidates, out.k, chosen);
+          for (int e : chosen) { ids[n] = e; w[n] = p[size_t(e)]; ++n; }
+          if (norm_topk_prob) {
+            float s = 0.f;
+            for (int i = 0; i < n; ++i) s += w[i];
+            for (int i = 0; i < n; ++i) w[i] /= s;
+          }
+          break;
+        }
+      }
+      if (want_probs) std::copy(p.begin(), p.begin() + Estd, out.probs.begin() + t * Estd);
+    }
+  }
+  return out;
+}
+
+}  // namespace moescope

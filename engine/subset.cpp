@@ -1,0 +1,85 @@
+// subset.cpp — reading and validating expert-subset (keep) files.
+#include "engine/subset.h"
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "engine/error.h"
+
+namespace moescope {
+
+ExpertSubset ExpertSubset::all(const ModelConfig& config) {
+  ExpertSubset s;
+  s.kept_per_layer.resize(size_t(config.num_layers));
+  return s;
+}
+
+ExpertSubset ExpertSubset::from_file(const std::string& path, const ModelConfig& config) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open subset file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return from_json_text(ss.str(), path, config);
+}
+
+ExpertSubset ExpertSubset::from_json_text(const std::string& text, const std::string& source, const ModelConfig& config) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(source, "not valid JSON (" + std::string(e.what()) + ")");
+  }
+  const std::string field = source + ": field 'experts_kept_per_layer'";
+  if (!j.is_object() || !j.contains("experts_kept_per_layer")) fail(field, "missing (required)");
+  const auto& layers = j["experts_kept_per_layer"];
+  if (!layers.is_array() || layers.size() != size_t(config.num_layers))
+    fail_expected(field, "wrong length", "a list of " + std::to_string(config.num_layers) + " entries (one per layer)",
+                  layers.is_array() ? std::to_string(layers.size()) + " entries" : layers.type_name());
+  ExpertSubset s;
+  for (int l = 0; l < config.num_layers; ++l) {
+    const auto& entry = layers[size_t(l)];
+    const LayerSpec& spec = config.layers[size_t(l)];
+    const std::string at = field + " layer " + std::to_string(l);
+    if (entry.is_null()) {
+      s.kept_per_layer.emplace_back(std::nullopt);
+      continue;
+    }
+    if (!entry.is_array()) fail_expected(at, "bad entry", "a list of expert ids or null", entry.dump());
+    if (!spec.is_moe()) fail_expected(at, "layer is dense", "null", entry.dump().substr(0, 60));
+    std::vector<int> ids;
+    for (const auto& x : entry) {
+      if (!x.is_number_integer()) fail_expected(at, "bad expert id", "an integer", x.dump());
+      int64_t e = x.get<int64_t>();
+      if (e < 0 || e >= spec.num_experts)
+        fail_expected(at, "expert id out of range", "0.." + std::to_string(spec.num_experts - 1), std::to_string(e));
+      ids.push_back(int(e));
+    }
+    std::sort(ids.begin(), ids.end());
+    if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) fail(at, "an expert id is listed twice");
+    s.kept_per_layer.emplace_back(std::move(ids));
+  }
+  return s;
+}
+
+bool ExpertSubset::is_full(int layer) const {
+  return size_t(layer) >= kept_per_layer.size() || !kept_per_layer[size_t(layer)].has_value();
+}
+
+bool ExpertSubset::keeps(const ModelConfig& config, int layer, int expert) const {
+  const LayerSpec& spec = config.layers[size_t(layer)];
+  if (is_full(layer) || expert >= spec.first_shared()) return true;
+  if (std::find(spec.always_active.begin(), spec.always_active.end(), expert) != spec.always_active.end()) return true;
+  const auto& ids = *kept_per_layer[size_t(layer)];
+  return std::binary_search(ids.begin(), ids.end(), expert);
+}
+
+int ExpertSubset::kept_standard(const ModelConfig& config, int layer) const {
+  const LayerSpec& spec = config.layers[size_t(layer)];
+  int n = 0;
+  for (int e = 0; e < spec.num_standard(); ++e) n += keeps(config, layer, e) ? 1 : 0;
+  return n;
+}
+
+}  // namespace moescope

@@ -1,0 +1,32 @@
+// subset.h — an expert subset: which original standard experts each layer keeps.
+// Read from a JSON whose `experts_kept_per_layer` lists kept original expert ids per layer
+// (null = all) — the key of EMO's pruning_metadata.json, so EMO's own files work as they are.
+// Dropped standard experts get router logit -inf before the softmax (identical to a pruned
+// checkpoint); shared and always-active experts are always kept.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/config.h"
+
+namespace moescope {
+
+struct ExpertSubset {
+  // Per layer: sorted kept expert ids, or nullopt for "all experts".
+  std::vector<std::optional<std::vector<int>>> kept_per_layer;
+
+  static ExpertSubset all(const ModelConfig& config);
+  // Validates against the config (layer count, id ranges, dense layers null); throws Error.
+  static ExpertSubset from_file(const std::string& path, const ModelConfig& config);
+  static ExpertSubset from_json_text(const std::string& text, const std::string& source, const ModelConfig& config);
+
+  bool is_full(int layer) const;
+  // True when expert e of layer is kept (shared and always-active experts always are).
+  bool keeps(const ModelConfig& config, int layer, int expert) const;
+  // Standard (routable) experts kept in the layer.
+  int kept_standard(const ModelConfig& config, int layer) const;
+};
+
+}  // namespace moescope

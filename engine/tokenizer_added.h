@@ -1,0 +1,46 @@
+// tokenizer_added.h — the added tokens of tokenizer.json (special tokens and friends).
+// They are cut out of the text before the model sees it, leftmost-longest like HF's
+// AddedVocabulary: tokens with normalized=false on the raw text, the others on normalized text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace moescope::detail {
+
+struct AddedToken {
+  int32_t id = 0;
+  std::string content;
+  bool single_word = false, lstrip = false, rstrip = false, normalized = false, special = false;
+};
+
+// A piece of the scanned text: an added token (id >= 0) or plain text (id == -1).
+struct TextSplit {
+  size_t begin, end;
+  int32_t id;
+};
+
+// Leftmost-longest matcher over a set of patterns (a byte trie).
+class AddedTokenMatcher {
+ public:
+  void add(std::string_view pattern, int32_t index);
+  bool empty() const { return nodes_.size() <= 1; }
+  // Cuts text into added tokens and the text between them; appends to out covering all of text.
+  void split(std::string_view text, const std::vector<AddedToken>& tokens, std::vector<TextSplit>& out) const;
+
+ private:
+  struct Node {
+    int32_t token = -1;                               // index into tokens, if a pattern ends here
+    std::vector<std::pair<unsigned char, int32_t>> next;  // sorted by byte
+  };
+  int32_t child(int32_t node, unsigned char byte) const;
+  // Longest pattern starting at pos: its end and token index, or false.
+  bool longest_at(std::string_view text, size_t pos, size_t* end, int32_t* token) const;
+
+  std::vector<Node> nodes_{Node{}};
+  bool first_byte_[256] = {};
+};
+
+}  // namespace moescope::detail

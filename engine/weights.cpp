@@ -1,0 +1,192 @@
+// weights.cpp — tensor-name resolution, shape checks and fp32 materialisation of model weights.
+#include "engine/weights.h"
+
+#include <cstring>
+
+#include "engine/error.h"
+
+namespace moescope {
+
+namespace {
+
+std::string shape_str(std::initializer_list<int64_t> dims) {
+  std::string s = "[";
+  size_t i = 0;
+  for (int64_t d : dims) s += (i++ ? ", " : "") + std::to_string(d);
+  return s + "]";
+}
+
+// Per-family names of the per-layer norms (everything else is shared by emo and olmoe).
+struct FamilyNames {
+  const char* attn_norm;
+  const char* ffn_norm;
+};
+FamilyNames family_names(Arch arch) {
+  if (arch == Arch::Emo) return {"pre_attention_layernorm", "pre_feedforward_layernorm"};
+  return {"input_layernorm", "post_attention_layernorm"};
+}
+
+class Loader {
+ public:
+  Loader(const Checkpoint& ckpt, ModelWeights& w) : ckpt_(ckpt), w_(w) {}
+
+  // A whole tensor that must have exactly `dims` (legend in `legend`, e.g. "[H*Dh, D]").
+  Matrix tensor(const std::string& name, std::initializer_list<int64_t> dims, const char* legend) {
+    const TensorInfo& t = ckpt_.get(name);
+    check(t, dims, legend);
+    int64_t rows = dims.size() == 1 ? 1 : *dims.begin();
+    int64_t cols = dims.size() == 1 ? *dims.begin() : *(dims.begin() + 1);
+    return materialise(t, t.data, rows, cols);
+  }
+  Matrix optional_tensor(const std::string& name, std::initializer_list<int64_t> dims, const char* legend) {
+    return ckpt_.find(name) ? tensor(name, dims, legend) : Matrix{};
+  }
+  // Rows [row0, row0+rows) of matrix `index` inside a 3-D tensor [n, R, C] (fused experts).
+  Matrix slice3(const TensorInfo& t, int64_t index, int64_t row0, int64_t rows) {
+    const int64_t R = t.shape[1], C = t.shape[2];
+    const size_t elem = dtype_size(t.dtype);
+    const unsigned char* p = t.data + size_t((index * R + row0) * C) * elem;
+    return materialise(t, p, rows, C);
+  }
+  void check(const TensorInfo& t, std::initializer_list<int64_t> dims, const char* legend) {
+    if (!dtype_is_float_weight(t.dtype))
+      fail_expected(ckpt_.dir() + ": tensor '" + t.name + "'", "unsupported weight dtype", "F32, BF16 or F16", dtype_name(t.dtype));
+    bool ok = t.shape.size() == dims.size();
+    size_t i = 0;
+    for (int64_t d : dims) ok = ok && t.shape[i++] == d;
+    if (!ok)
+      fail_expected(ckpt_.dir() + ": tensor '" + t.name + "'", "shape does not match config.json",
+                    shape_str(dims) + " = " + legend, t.shape_string());
+  }
+
+ private:
+  Matrix materialise(const TensorInfo& t, const unsigned char* p, int64_t rows, int64_t cols) {
+    Matrix m;
+    m.rows = rows;
+    m.cols = cols;
+    const size_t n = size_t(rows * cols);
+    if (t.dtype == DType::F32 && reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) {
+      m.data = reinterpret_cast<const float*>(p);  // zero-copy view of the mapping
+    } else {
+      m.owned.resize(n);
+      convert_to_f32(t.dtype, p, m.owned.data(), n);
+      m.data = m.owned.data();
+    }
+    w_.resident_bytes += n * sizeof(float);
+    if (w_.storage_dtype.empty()) w_.storage_dtype = dtype_name(t.dtype);
+    return m;
+  }
+
+  const Checkpoint& ckpt_;
+  ModelWeights& w_;
+};
+
+void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, const ExpertSubset& subset, int l,
+                  LayerWeights& lw) {
+  const LayerSpec& spec = c.layers[size_t(l)];
+  const std::string p = "model.layers." + std::to_string(l) + ".mlp.experts.";
+  const int64_t D = c.hidden_size, I = c.expert_width, E = spec.num_experts;
+  lw.experts.resize(size_t(E));
+  // transformers >= 5 may save the in-memory fused layout: gate_up_proj [E, 2I, D] (gate rows
+  // first, then up), down_proj [E, D, I]. Hub checkpoints hold one tensor per expert.
+  const TensorInfo* fused_gate_up = ckpt.find(p + "gate_up_proj");
+  if (fused_gate_up) {
+    const TensorInfo& down = ckpt.get(p + "down_proj");
+    ld.check(*fused_gate_up, {E, 2 * I, D}, "[E, 2*I, D]");
+    ld.check(down, {E, D, I}, "[E, D, I]");
+    for (int e = 0; e < E; ++e) {
+      if (!subset.keeps(c, l, e)) continue;
+      ExpertWeights& x = lw.experts[size_t(e)];
+      x.gate = ld.slice3(*fused_gate_up, e, 0, I);
+      x.up = ld.slice3(*fused_gate_up, e, I, I);
+      x.down = ld.slice3(down, e, 0, D);
+    }
+    return;
+  }
+  if (!ckpt.find(p + "0.gate_proj.weight"))
+    fail(ckpt.dir(), "layer " + std::to_string(l) + " has " + std::to_string(E) +
+                         " experts in config.json but neither '" + p + "0.gate_proj.weight' nor '" + p +
+                         "gate_up_proj' is in the checkpoint");
+  if (ckpt.find(p + std::to_string(E) + ".gate_proj.weight"))
+    fail_expected(ckpt.dir() + ": tensor '" + p + std::to_string(E) + ".gate_proj.weight'",
+                  "more experts in the checkpoint than in config.json", std::to_string(E) + " experts in layer " + std::to_string(l),
+                  "at least " + std::to_string(E + 1));
+  for (int e = 0; e < E; ++e) {
+    const std::string q = p + std::to_string(e) + ".";
+    if (!subset.keeps(c, l, e)) {
+      ckpt.get(q + "gate_proj.weight");  // still required to exist, just never read
+      continue;
+    }
+    ExpertWeights& x = lw.experts[size_t(e)];
+    x.gate = ld.tensor(q + "gate_proj.weight", {I, D}, "[I, D]");
+    x.up = ld.tensor(q + "up_proj.weight", {I, D}, "[I, D]");
+    x.down = ld.tensor(q + "down_proj.weight", {D, I}, "[D, I]");
+  }
+}
+
+}  // namespace
+
+ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSubset& subset) {
+  ModelWeights w;
+  Loader ld(ckpt, w);
+  const TensorInfo& embed = ckpt.get("model.embed_tokens.weight");
+  if (embed.shape.size() != 2 || embed.shape[1] != c.hidden_size)
+    fail_expected(ckpt.dir() + ": tensor 'model.embed_tokens.weight'", "shape does not match config.json",
+                  "[V, " + std::to_string(c.hidden_size) + "] = [V, D]", embed.shape_string());
+  const int64_t V = embed.shape[0], D = c.hidden_size;
+  c.vocab_size = int(V);  // V comes from the tensors, never from config.json (emo-reference.md §1.2)
+  w.embed = ld.tensor("model.embed_tokens.weight", {V, D}, "[V, D]");
+  if (ckpt.find("lm_head.weight")) {
+    w.lm_head = ld.tensor("lm_head.weight", {V, D}, "[V, D] (V from model.embed_tokens.weight)");
+  } else if (c.tie_word_embeddings) {
+    w.lm_head.data = w.embed.data;  // tied: a view of the embedding, no second copy
+    w.lm_head.rows = V;
+    w.lm_head.cols = D;
+  } else {
+    fail(ckpt.dir(), "tensor 'lm_head.weight' is missing and config.json does not set tie_word_embeddings");
+  }
+  w.final_norm = ld.tensor("model.norm.weight", {D}, "[D]");
+
+  const FamilyNames names = family_names(c.arch);
+  const int64_t H = c.num_heads, Hkv = c.num_kv_heads, Dh = c.head_dim;
+  w.layers.resize(size_t(c.num_layers));
+  for (int l = 0; l < c.num_layers; ++l) {
+    LayerWeights& lw = w.layers[size_t(l)];
+    const LayerSpec& spec = c.layers[size_t(l)];
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    lw.attn_norm = ld.tensor(p + names.attn_norm + ".weight", {D}, "[D]");
+    lw.ffn_norm = ld.tensor(p + names.ffn_norm + ".weight", {D}, "[D]");
+    lw.q = ld.tensor(p + "self_attn.q_proj.weight", {H * Dh, D}, "[H*Dh, D]");
+    lw.k = ld.tensor(p + "self_attn.k_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
+    lw.v = ld.tensor(p + "self_attn.v_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
+    lw.o = ld.tensor(p + "self_attn.o_proj.weight", {D, H * Dh}, "[D, H*Dh]");
+    if (c.attention_bias) {
+      lw.q_bias = ld.tensor(p + "self_attn.q_proj.bias", {H * Dh}, "[H*Dh]");
+      lw.k_bias = ld.tensor(p + "self_attn.k_proj.bias", {Hkv * Dh}, "[Hkv*Dh]");
+      lw.v_bias = ld.tensor(p + "self_attn.v_proj.bias", {Hkv * Dh}, "[Hkv*Dh]");
+      lw.o_bias = ld.tensor(p + "self_attn.o_proj.bias", {D}, "[D]");
+    }
+    if (c.qk_norm) {
+      lw.q_norm = ld.tensor(p + "self_attn.q_norm.weight", {H * Dh}, "[H*Dh]");
+      lw.k_norm = ld.tensor(p + "self_attn.k_norm.weight", {Hkv * Dh}, "[Hkv*Dh]");
+    }
+    if (!spec.is_moe()) {
+      const int64_t Id = c.dense_width;
+      lw.dense.gate = ld.tensor(p + "mlp.gate_proj.weight", {Id, D}, "[dense_intermediate_size, D]");
+      lw.dense.up = ld.tensor(p + "mlp.up_proj.weight", {Id, D}, "[dense_intermediate_size, D]");
+      lw.dense.down = ld.tensor(p + "mlp.down_proj.weight", {D, Id}, "[D, dense_intermediate_size]");
+      if (c.dense_mlp_bias) {
+        lw.dense.gate_bias = ld.tensor(p + "mlp.gate_proj.bias", {Id}, "[dense_intermediate_size]");
+        lw.dense.up_bias = ld.tensor(p + "mlp.up_proj.bias", {Id}, "[dense_intermediate_size]");
+        lw.dense.down_bias = ld.tensor(p + "mlp.down_proj.bias", {D}, "[D]");
+      }
+      continue;
+    }
+    lw.router = ld.tensor(p + "mlp.gate.weight", {spec.num_experts, D},
+                          ("[E, D] with E = " + std::to_string(spec.num_experts) + " experts of layer " + std::to_string(l)).c_str());
+    load_experts(ld, ckpt, c, subset, l, lw);
+  }
+  return w;
+}
+
+}  // namespace moescope

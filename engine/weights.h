@@ -1,0 +1,60 @@
+// weights.h — model weights as fp32 row-major matrices, resolved from checkpoint tensor names
+// per family (EMO pre-norm names, OLMoE q/k-norm names; experts one tensor each or fused).
+// F32 tensors are viewed in place in the mapping; BF16/F16 are widened once on load. Experts a
+// subset drops are never read from disk.
+#pragma once
+
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+#include "engine/checkpoint.h"
+#include "engine/config.h"
+#include "engine/subset.h"
+
+namespace moescope {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatrixView = Eigen::Map<const RowMatrix>;
+
+// A [rows, cols] fp32 matrix (PyTorch Linear layout [out, in]); a vector has rows = 1.
+struct Matrix {
+  const float* data = nullptr;
+  int64_t rows = 0, cols = 0;
+  std::vector<float> owned;  // set when widened from BF16/F16 (or copied for alignment)
+
+  bool empty() const { return data == nullptr; }
+  MatrixView view() const { return MatrixView(data, rows, cols); }
+  size_t bytes() const { return size_t(rows * cols) * sizeof(float); }
+};
+
+struct ExpertWeights {
+  Matrix gate, up, down;        // gate, up [I, D]; down [D, I]
+  Matrix gate_bias, up_bias, down_bias;  // dense layers with dense_mlp_bias only
+  bool loaded() const { return !gate.empty(); }
+};
+
+struct LayerWeights {
+  Matrix attn_norm, ffn_norm;   // [D]
+  Matrix q, k, v, o;            // q [H*Dh, D], k/v [Hkv*Dh, D], o [D, H*Dh]
+  Matrix q_bias, k_bias, v_bias, o_bias;  // attention_bias only
+  Matrix q_norm, k_norm;        // OLMoE: [H*Dh], [Hkv*Dh]
+  Matrix router;                // [E, D]
+  std::vector<ExpertWeights> experts;  // E entries; dropped experts stay unloaded
+  ExpertWeights dense;          // dense layers (E = 0)
+};
+
+struct ModelWeights {
+  Matrix embed;                 // [V, D]
+  Matrix lm_head;               // [V, D] (the embedding when tied)
+  Matrix final_norm;            // [D]
+  std::vector<LayerWeights> layers;
+  size_t resident_bytes = 0;    // fp32 bytes this process holds or maps for the model
+  std::string storage_dtype;    // dtype of the layer weights on disk, e.g. "BF16"
+};
+
+// Resolves every tensor the config needs, checks its shape against the config, and sets
+// config.vocab_size from the embedding. Throws Error naming the tensor and both shapes.
+ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& config, const ExpertSubset& subset);
+
+}  // namespace moescope

@@ -1,0 +1,178 @@
+// Safetensors reader: round trip through the writer, then every malformed header we can think of,
+// each asserting the message names the file, the tensor and the problem.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/checkpoint.h"
+#include "engine/error.h"
+#include "engine/safetensors.h"
+#include "engine/safetensors_writer.h"
+
+namespace fs = std::filesystem;
+using namespace moescope;
+
+namespace {
+
+std::string temp_dir(const std::string& name) {
+  fs::path p = fs::temp_directory_path() / ("moescope-test-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+// A raw file: 8-byte little-endian header length, the header text, then `data_bytes` zero bytes.
+std::string raw_file(const std::string& dir, const std::string& header, size_t data_bytes, int64_t declared_len = -1) {
+  std::string path = dir + "/raw.safetensors";
+  std::ofstream out(path, std::ios::binary);
+  uint64_t n = declared_len >= 0 ? uint64_t(declared_len) : header.size();
+  for (int i = 0; i < 8; ++i) out.put(char((n >> (8 * i)) & 0xff));
+  out << header;
+  out << std::string(data_bytes, '\0');
+  return path;
+}
+
+std::string error_of(const std::string& path) {
+  try {
+    SafetensorsFile f(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("safetensors: writer output reads back with dtypes, shapes and values") {
+  const std::string dir = temp_dir("st-roundtrip");
+  const std::string path = dir + "/model.safetensors";
+  write_safetensors(path, {tensor_f32("a", {2, 3}, {1, 2, 3, 4, 5, 6}), tensor_bf16("b", {3}, {1.0f, -2.5f, 0.15625f})},
+                    {{"format", "pt"}});
+  SafetensorsFile f(path);
+  REQUIRE(f.tensors().size() == 2);
+  const TensorInfo* a = f.find("a");
+  REQUIRE(a);
+  CHECK(a->dtype == DType::F32);
+  CHECK(a->shape == std::vector<int64_t>{2, 3});
+  float v[6];
+  std::memcpy(v, a->data, sizeof v);
+  CHECK(v[5] == 6.0f);
+  const TensorInfo* b = f.find("b");
+  REQUIRE(b);
+  CHECK(b->dtype == DType::BF16);
+  float w[3];
+  convert_to_f32(b->dtype, b->data, w, 3);
+  CHECK(w[0] == 1.0f);
+  CHECK(w[1] == -2.5f);
+  CHECK(w[2] == 0.15625f);  // exactly representable in bf16
+  CHECK(f.metadata().at("format") == "pt");
+  // No temporary file is left beside the output.
+  int entries = 0;
+  for (auto& e : fs::directory_iterator(dir)) { (void)e; ++entries; }
+  CHECK(entries == 1);
+}
+
+TEST_CASE("safetensors: bf16 and f16 conversion against hand-computed values") {
+  CHECK(bf16_to_f32(0x3f80) == 1.0f);
+  CHECK(bf16_to_f32(0xc000) == -2.0f);
+  CHECK(f32_to_bf16(1.0f) == 0x3f80);
+  CHECK(f32_to_bf16(1.00390625f) == 0x3f80);  // halfway 1 + 2^-8 rounds to even (down)
+  CHECK(f32_to_bf16(1.01171875f) == 0x3f82);  // halfway 1 + 3*2^-8 rounds to even (up)
+  CHECK(f16_to_f32(0x3c00) == 1.0f);
+  CHECK(f16_to_f32(0xc000) == -2.0f);
+  CHECK(f16_to_f32(0x0001) == doctest::Approx(5.960464477539063e-08f));  // smallest subnormal 2^-24
+  CHECK(f16_to_f32(0x7bff) == 65504.0f);
+  CHECK(std::isinf(f16_to_f32(0x7c00)));
+}
+
+TEST_CASE("safetensors: malformed files give messages naming file, tensor and problem") {
+  const std::string dir = temp_dir("st-bad");
+  SUBCASE("file shorter than the length field") {
+    std::string p = dir + "/short.safetensors";
+    std::ofstream(p, std::ios::binary) << "abc";
+    std::string e = error_of(p);
+    CHECK(e.find(p) != std::string::npos);
+    CHECK(e.find("too short") != std::string::npos);
+  }
+  SUBCASE("header length past the end (truncated)") {
+    std::string e = error_of(raw_file(dir, "{}", 0, 4096));
+    CHECK(e.find("header runs past the end of the file") != std::string::npos);
+  }
+  SUBCASE("implausible header length") {
+    std::string e = error_of(raw_file(dir, "{}", 0, int64_t(1) << 40));
+    CHECK(e.find("implausible") != std::string::npos);
+  }
+  SUBCASE("header is not JSON") {
+    std::string e = error_of(raw_file(dir, "{\"a\": [", 0));
+    CHECK(e.find("not valid JSON") != std::string::npos);
+  }
+  SUBCASE("unknown dtype") {
+    std::string e = error_of(raw_file(dir, R"({"w":{"dtype":"F8","shape":[2],"data_offsets":[0,2]}})", 2));
+    CHECK(e.find("tensor 'w'") != std::string::npos);
+    CHECK(e.find("unknown dtype") != std::string::npos);
+    CHECK(e.find("'F8'") != std::string::npos);
+  }
+  SUBCASE("size does not match shape x dtype") {
+    std::string e = error_of(raw_file(dir, R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", 20));
+    CHECK(e.find("tensor 'w'") != std::string::npos);
+    CHECK(e.find("expected 24 bytes, found 20 bytes") != std::string::npos);
+  }
+  SUBCASE("data past the end of the file (truncated data)") {
+    std::string e = error_of(raw_file(dir, R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8));
+    CHECK(e.find("tensor 'w'") != std::string::npos);
+    CHECK(e.find("past the end of the file") != std::string::npos);
+  }
+  SUBCASE("overlapping tensors") {
+    std::string e = error_of(raw_file(
+        dir, R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12));
+    CHECK(e.find("overlaps") != std::string::npos);
+    CHECK(e.find("tensor 'b'") != std::string::npos);
+  }
+  SUBCASE("hole in the buffer") {
+    std::string e = error_of(raw_file(
+        dir, R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", 12));
+    CHECK(e.find("hole") != std::string::npos);
+  }
+  SUBCASE("trailing bytes after the last tensor") {
+    std::string e = error_of(raw_file(dir, R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 9));
+    CHECK(e.find("data buffer size does not match") != std::string::npos);
+  }
+  SUBCASE("negative shape entry") {
+    std::string e = error_of(raw_file(dir, R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4));
+    CHECK(e.find("bad shape entry") != std::string::npos);
+  }
+  SUBCASE("missing data_offsets") {
+    std::string e = error_of(raw_file(dir, R"({"a":{"dtype":"F32","shape":[1]}})", 4));
+    CHECK(e.find("data_offsets") != std::string::npos);
+  }
+}
+
+TEST_CASE("checkpoint: sharded index resolves tensors; broken indexes are named") {
+  const std::string dir = temp_dir("ckpt-sharded");
+  write_safetensors(dir + "/model-00001-of-00002.safetensors", {tensor_f32("x", {2}, {1, 2})});
+  write_safetensors(dir + "/model-00002-of-00002.safetensors", {tensor_f32("y", {1}, {3})});
+  auto write_index = [&](const std::string& body) {
+    std::ofstream(dir + "/model.safetensors.index.json") << body;
+  };
+  write_index(R"({"metadata":{},"weight_map":{"x":"model-00001-of-00002.safetensors","y":"model-00002-of-00002.safetensors"}})");
+  {
+    Checkpoint c(dir);
+    CHECK(c.files().size() == 2);
+    CHECK(c.get("y").shape == std::vector<int64_t>{1});
+    std::string e;
+    try { c.get("z"); } catch (const Error& err) { e = err.what(); }
+    CHECK(e.find("tensor 'z' is missing") != std::string::npos);
+  }
+  write_index(R"({"weight_map":{"x":"model-00003-of-00002.safetensors"}})");
+  CHECK_THROWS_WITH_AS(Checkpoint{dir}, doctest::Contains("shard 'model-00003-of-00002.safetensors'"), Error);
+  write_index(R"({"weight_map":{"y":"model-00001-of-00002.safetensors"}})");
+  CHECK_THROWS_WITH_AS(Checkpoint{dir}, doctest::Contains("does not hold it"), Error);
+  write_index(R"({"weight_map": 3})");
+  CHECK_THROWS_WITH_AS(Checkpoint{dir}, doctest::Contains("weight_map"), Error);
+  CHECK_THROWS_WITH_AS(Checkpoint{dir + "/nope"}, doctest::Contains("not a directory"), Error);
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The README's test command: install dependencies, build everything, run every test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+bash tools/build.sh
+ctest --test-dir build --output-on-failure
