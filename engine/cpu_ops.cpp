@@ -48,20 +48,21 @@ void rope_neox(ActMatrix& x, int heads, int head_dim, float theta, const std::ve
       cos_t[p * size_t(half) + size_t(i)] = std::cos(a);
       sin_t[p * size_t(half) + size_t(i)] = std::sin(a);
     }
-  const Eigen::Index C = x.cols();
-  for (const DocumentSpan& d : docs) {
-#pragma omp parallel for schedule(static) if (d.size() > 64)
-    for (size_t t = d.begin; t < d.end; ++t) {
-      const float* cosv = cos_t.data() + (t - d.begin) * size_t(half);
-      const float* sinv = sin_t.data() + (t - d.begin) * size_t(half);
-      float* row = x.data() + Eigen::Index(t) * C;
-      for (int h = 0; h < heads; ++h) {
-        float* v = row + h * head_dim;
-        for (int i = 0; i < half; ++i) {  // rotate_half on the two contiguous halves
-          const float a = v[i], b = v[i + half];
-          v[i] = a * cosv[i] - b * sinv[i];
-          v[i + half] = b * cosv[i] + a * sinv[i];
-        }
+  std::vector<uint32_t> position(size_t(x.rows()));
+  for (const DocumentSpan& d : docs)
+    for (size_t t = d.begin; t < d.end; ++t) position[t] = uint32_t(t - d.begin);
+  const Eigen::Index C = x.cols(), T = x.rows();
+#pragma omp parallel for schedule(static) if (T > 64)
+  for (Eigen::Index t = 0; t < T; ++t) {
+    const float* cosv = cos_t.data() + size_t(position[size_t(t)]) * size_t(half);
+    const float* sinv = sin_t.data() + size_t(position[size_t(t)]) * size_t(half);
+    float* row = x.data() + t * C;
+    for (int h = 0; h < heads; ++h) {
+      float* v = row + h * head_dim;
+      for (int i = 0; i < half; ++i) {  // rotate_half on the two contiguous halves
+        const float a = v[i], b = v[i + half];
+        v[i] = a * cosv[i] - b * sinv[i];
+        v[i + half] = b * cosv[i] + a * sinv[i];
       }
     }
   }
@@ -77,7 +78,10 @@ void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v
   const float scale = 1.0f / std::sqrt(float(head_dim));
   const Eigen::Index qs = q.cols(), ks = k.cols();
   const int jobs = int(docs.size()) * heads;
-#pragma omp parallel
+  // Threads only pay off past a few hundred thousand multiply-adds; tiny texts stay serial.
+  double work = 0;
+  for (const DocumentSpan& d : docs) work += double(d.size()) * double(d.size()) * heads * head_dim;
+#pragma omp parallel if (work > 2e5)
   {
     ActMatrix scores;
 #pragma omp for schedule(dynamic)

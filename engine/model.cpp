@@ -181,7 +181,7 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
       return count[size_t(a) + 1] - count[size_t(a)] > count[size_t(b) + 1] - count[size_t(b)];
     });
     slot_out.resize(n * K, D);
-#pragma omp parallel
+#pragma omp parallel if (n * K >= 256)
     {
       ActMatrix xe, ye;
 #pragma omp for schedule(dynamic)
@@ -198,7 +198,7 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
       }
     }
     // y[t] = sum over slots in the router's order (deterministic)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= 256)
     for (int64_t t = 0; t < n; ++t)
       for (int i = 0; i < K; ++i) y.row(c0 + t) += slot_out.row(t * K + i);
   }
@@ -222,7 +222,7 @@ void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptio
     logits.noalias() = x.middleRows(t0, n) * head.transpose();  // [n, V]
     if (opt.logits) std::copy(logits.data(), logits.data() + n * V, r.logits.begin() + t0 * V);
     if (!opt.nll) continue;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * V >= 65536)
     for (int64_t i = 0; i < n; ++i) {
       const int64_t t = t0 + i;
       if (last[size_t(t)]) continue;

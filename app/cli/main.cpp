@@ -25,6 +25,10 @@ commands:
             per token and MoE layer: top-k experts and weights; per-token NLL
   score     --model DIR (--text T | --file F) [--keep SUBSET.json] [--json] [--threads N]
             mean NLL, perplexity, bits per byte, tokens
+  bench     --model DIR [--docs N --tokens T | --ids IDS.json] [--repeat R]
+            [--threads N] [--seed S] [--json]
+            prefill tokens/s with full recording (median of R runs), achieved
+            GFLOP/s and this machine's SGEMM rate (bench/ compares with transformers)
   help      this text
 
 --keep reads a JSON with "experts_kept_per_layer" (EMO's pruning_metadata.json works as is).
@@ -46,6 +50,7 @@ int main(int argc, char** argv) {
     if (command == "tokenize") return moescope::cli::cmd_tokenize(args);
     if (command == "route") return moescope::cli::cmd_route(args);
     if (command == "score") return moescope::cli::cmd_score(args);
+    if (command == "bench") return moescope::cli::cmd_bench(args);
     std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
     return 2;
   } catch (const moescope::Error& e) {

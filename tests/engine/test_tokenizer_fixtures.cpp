@@ -50,7 +50,7 @@ void check_fixture(const std::string& name) {
         CAPTURE(k);
         const auto ours = widen_to_chars(text, enc.offsets[k]);
         const auto& hf = expected_offsets[k];
-        if (nfc_changes && tok.encode(text).tokens.size()) {
+        if (nfc_changes) {
           // NFC rewrites map back per normalization segment here, per character in HF: ours
           // must contain HF's range and stay within the text.
           CHECK(ours.first <= hf.first);

@@ -1,0 +1,218 @@
+// moescope-cli end to end: the JSON contract checked against the fixtures' reference outputs
+// (text -> ids from HF tokenizers, routing from transformers), and every bad input's message.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/test_paths.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+Run run_cli(const std::vector<std::string>& args) {
+  const std::string err_path = fs::temp_directory_path() / ("moescope-cli-err-" + std::to_string(::getpid()));
+  std::string cmd = quote(moescope::test::cli_path());
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " 2>" + quote(err_path);
+  Run r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e(err_path);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  r.err = ss.str();
+  fs::remove(err_path);
+  return r;
+}
+
+std::string model_dir(const std::string& name) { return moescope::test::fixtures_dir() + "/models/" + name; }
+
+// A scratch copy of a fixture model that a test may break.
+std::string copy_model(const std::string& name, const std::string& tag) {
+  fs::path dst = fs::temp_directory_path() / ("moescope-cli-" + tag + "-" + std::to_string(::getpid()));
+  fs::remove_all(dst);
+  fs::copy(model_dir(name), dst, fs::copy_options::recursive);
+  return dst.string();
+}
+
+void edit_config(const std::string& dir, const std::function<void(json&)>& edit) {
+  json c;
+  {
+    std::ifstream in(dir + "/config.json");
+    c = json::parse(in);
+  }
+  edit(c);
+  std::ofstream(dir + "/config.json") << c.dump(2);
+}
+
+}  // namespace
+
+TEST_CASE("cli route --json: ids and routing equal the transformers reference of the fixture") {
+  const std::string dir = model_dir("olmoe-f32");
+  std::ifstream in(dir + "/expected.json");
+  const json expected = json::parse(in);
+  const auto& doc = expected["documents"][0];
+  Run r = run_cli({"route", "--model", dir, "--text", doc["text"].get<std::string>(), "--json", "--probs", "--router-logits"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const json j = json::parse(r.out);
+  CHECK(j["ids"] == doc["ids"]);
+  const size_t T = j["ids"].size();
+  CHECK(j["tokens"].size() == T);
+  CHECK(j["offsets"].size() == T);
+  CHECK(j["nll"].size() == T - 1);
+  const auto& want = expected["outputs"][0];
+  REQUIRE(j["layers"].size() == want["layers"].size());
+  for (size_t l = 0; l < j["layers"].size(); ++l) {
+    const auto& got = j["layers"][l];
+    CHECK(got["layer"] == want["layers"][l]["layer"]);
+    CHECK(got["topk_ids"] == want["layers"][l]["topk_ids"]);
+    CHECK(got["probs"].size() == T);
+    CHECK(got["probs"][0].size() == got["num_standard"].get<size_t>());
+    double s = 0;
+    for (const auto& p : got["probs"][0]) s += p.get<double>();
+    CHECK(s == doctest::Approx(1.0).epsilon(1e-5));
+    for (size_t t = 0; t < T; ++t)
+      for (size_t k = 0; k < got["topk_weights"][t].size(); ++k)
+        CHECK(got["topk_weights"][t][k].get<double>() ==
+              doctest::Approx(want["layers"][l]["topk_weights"][t][k].get<double>()).epsilon(1e-4));
+  }
+  for (size_t t = 0; t + 1 < T; ++t)
+    CHECK(j["nll"][t].get<double>() == doctest::Approx(want["nll"][t].get<double>()).epsilon(1e-4));
+}
+
+TEST_CASE("cli score: mean NLL and bits per byte follow from the reference NLLs") {
+  const std::string dir = model_dir("olmoe-f32");
+  std::ifstream in(dir + "/expected.json");
+  const json expected = json::parse(in);
+  const std::string text = expected["documents"][1]["text"];
+  Run r = run_cli({"score", "--model", dir, "--text", text, "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const json j = json::parse(r.out);
+  double total = 0;
+  for (const auto& v : expected["outputs"][1]["nll"]) total += v.get<double>();
+  const size_t n = expected["outputs"][1]["nll"].size();
+  CHECK(j["predicted_tokens"] == n);
+  CHECK(j["mean_nll"].get<double>() == doctest::Approx(total / double(n)).epsilon(1e-5));
+  CHECK(j["perplexity"].get<double>() == doctest::Approx(std::exp(total / double(n))).epsilon(1e-5));
+  CHECK(j["bits_per_byte"].get<double>() > 0.0);
+}
+
+TEST_CASE("cli info and tokenize") {
+  Run r = run_cli({"info", "--model", model_dir("olmoe-f32"), "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  json j = json::parse(r.out);
+  CHECK(j["architecture"] == "olmoe");
+  CHECK(j["experts_per_layer"] == json::array({8, 8}));
+  // Parameters by hand for this config: D=32, V=320, L=2, E=8, I=16, H*Dh=32.
+  const double D = 32, V = 320, E = 8, I = 16, K = 2;
+  const double per_layer = 2 * D + 4 * D * D + 2 * D + E * D + E * 3 * I * D;
+  const double total = 2 * V * D + D + 2 * per_layer;
+  CHECK(j["params_total"].get<double>() == total);
+  CHECK(j["params_active"].get<double>() == total - 2 * (E - K) * 3 * I * D);
+
+  r = run_cli({"tokenize", "--model", model_dir("olmoe-f32"), "--text", "héllo world", "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  j = json::parse(r.out);
+  CHECK(j["ids"].size() == j["offsets"].size());
+  CHECK(j["offsets"].back()[1] == 12);  // byte offsets: é is two bytes
+}
+
+TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
+  SUBCASE("missing model folder") {
+    Run r = run_cli({"route", "--model", "/nonexistent/model", "--text", "hi"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("/nonexistent/model") != std::string::npos);
+  }
+  SUBCASE("empty text") {
+    Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--text", ""});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("the text is empty") != std::string::npos);
+  }
+  SUBCASE("invalid UTF-8 in a file names the file and the byte offset") {
+    const std::string f = fs::temp_directory_path() / ("moescope-bad-utf8-" + std::to_string(::getpid()) + ".txt");
+    std::ofstream(f, std::ios::binary) << "abc\xff" << "def";
+    Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--file", f});
+    CHECK(r.code == 1);
+    CHECK(r.err.find(f) != std::string::npos);
+    CHECK(r.err.find("byte 3") != std::string::npos);
+    fs::remove(f);
+  }
+  SUBCASE("text longer than the context") {
+    const std::string dir = copy_model("olmoe-f32", "ctx");
+    edit_config(dir, [](json& c) { c["max_position_embeddings"] = 4; });
+    Run r = run_cli({"route", "--model", dir, "--text", "a fairly long sentence that has many tokens"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("longer than the model's context") != std::string::npos);
+    CHECK(r.err.find("at most 4 tokens") != std::string::npos);
+    fs::remove_all(dir);
+  }
+  SUBCASE("config that does not match the tensors names tensor and shapes") {
+    const std::string dir = copy_model("olmoe-f32", "mismatch");
+    edit_config(dir, [](json& c) { c["intermediate_size"] = 24; });
+    Run r = run_cli({"route", "--model", dir, "--text", "hi"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("model.layers.0.mlp.experts.0.gate_proj.weight") != std::string::npos);
+    CHECK(r.err.find("expected [24, 32] = [I, D], found [16, 32]") != std::string::npos);
+    fs::remove_all(dir);
+  }
+  SUBCASE("unknown architecture") {
+    const std::string dir = copy_model("olmoe-f32", "arch");
+    edit_config(dir, [](json& c) { c["model_type"] = "mamba"; });
+    Run r = run_cli({"info", "--model", dir});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("unknown architecture") != std::string::npos);
+    CHECK(r.err.find("'mamba'") != std::string::npos);
+    fs::remove_all(dir);
+  }
+  SUBCASE("truncated safetensors") {
+    const std::string dir = copy_model("olmoe-f32", "trunc");
+    const std::string f = dir + "/model.safetensors";
+    fs::resize_file(f, fs::file_size(f) - 1000);
+    Run r = run_cli({"route", "--model", dir, "--text", "hi"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find(f) != std::string::npos);
+    CHECK(r.err.find("truncated") != std::string::npos);
+    fs::remove_all(dir);
+  }
+  SUBCASE("keep file with the wrong layer count") {
+    const std::string f = fs::temp_directory_path() / ("moescope-keep-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(f) << R"({"experts_kept_per_layer": [[0, 1]]})";
+    Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--text", "hi", "--keep", f});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("experts_kept_per_layer") != std::string::npos);
+    CHECK(r.err.find("expected a list of 2 entries") != std::string::npos);
+    fs::remove(f);
+  }
+  SUBCASE("unknown option") {
+    Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--txt", "hi"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("--txt") != std::string::npos);
+  }
+}

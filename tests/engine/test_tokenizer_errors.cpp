@@ -1,0 +1,142 @@
+// test_tokenizer_errors.cpp — every tokenizer failure is a moescope::Error that says where:
+// the byte offset of invalid UTF-8, the file and field of an unsupported or broken tokenizer.json.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include "engine/error.h"
+#include "tests/engine/test_tokenizer_util.h"
+
+namespace {
+
+using nlohmann::json;
+using moescope::Error;
+using moescope::Tokenizer;
+using moescope::test::oracle_tokenizer;
+
+json minimal_doc() {
+  return {{"version", "1.0"}, {"added_tokens", json::array()}, {"normalizer", nullptr},
+          {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
+          {"post_processor", nullptr}, {"decoder", {{"type", "ByteLevel"}}},
+          {"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", 1}, {"ab", 2}}}, {"merges", {"a b"}}}}};
+}
+
+std::string load_error(const json& doc) {
+  try {
+    Tokenizer::from_json_text(doc.dump(), "tokenizer.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("tokenizer errors: invalid UTF-8 names the byte offset") {
+  const auto& tok = oracle_tokenizer("dolma2");
+  CHECK_THROWS_WITH_AS(tok.encode("abc\xE2\x82"), "input text: invalid UTF-8 at byte 3", Error);  // truncated
+  CHECK_THROWS_WITH_AS(tok.encode("ab\xC0\xAF"), "input text: invalid UTF-8 at byte 2", Error);    // overlong '/'
+  CHECK_THROWS_WITH_AS(tok.encode("ab\xE0\x80\xAF"), "input text: invalid UTF-8 at byte 2", Error);  // overlong 3-byte
+  CHECK_THROWS_WITH_AS(tok.encode("x\x80y"), "input text: invalid UTF-8 at byte 1", Error);      // lone continuation
+  CHECK_THROWS_WITH_AS(tok.encode("hello \xED\xA0\x80"), "input text: invalid UTF-8 at byte 6", Error);  // surrogate
+  CHECK_THROWS_WITH_AS(tok.encode("\xF4\x90\x80\x80"), "input text: invalid UTF-8 at byte 0", Error);  // > U+10FFFF
+  CHECK_THROWS_WITH_AS(tok.encode("0123456789abcdefg\xFF"), "input text: invalid UTF-8 at byte 17", Error);
+  CHECK_THROWS_WITH_AS(tok.encode("\xC3\xA9\xC3"), "input text: invalid UTF-8 at byte 2", Error);
+  CHECK_NOTHROW(tok.encode("\xF0\x9F\x91\x8D \xEF\xBF\xBD \xF4\x8F\xBF\xBF"));  // valid, incl. U+10FFFF
+}
+
+TEST_CASE("tokenizer errors: unsupported components name the file and field") {
+  json doc = minimal_doc();
+  doc["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"}};
+  CHECK(load_error(doc) == "tokenizer.json: pre_tokenizer.type 'Metaspace' is not supported yet");
+
+  doc = minimal_doc();
+  doc["pre_tokenizer"] = {{"type", "Sequence"},
+                          {"pretokenizers", json::array({{{"type", "Digits"}, {"individual_digits", true}}})}};
+  CHECK(load_error(doc) == "tokenizer.json: pre_tokenizer.pretokenizers[0].type 'Digits' is not supported yet");
+
+  doc = minimal_doc();
+  doc["normalizer"] = {{"type", "Sequence"}, {"normalizers", json::array({{{"type", "NFC"}}, {{"type", "Lowercase"}}})}};
+  CHECK(load_error(doc) == "tokenizer.json: normalizer.normalizers[1].type 'Lowercase' is not supported yet");
+
+  doc = minimal_doc();
+  doc["decoder"] = {{"type", "WordPiece"}};
+  CHECK(load_error(doc) == "tokenizer.json: decoder.type 'WordPiece' is not supported yet");
+
+  doc = minimal_doc();
+  doc["model"]["type"] = "Unigram";
+  CHECK(load_error(doc) == "tokenizer.json: model.type 'Unigram' is not supported yet");
+
+  doc = minimal_doc();
+  doc["model"]["byte_fallback"] = true;
+  CHECK(load_error(doc) == "tokenizer.json: model.byte_fallback 'true' is not supported yet");
+
+  doc = minimal_doc();
+  doc["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "a"}}}, {"behavior", "Sideways"}};
+  CHECK(load_error(doc) == "tokenizer.json: pre_tokenizer.behavior 'Sideways' is not supported yet");
+
+  doc = minimal_doc();
+  doc["pre_tokenizer"] = {{"type", "Sequence"},
+                          {"pretokenizers", json::array({{{"type", "ByteLevel"}}, {{"type", "ByteLevel"}}})}};
+  CHECK(load_error(doc).find("pre_tokenizer.pretokenizers[1]: ByteLevel must be the last") != std::string::npos);
+}
+
+TEST_CASE("tokenizer errors: broken fields name the file and field") {
+  json doc = minimal_doc();
+  doc.erase("model");
+  CHECK(load_error(doc) == "tokenizer.json: missing field model");
+
+  doc = minimal_doc();
+  doc["model"]["merges"] = {"a b", "ab c"};
+  CHECK(load_error(doc) == "tokenizer.json: model.merges[1]: token 'c' is not in model.vocab");
+
+  doc = minimal_doc();
+  doc["model"]["merges"] = {"a b c"};
+  CHECK(load_error(doc).rfind("tokenizer.json: model.merges[0]: expected \"left right\"", 0) == 0);
+
+  doc = minimal_doc();
+  doc["model"]["vocab"]["a"] = "zero";
+  CHECK(load_error(doc).rfind("tokenizer.json: model.vocab: the id of token 'a'", 0) == 0);
+
+  doc = minimal_doc();
+  doc["added_tokens"] = json::array({{{"content", "<x>"}}});
+  CHECK(load_error(doc) == "tokenizer.json: missing field added_tokens[0].id");
+
+  doc = minimal_doc();
+  doc["model"]["unk_token"] = "<unk>";
+  CHECK(load_error(doc) == "tokenizer.json: model.unk_token: '<unk>' is not in model.vocab");
+
+  doc = minimal_doc();
+  doc["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}};
+  CHECK(load_error(doc).rfind("tokenizer.json: pre_tokenizer.pattern.Regex: regex does not compile", 0) == 0);
+
+  doc = minimal_doc();
+  doc["model"]["merges"] = 5;
+  CHECK(load_error(doc) == "tokenizer.json: model.merges: wrong JSON type (expected array, found integer)");
+}
+
+TEST_CASE("tokenizer errors: malformed JSON and missing files name the file") {
+  try {
+    Tokenizer::from_json_text("{\"model\": {\"vocab\": ", "broken.json");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).rfind("broken.json: malformed JSON", 0) == 0);
+  }
+  const std::string path = "/tmp/moescope_test_malformed_tokenizer.json";
+  {
+    std::ofstream out(path);
+    out << "{ \"model\": [1, 2,, ] }";
+  }
+  try {
+    Tokenizer::from_file(path);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).rfind(path + ": malformed JSON", 0) == 0);
+  }
+  std::remove(path.c_str());
+  CHECK_THROWS_WITH_AS(Tokenizer::from_file("/nonexistent/tokenizer.json"),
+                       "/nonexistent/tokenizer.json: cannot open tokenizer file: No such file or directory", Error);
+}
