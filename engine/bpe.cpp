@@ -1,14 +1,15 @@
 // bpe.cpp — BPE merges with a per-word priority queue over a linked list of symbols.
-// Merges live in a hash map keyed by the (left id, right id) pair; finished words are cached,
-// so the queue only runs for words not seen recently.
+// Merges live in a flat hash table keyed by the (left id, right id) pair; finished words are
+// cached per thread, so the queue only runs for words not seen recently.
 #include "engine/bpe.h"
 
 #include <algorithm>
 #include <array>
-#include <mutex>
-#include <shared_mutex>
+#include <atomic>
 #include <unordered_map>
 
+#include "engine/bpe_cache.h"
+#include "engine/bpe_merges.h"
 #include "engine/tokenizer_bytelevel.h"
 #include "engine/unicode_utf8.h"
 
@@ -21,23 +22,14 @@ struct StringHash {
 };
 using StringToId = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
 
-struct Merge {
-  int32_t rank;
-  int32_t new_id;
-};
-
-uint64_t pair_key(int32_t a, int32_t b) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-}
-
-constexpr size_t kCacheCapacity = 1 << 18;
-constexpr size_t kMaxCachedWordBytes = 256;
+// Distinguishes models in the per-thread caches (an address could be reused).
+std::atomic<uint64_t> next_model_id{1};
 
 }  // namespace
 
 struct BpeModel::Impl {
   StringToId vocab;
-  std::unordered_map<uint64_t, Merge> merges;
+  BpeMergeTable merges;
   bool byte_level = false;
   std::optional<int32_t> unk_id;
   bool fuse_unk = false;
@@ -48,12 +40,7 @@ struct BpeModel::Impl {
   StringToId raw_vocab;                // byte-level + ignore_merges: raw bytes of each token → id
 };
 
-struct BpeModel::Cache {
-  mutable std::shared_mutex mutex;
-  std::unordered_map<std::string, std::vector<ModelToken>, StringHash, std::equal_to<>> words;
-};
-
-BpeModel::BpeModel() : impl_(std::make_unique<Impl>()), cache_(std::make_unique<Cache>()) {}
+BpeModel::BpeModel() : impl_(std::make_unique<Impl>()), id_(next_model_id.fetch_add(1)) {}
 BpeModel::~BpeModel() = default;
 
 std::unique_ptr<BpeModel> BpeModel::from_json(const JsonField& model, bool byte_level) {
@@ -129,7 +116,7 @@ std::unique_ptr<BpeModel> BpeModel::from_json(const JsonField& model, bool byte_
     };
     const int32_t a_id = lookup(a), b_id = lookup(b);
     const std::string merged = a + b.substr(std::min(d.prefix.size(), b.size()));
-    d.merges[pair_key(a_id, b_id)] = Merge{rank, lookup(merged)};  // a repeated pair keeps its last rank
+    d.merges.set(a_id, b_id, BpeMerge{rank, lookup(merged)});  // a repeated pair keeps its last rank
     ++rank;
   }
 
@@ -230,9 +217,9 @@ void BpeModel::merge_word(std::string_view word, std::vector<ModelToken>& out) c
     if (left < 0) return;
     const int32_t right = syms[left].next;
     if (right < 0) return;
-    auto it = d.merges.find(pair_key(syms[left].tok.id, syms[right].tok.id));
-    if (it == d.merges.end()) return;
-    heap.push_back({it->second.rank, left, syms[left].tok.id, syms[right].tok.id, it->second.new_id});
+    const BpeMerge* m = d.merges.find(syms[left].tok.id, syms[right].tok.id);
+    if (!m) return;
+    heap.push_back({m->rank, left, syms[left].tok.id, syms[right].tok.id, m->new_id});
     std::push_heap(heap.begin(), heap.end(), later);
   };
   for (size_t k = 0; k + 1 < syms.size(); ++k) consider(static_cast<int32_t>(k));
@@ -267,23 +254,13 @@ void BpeModel::tokenize(std::string_view word, std::vector<ModelToken>& out) con
       return;
     }
   }
-  const bool cacheable = word.size() <= kMaxCachedWordBytes;
-  if (cacheable) {
-    std::shared_lock lock(cache_->mutex);
-    auto it = cache_->words.find(word);
-    if (it != cache_->words.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
-    }
-  }
+  const bool cacheable = word.size() <= BpeWordCache::kMaxWordBytes;
+  BpeWordCache* cache = cacheable ? &BpeWordCache::for_thread(id_) : nullptr;
+  const uint64_t hash = cacheable ? BpeWordCache::hash(word) : 0;
+  if (cache && cache->lookup(word, hash, out)) return;
   const size_t first = out.size();
   merge_word(word, out);
-  if (cacheable) {
-    std::vector<ModelToken> result(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
-    std::unique_lock lock(cache_->mutex);
-    if (cache_->words.size() >= kCacheCapacity) cache_->words.clear();
-    cache_->words.emplace(std::string(word), std::move(result));
-  }
+  if (cache) cache->store(word, hash, out.data() + first, out.size() - first);
 }
 
 }  // namespace moescope::detail

@@ -1,7 +1,7 @@
 // bpe.h — the BPE model of a Hugging Face tokenizer.json (vocab + ranked merges).
 // A word is split into symbols (bytes for byte-level vocabularies, else characters) and the
 // lowest-ranked adjacent pair is merged until none is left, leftmost first on ties, as HF does.
-// Results are cached per word; the cache is shared and safe to use from several threads.
+// Results are cached per word and per thread; a model is safe to use from several threads.
 #pragma once
 
 #include <cstdint>
@@ -38,14 +38,13 @@ class BpeModel {
 
  private:
   struct Impl;
-  struct Cache;
   BpeModel();
 
   void merge_word(std::string_view word, std::vector<ModelToken>& out) const;
   void initial_symbols(std::string_view word, std::vector<ModelToken>& out) const;
 
   std::unique_ptr<Impl> impl_;
-  std::unique_ptr<Cache> cache_;
+  uint64_t id_;  // key of this model's per-thread word caches
   std::vector<std::string> id_to_token_;
 };
 

@@ -96,14 +96,11 @@ void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v
       // scores [n, n] = Q [n, Dh] · K^T [Dh, n] * scale; causal rows softmaxed over j <= i.
       scores.noalias() = (Q * K.transpose()) * scale;
       for (Eigen::Index i = 0; i < n; ++i) {
-        float* r = scores.data() + i * n;
-        float m = -std::numeric_limits<float>::infinity();
-        for (Eigen::Index j = 0; j <= i; ++j) m = std::max(m, r[j]);
-        float s = 0.f;
-        for (Eigen::Index j = 0; j <= i; ++j) { r[j] = std::exp(r[j] - m); s += r[j]; }
-        const float inv = 1.f / s;
-        for (Eigen::Index j = 0; j <= i; ++j) r[j] *= inv;
-        for (Eigen::Index j = i + 1; j < n; ++j) r[j] = 0.f;
+        Eigen::Map<Eigen::ArrayXf> row(scores.data() + i * n, n);
+        auto visible = row.head(i + 1);  // keys j <= i
+        visible = (visible - visible.maxCoeff()).exp();
+        visible *= 1.f / visible.sum();
+        row.tail(n - i - 1).setZero();
       }
       StridedOut O(out.data() + t0 * out.cols() + h * head_dim, n, head_dim, Eigen::OuterStride<>(out.cols()));
       O.noalias() = scores * V;

@@ -40,6 +40,7 @@ struct Tokenizer::Impl {
   detail::AddedTokenMatcher raw_matcher;         // normalized == false
   detail::AddedTokenMatcher normalized_matcher;  // normalized == true, matched on normalized text
   int32_t max_id = -1;
+  std::vector<const std::string*> id_to_string;  // added tokens over the model's; null: no token
 
   void load_added_tokens(const JsonField& list);
   const std::string* token_string(int32_t id) const;
@@ -74,9 +75,8 @@ void Tokenizer::Impl::load_added_tokens(const JsonField& list) {
 }
 
 const std::string* Tokenizer::Impl::token_string(int32_t id) const {
-  auto it = added_by_id.find(id);
-  if (it != added_by_id.end()) return &added[it->second].content;
-  return model->id_to_token(id);
+  if (id < 0 || static_cast<size_t>(id) >= id_to_string.size()) return nullptr;
+  return id_to_string[static_cast<size_t>(id)];
 }
 
 void Tokenizer::Impl::emit(Encoding& enc, int32_t id, size_t begin, size_t end) const {
@@ -140,6 +140,9 @@ Tokenizer Tokenizer::from_json_text(const std::string& json_text, const std::str
   impl->decoder = detail::Decoder::from_json(field_or_null("decoder"));
   if (top.has("added_tokens")) impl->load_added_tokens(top.at("added_tokens"));
   impl->max_id = std::max(impl->max_id, impl->model->max_id());
+  impl->id_to_string.assign(static_cast<size_t>(impl->max_id + 1), nullptr);
+  for (int32_t id = 0; id <= impl->model->max_id(); ++id) impl->id_to_string[id] = impl->model->id_to_token(id);
+  for (const detail::AddedToken& t : impl->added) impl->id_to_string[t.id] = &t.content;
   return Tokenizer(std::move(impl));
 }
 

@@ -37,7 +37,7 @@ void AddedTokenMatcher::add(std::string_view pattern, int32_t index) {
   }
   // The same content twice: the first token listed wins.
   if (nodes_[static_cast<size_t>(node)].token < 0) nodes_[static_cast<size_t>(node)].token = index;
-  first_byte_[static_cast<unsigned char>(pattern[0])] = true;
+  root_next_[static_cast<unsigned char>(pattern[0])] = child(0, static_cast<unsigned char>(pattern[0]));
 }
 
 int32_t AddedTokenMatcher::child(int32_t node, unsigned char byte) const {
@@ -47,16 +47,16 @@ int32_t AddedTokenMatcher::child(int32_t node, unsigned char byte) const {
 }
 
 bool AddedTokenMatcher::longest_at(std::string_view text, size_t pos, size_t* end, int32_t* token) const {
-  int32_t node = 0;
+  int32_t node = root_next_[static_cast<unsigned char>(text[pos])];
   bool found = false;
-  for (size_t i = pos; i < text.size(); ++i) {
-    node = child(node, static_cast<unsigned char>(text[i]));
-    if (node < 0) break;
+  for (size_t i = pos; node >= 0;) {
     if (nodes_[static_cast<size_t>(node)].token >= 0) {
       found = true;
       *end = i + 1;
       *token = nodes_[static_cast<size_t>(node)].token;
     }
+    if (++i == text.size()) break;
+    node = child(node, static_cast<unsigned char>(text[i]));
   }
   return found;
 }
@@ -66,7 +66,7 @@ void AddedTokenMatcher::split(std::string_view text, const std::vector<AddedToke
   size_t start_offset = 0;  // end of what has been emitted
   size_t pos = 0;           // where the scan for the next match resumes
   while (!empty() && pos < text.size()) {
-    if (!first_byte_[static_cast<unsigned char>(text[pos])]) {
+    if (root_next_[static_cast<unsigned char>(text[pos])] < 0) {
       ++pos;
       continue;
     }

@@ -3,6 +3,7 @@
 // AddedVocabulary: tokens with normalized=false on the raw text, the others on normalized text.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,7 +41,12 @@ class AddedTokenMatcher {
   bool longest_at(std::string_view text, size_t pos, size_t* end, int32_t* token) const;
 
   std::vector<Node> nodes_{Node{}};
-  bool first_byte_[256] = {};
+  std::array<int32_t, 256> root_next_ = filled_root();  // the root's edges as a table: every byte of text looks here
+  static std::array<int32_t, 256> filled_root() {
+    std::array<int32_t, 256> a;
+    a.fill(-1);
+    return a;
+  }
 };
 
 }  // namespace moescope::detail

@@ -6,6 +6,7 @@
 #include <utf8proc.h>
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "engine/unicode_utf8.h"
@@ -17,7 +18,25 @@ constexpr uint8_t kHasCanonicalDecomposition = 1;
 // The code point cannot start an NFC-independent segment: it may reorder or compose with
 // what precedes it.
 constexpr uint8_t kNotBoundary = 2;
+// Left exactly as it is and never joined with its neighbours (see kNewerThanHfNfc).
+constexpr uint8_t kOpaque = 4;
 constexpr char32_t kMaxCodePoint = 0x10FFFF;
+
+// HF tokenizers' NFC (the unicode-normalization-alignments crate) carries Unicode 9.0 data, so
+// characters assigned later are plain starters to it: never reordered, decomposed or composed.
+// These are the code points that utf8proc gives a combining class, a canonical decomposition or
+// a composition role and whose Unicode age is above 9.0 (ages from Perl's Unicode::UCD; HF's
+// behaviour on each was probed with tokenizers 0.23 normalizers.NFC).
+constexpr std::pair<char32_t, char32_t> kNewerThanHfNfc[] = {
+    {0x07FD, 0x07FD}, {0x0898, 0x089F}, {0x08CA, 0x08D3}, {0x09FE, 0x09FE}, {0x0C3C, 0x0C3C},
+    {0x0D3B, 0x0D3C}, {0x0EBA, 0x0EBA}, {0x1715, 0x1715}, {0x1ABF, 0x1ACE}, {0x1DF6, 0x1DFA},
+    {0xA82C, 0xA82C}, {0x10D24, 0x10D27}, {0x10EAB, 0x10EAC}, {0x10EFD, 0x10EFF}, {0x10F46, 0x10F50},
+    {0x10F82, 0x10F85}, {0x11070, 0x11070}, {0x1133B, 0x1133B}, {0x1145E, 0x1145E}, {0x11839, 0x1183A},
+    {0x11930, 0x11930}, {0x11935, 0x11935}, {0x11938, 0x11938}, {0x1193D, 0x1193E}, {0x11943, 0x11943},
+    {0x119E0, 0x119E0}, {0x11A34, 0x11A34}, {0x11A47, 0x11A47}, {0x11A99, 0x11A99}, {0x11D42, 0x11D42},
+    {0x11D44, 0x11D45}, {0x11D97, 0x11D97}, {0x11F41, 0x11F42}, {0x16FF0, 0x16FF1}, {0x1E08F, 0x1E08F},
+    {0x1E130, 0x1E136}, {0x1E2AE, 0x1E2AE}, {0x1E2EC, 0x1E2EF}, {0x1E4EC, 0x1E4EF},
+};
 
 bool has_canonical_decomposition(const utf8proc_property_t* p) {
   return p->decomp_seqindex != UINT16_MAX && p->decomp_type == 0;
@@ -51,6 +70,9 @@ const std::vector<uint8_t>& nfc_flags() {
       const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32,
                                              UTF8PROC_DECOMPOSE, &boundclass);
       if (n > 0 && (f[static_cast<char32_t>(buf[0])] & kNotBoundary)) f[c] |= kNotBoundary;
+    }
+    for (const auto& [lo, hi] : kNewerThanHfNfc) {
+      for (char32_t c = lo; c <= hi; ++c) f[c] = kOpaque;
     }
     return f;
   }();
@@ -97,6 +119,10 @@ AlignedText nfc_normalize(const AlignedText& in) {
     size_t seg_begin = i;
     size_t len = 0;
     char32_t cp = decode_utf8(s, i, &len);
+    if (flags[cp] & kOpaque) {  // a segment of its own; what follows starts afresh
+      i += len;
+      continue;
+    }
     // Non-ASCII segments swallow their trailing marks, so a mark seen here follows ASCII.
     if ((flags[cp] & kNotBoundary) && i > pending && static_cast<unsigned char>(s[i - 1]) < 0x80) --seg_begin;
     size_t seg_end = i + len;
