@@ -1,7 +1,6 @@
-// bpe.h — the BPE model of a Hugging Face tokenizer.json (vocab + ranked merges).
-// A word is split into symbols (bytes for byte-level vocabularies, else characters) and the
-// lowest-ranked adjacent pair is merged until none is left, leftmost first on ties, as HF does.
-// Results are cached per word and per thread; a model is safe to use from several threads.
+// bpe.h — the BPE model of a Hugging Face tokenizer.json (vocab + ranked merges): a word starts
+// as bytes (byte-level vocabularies) or characters, and the lowest-ranked adjacent pair is merged
+// until none is left, leftmost first on ties, as HF does. Safe to use from several threads.
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,7 @@
 #include "engine/model.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -20,6 +21,13 @@ namespace {
 constexpr int64_t kMoeChunkTokens = 4096;
 // Output logits are computed in chunks of rows so [T, V] is never held unless asked for.
 constexpr int64_t kHeadChunkTokens = 256;
+
+// Adds the time since `t0` to `acc` and restarts `t0`.
+void lap(std::chrono::steady_clock::time_point& t0, double& acc) {
+  const auto now = std::chrono::steady_clock::now();
+  acc += std::chrono::duration<double>(now - t0).count();
+  t0 = now;
+}
 
 std::vector<uint8_t> kept_mask(const ModelConfig& c, const ExpertSubset* s, int layer) {
   const LayerSpec& spec = c.layers[size_t(layer)];
@@ -82,6 +90,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
   const MatrixView embed = weights_.embed.view();
   for (int64_t t = 0; t < T; ++t) x.row(t) = embed.row(r.ids[size_t(t)]);
 
+  auto t0 = std::chrono::steady_clock::now();
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& lw = weights_.layers[size_t(l)];
     // Attention block: x += o(attn(rope(q), rope(k), v)) on h = rmsnorm(x).
@@ -104,24 +113,28 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
     attention_packed(q, k, v, c.num_heads, c.num_kv_heads, c.head_dim, r.docs, attn);
     linear(attn, lw.o, lw.o_bias, o);  // [T, D]
     x += o;
+    lap(t0, r.seconds.attention);
 
     // Feed-forward block: x += moe(h) or dense(h) on h = rmsnorm(x).
     rms_norm(x, lw.ffn_norm, c.rms_norm_eps, h);
     if (c.layers[size_t(l)].is_moe()) {
       r.layers.emplace_back();
-      moe_layer(l, h, opt, r.docs, y, r.layers.back());
+      moe_layer(l, h, opt, r.docs, y, r.layers.back(), r.seconds);
     } else {
       swiglu(h, lw.dense, y);
     }
     x += y;
+    lap(t0, r.seconds.experts);
   }
   rms_norm(x, weights_.final_norm, c.rms_norm_eps, h);
   output_head(h, r, opt);
+  lap(t0, r.seconds.lm_head);
   return r;
 }
 
 void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, const std::vector<DocumentSpan>& docs,
-                      ActMatrix& y, LayerRecord& rec) const {
+                      ActMatrix& y, LayerRecord& rec, StageSeconds& seconds) const {
+  auto t0 = std::chrono::steady_clock::now();
   const ModelConfig& c = config_;
   const LayerSpec& spec = c.layers[size_t(l)];
   const LayerWeights& lw = weights_.layers[size_t(l)];
@@ -158,6 +171,8 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
     const float inv = 1.f / float(docs[d].size());
     for (int e = 0; e < Estd; ++e) { mp[e] *= inv; tf[e] *= inv; }
   }
+
+  lap(t0, seconds.router);
 
   // Expert dispatch in token chunks: group (token, slot) pairs by expert (counting sort), one
   // GEMM chain per expert over all its tokens, weighted results into slots, then sum the slots.

@@ -45,12 +45,21 @@ struct LayerRecord {
   std::vector<float> doc_topk_freq;   // [N, E-S] share of the document's tokens selecting each expert (row sums to k - S)
 };
 
+// Wall time of the forward pass by stage (seconds), for benchmarks.
+struct StageSeconds {
+  double attention = 0;  // norms, q/k/v/o projections, RoPE, attention
+  double router = 0;     // router GEMM, softmax/top-k, records
+  double experts = 0;    // expert dispatch and SwiGLU GEMMs (dense MLPs too)
+  double lm_head = 0;    // final norm, output GEMM, NLL
+};
+
 struct ForwardResult {
   std::vector<DocumentSpan> docs;     // N token ranges into the packed batch
   std::vector<int32_t> ids;           // [T]
   std::vector<float> nll;             // [T]: -log p(ids[t+1] | ids[..t]); NaN at each document's last token
   std::vector<float> logits;          // [T, V], when requested
   std::vector<LayerRecord> layers;    // MoE layers, in order
+  StageSeconds seconds;
 };
 
 struct LoadOptions {
@@ -75,7 +84,7 @@ class Model {
  private:
   Model() = default;
   void moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, const std::vector<DocumentSpan>& docs,
-                 ActMatrix& y, LayerRecord& rec) const;
+                 ActMatrix& y, LayerRecord& rec, StageSeconds& seconds) const;
   void output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptions& opt) const;
 
   std::string dir_;

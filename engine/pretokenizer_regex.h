@@ -1,7 +1,6 @@
-// pretokenizer_regex.h — the regexes of Split / ByteLevel pre-tokenizers, run with PCRE2.
-// HF tokenizers runs these with Oniguruma (Ruby syntax, Unicode classes); translate_regex turns
-// the few constructs whose meaning differs into PCRE2 spellings, and find_all iterates matches
-// the way the onig crate does (no empty match right after the previous match).
+// pretokenizer_regex.h — the regexes of Split / ByteLevel pre-tokenizers, run with PCRE2. HF runs
+// them with Oniguruma (Ruby syntax); translate_regex respells what differs (\s, \w, \h, \v) and
+// find_all iterates like the onig crate (no empty match right after the previous match).
 #pragma once
 
 #include <cstddef>

@@ -4,7 +4,11 @@
 //   moescope::Encoding enc = tok.encode("Hello world");   // ids, tokens, byte offsets
 //   std::string text = tok.decode(enc.ids);
 // encode() adds no BOS/EOS (like HF encode(..., add_special_tokens=False)); added/special tokens
-// in the text are matched before BPE. Offsets are byte ranges [begin, end) into the input text.
+// in the text are matched before BPE. Offsets are byte ranges [begin, end) into the input text
+// (exact bytes, also for a token holding part of a character; text that NFC rewrote maps back
+// as a whole segment). Supported tokenizer.json parts: BPE model, normalizer null/NFC/Sequence,
+// pre_tokenizer Split/ByteLevel/Sequence, decoder null/ByteLevel; post_processor, truncation
+// and padding are ignored. A Tokenizer may be used from several threads at once.
 #pragma once
 
 #include <cstdint>

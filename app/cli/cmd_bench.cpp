@@ -75,12 +75,20 @@ int cmd_bench(const std::vector<std::string>& argv) {
 
   model->forward(docs, opt);  // warm-up: page in the weights, size the buffers
   std::vector<double> times;
+  std::vector<StageSeconds> stages;
   ForwardResult last;
   for (int i = 0; i < repeats; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     last = model->forward(docs, opt);
     times.push_back(seconds_since(t0));
+    stages.push_back(last.seconds);
   }
+  // Stage split of the median run.
+  std::vector<size_t> order(times.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return times[a] < times[b]; });
+  const size_t mid = order[order.size() / 2];
+  const StageSeconds split = stages[mid];
   const double t_med = median(times);
   const ForwardFlops f = forward_flops(c, last.docs);
   const double gflops = f.total() / t_med / 1e9;
@@ -97,6 +105,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
                    {"gflop_per_token", f.total() / double(T) / 1e9},
                    {"gflops_achieved", gflops},
                    {"sgemm_gflops_eigen_2048", peak},
+                   {"seconds_split", {{"attention", split.attention}, {"router", split.router},
+                                      {"experts", split.experts}, {"lm_head", split.lm_head}}},
                    {"flops_split", {{"projections", f.projections}, {"attention", f.attention}, {"router", f.router},
                                     {"experts", f.experts}, {"lm_head", f.lm_head}}}};
   if (args.flag("json")) {
@@ -108,6 +118,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
   std::printf("  median %.3f s over %d runs -> %.0f tokens/s\n", t_med, repeats, double(T) / t_med);
   std::printf("  %.3f GFLOP/token -> %.1f GFLOP/s achieved; Eigen SGEMM 2048^3 here: %.1f GFLOP/s (%.0f%%)\n",
               f.total() / double(T) / 1e9, gflops, peak, 100.0 * gflops / peak);
+  std::printf("  stage split (s): attention %.3f (%.1f GFLOP/s), router %.3f, experts %.3f (%.1f GFLOP/s), lm_head+NLL %.3f (%.1f GFLOP/s)\n",
+              split.attention, (f.projections + f.attention) / split.attention / 1e9, split.router, split.experts,
+              f.experts / split.experts / 1e9, split.lm_head, f.lm_head / split.lm_head / 1e9);
   return 0;
 }
 

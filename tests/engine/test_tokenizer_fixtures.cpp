@@ -95,3 +95,27 @@ TEST_CASE("tokenizer: NFC offsets map back to the original bytes") {
   REQUIRE(enc.ids == std::vector<int32_t>{924, 58858, 856});
   CHECK(enc.offsets == std::vector<std::pair<size_t, size_t>>{{0, 2}, {2, 6}, {6, 8}});
 }
+
+TEST_CASE("tokenizer: HF fixtures, Split behaviours incl. empty regex matches") {
+  const auto fixture =
+      nlohmann::json::parse(read_file_bytes(fixtures_dir() + "/tokenizer/split-behaviors.json"));
+  nlohmann::json vocab = nlohmann::json::object();
+  const auto words = fixture.at("vocab").get<std::vector<std::string>>();
+  for (size_t i = 0; i < words.size(); ++i) vocab[words[i]] = i;
+  int passed = 0, total = 0;
+  for (const auto& c : fixture.at("cases")) {
+    const nlohmann::json doc = {
+        {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", fixture.at("merges")}}},
+        {"pre_tokenizer",
+         {{"type", "Split"}, {"pattern", {{"Regex", c.at("pattern")}}}, {"behavior", c.at("behavior")},
+          {"invert", c.at("invert")}}}};
+    const auto tok = moescope::Tokenizer::from_json_text(doc.dump(), "split-behaviors.json");
+    CAPTURE(c.dump());
+    const auto got = tok.encode(c.at("text").get<std::string>()).tokens;
+    CHECK(got == c.at("tokens").get<std::vector<std::string>>());
+    passed += got == c.at("tokens").get<std::vector<std::string>>();
+    ++total;
+  }
+  MESSAGE("split-behaviors.json: " << passed << "/" << total << " cases pass");
+  CHECK(total == 200);
+}

@@ -8,6 +8,7 @@
 
 #include <thread>
 
+#include "engine/pretokenizer_regex.h"
 #include "engine/tokenizer_bytelevel.h"
 #include "tests/engine/test_tokenizer_util.h"
 
@@ -221,4 +222,16 @@ TEST_CASE("tokenizer: encode is safe from several threads") {
   }
   for (auto& th : threads) th.join();
   for (const auto& g : got) CHECK(g == expected);
+}
+
+TEST_CASE("regex: Oniguruma spellings become PCRE2 ones") {
+  using moescope::detail::escape_regex_literal;
+  using moescope::detail::translate_regex;
+  // \s is Unicode White_Space in Oniguruma; PCRE2's own \s would also take U+180E.
+  CHECK(translate_regex(R"(\s+(?!\S))") == R"(\p{White_Space}+(?!\P{White_Space}))");
+  CHECK(translate_regex(R"([^\s\p{L}\p{N}]+)") == R"([^\p{White_Space}\p{L}\p{N}]+)");
+  CHECK(translate_regex(R"(\w[\w-]\h\v\\s)") ==
+        R"([\p{L}\p{M}\p{Nd}\p{Pc}][\p{L}\p{M}\p{Nd}\p{Pc}-][0-9a-fA-F]\x{0B}\\s)");
+  CHECK(translate_regex(R"((?i:'s|'t)|\p{N}{1,3}|[[:alpha:]])") == R"((?i:'s|'t)|\p{N}{1,3}|[[:alpha:]])");
+  CHECK(escape_regex_literal("a.b*(c)") == R"(a\.b\*\(c\))");
 }

@@ -37,7 +37,10 @@ inline const Tokenizer& oracle_tokenizer(const std::string& name) {
 
 inline std::string ids_to_string(const std::vector<int32_t>& ids) {
   std::string s;
-  for (int32_t id : ids) s += " " + std::to_string(id);
+  for (int32_t id : ids) {
+    s += ' ';
+    s += std::to_string(id);
+  }
   return s;
 }
 
