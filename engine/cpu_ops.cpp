@@ -93,17 +93,22 @@ void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v
       Strided Q(q.data() + t0 * qs + h * head_dim, n, head_dim, Eigen::OuterStride<>(qs));
       Strided K(k.data() + t0 * ks + hk * head_dim, n, head_dim, Eigen::OuterStride<>(ks));
       Strided V(v.data() + t0 * ks + hk * head_dim, n, head_dim, Eigen::OuterStride<>(ks));
-      // scores [n, n] = Q [n, Dh] · K^T [Dh, n] * scale; causal rows softmaxed over j <= i.
-      scores.noalias() = (Q * K.transpose()) * scale;
-      for (Eigen::Index i = 0; i < n; ++i) {
-        Eigen::Map<Eigen::ArrayXf> row(scores.data() + i * n, n);
-        auto visible = row.head(i + 1);  // keys j <= i
-        visible = (visible - visible.maxCoeff()).exp();
-        visible *= 1.f / visible.sum();
-        row.tail(n - i - 1).setZero();
+      // Causal attention in query blocks of kBlock rows, so the masked upper triangle is
+      // never computed: scores [b, i1] = Q[i0:i1] [b, Dh] · K[0:i1]^T [Dh, i1] * scale.
+      constexpr Eigen::Index kBlock = 128;
+      for (Eigen::Index i0 = 0; i0 < n; i0 += kBlock) {
+        const Eigen::Index i1 = std::min(n, i0 + kBlock), b = i1 - i0;
+        scores.noalias() = (Q.middleRows(i0, b) * K.topRows(i1).transpose()) * scale;
+        for (Eigen::Index r = 0; r < b; ++r) {
+          Eigen::Map<Eigen::ArrayXf> row(scores.data() + r * i1, i1);
+          auto visible = row.head(i0 + r + 1);  // keys j <= i
+          visible = (visible - visible.maxCoeff()).exp();
+          visible *= 1.f / visible.sum();
+          row.tail(i1 - (i0 + r + 1)).setZero();
+        }
+        StridedOut O(out.data() + (t0 + i0) * out.cols() + h * head_dim, b, head_dim, Eigen::OuterStride<>(out.cols()));
+        O.noalias() = scores * V.topRows(i1);
       }
-      StridedOut O(out.data() + t0 * out.cols() + h * head_dim, n, head_dim, Eigen::OuterStride<>(out.cols()));
-      O.noalias() = scores * V;
     }
   }
 }

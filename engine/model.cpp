@@ -17,8 +17,9 @@ namespace moescope {
 
 namespace {
 
-// MoE work is done in token chunks so the [T*K, D] expert-output buffer stays bounded.
-constexpr int64_t kMoeChunkTokens = 4096;
+// MoE work is done in token chunks so the [chunk*K, D] expert-output buffer stays near 256 MB
+// while each expert still sees enough tokens for an efficient GEMM.
+constexpr int64_t kMoeSlotBufferFloats = int64_t(64) << 20;
 // Output logits are computed in chunks of rows so [T, V] is never held unless asked for.
 constexpr int64_t kHeadChunkTokens = 256;
 
@@ -180,8 +181,9 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
   std::vector<int64_t> count(size_t(E) + 1);
   std::vector<int64_t> order;
   ActMatrix slot_out;
-  for (int64_t c0 = 0; c0 < T; c0 += kMoeChunkTokens) {
-    const int64_t c1 = std::min(T, c0 + kMoeChunkTokens), n = c1 - c0;
+  const int64_t chunk = std::max<int64_t>(1024, kMoeSlotBufferFloats / std::max<int64_t>(1, K * D));
+  for (int64_t c0 = 0; c0 < T; c0 += chunk) {
+    const int64_t c1 = std::min(T, c0 + chunk), n = c1 - c0;
     std::fill(count.begin(), count.end(), 0);
     for (int64_t i = c0 * K; i < c1 * K; ++i) ++count[size_t(ro.topk_ids[size_t(i)]) + 1];
     for (int e = 0; e < E; ++e) count[size_t(e) + 1] += count[size_t(e)];

@@ -104,7 +104,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
                    {"tokens_per_second", double(T) / t_med},
                    {"gflop_per_token", f.total() / double(T) / 1e9},
                    {"gflops_achieved", gflops},
-                   {"sgemm_gflops_eigen_2048", peak},
+                   {"sgemm_gflops_engine_2048", peak},
                    {"seconds_split", {{"attention", split.attention}, {"router", split.router},
                                       {"experts", split.experts}, {"lm_head", split.lm_head}}},
                    {"flops_split", {{"projections", f.projections}, {"attention", f.attention}, {"router", f.router},
@@ -116,7 +116,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   std::printf("moescope CPU prefill, %zu documents, %zu tokens, %d threads, recording top-k + router logits + probs + NLL\n",
               docs.size(), T, cpu_threads());
   std::printf("  median %.3f s over %d runs -> %.0f tokens/s\n", t_med, repeats, double(T) / t_med);
-  std::printf("  %.3f GFLOP/token -> %.1f GFLOP/s achieved; Eigen SGEMM 2048^3 here: %.1f GFLOP/s (%.0f%%)\n",
+  std::printf("  %.3f GFLOP/token -> %.1f GFLOP/s achieved; engine SGEMM 2048^3 here: %.1f GFLOP/s (%.0f%%)\n",
               f.total() / double(T) / 1e9, gflops, peak, 100.0 * gflops / peak);
   std::printf("  stage split (s): attention %.3f (%.1f GFLOP/s), router %.3f, experts %.3f (%.1f GFLOP/s), lm_head+NLL %.3f (%.1f GFLOP/s)\n",
               split.attention, (f.projections + f.attention) / split.attention / 1e9, split.router, split.experts,
