@@ -8,26 +8,12 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/json_file.h"
 
 namespace fs = std::filesystem;
 
 namespace moescope {
 
-namespace {
-
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    return nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(path, "not valid JSON (" + std::string(e.what()) + ")");
-  }
-}
-
-}  // namespace
 
 Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
   if (!fs::is_directory(dir)) fail(dir, "not a directory (expected a Hugging Face checkpoint folder)");
@@ -35,7 +21,7 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
   const std::string single_path = (fs::path(dir) / "model.safetensors").string();
 
   if (fs::exists(index_path)) {
-    nlohmann::json index = read_json_file(index_path);
+    nlohmann::json index = read_json_file(index_path, "safetensors index (model.safetensors.index.json)");
     if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
       fail(index_path, "missing object field 'weight_map'");
     std::map<std::string, SafetensorsFile*> shard_by_file;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/json_file.h"
 
 namespace moescope {
 
@@ -168,17 +169,7 @@ void resolve_layers(const Fields& f, ModelConfig& c) {
 const char* arch_name(Arch a) { return a == Arch::Emo ? "emo" : "olmoe"; }
 
 ModelConfig ModelConfig::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open (expected config.json of a Hugging Face checkpoint)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(ss.str());
-  } catch (const json::parse_error& e) {
-    fail(path, "not valid JSON (" + std::string(e.what()) + ")");
-  }
-  return from_json(j, path);
+  return from_json(read_json_file(path, "config.json of a Hugging Face checkpoint"), path);
 }
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {

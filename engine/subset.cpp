@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/json_file.h"
 
 namespace moescope {
 
@@ -17,20 +18,11 @@ ExpertSubset ExpertSubset::all(const ModelConfig& config) {
 }
 
 ExpertSubset ExpertSubset::from_file(const std::string& path, const ModelConfig& config) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open subset file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return from_json_text(ss.str(), path, config);
+  return from_json_text(read_text_file(path, "subset file"), path, config);
 }
 
 ExpertSubset ExpertSubset::from_json_text(const std::string& text, const std::string& source, const ModelConfig& config) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(source, "not valid JSON (" + std::string(e.what()) + ")");
-  }
+  const nlohmann::json j = parse_json(text, source);
   const std::string field = source + ": field 'experts_kept_per_layer'";
   if (!j.is_object() || !j.contains("experts_kept_per_layer")) fail(field, "missing (required)");
   const auto& layers = j["experts_kept_per_layer"];

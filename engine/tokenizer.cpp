@@ -14,6 +14,7 @@
 
 #include "engine/bpe.h"
 #include "engine/error.h"
+#include "engine/json_file.h"
 #include "engine/pretokenizer.h"
 #include "engine/tokenizer_added.h"
 #include "engine/tokenizer_decoder.h"
@@ -108,21 +109,11 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot open tokenizer file: ") + std::strerror(errno));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) fail(path, "read error");
-  return from_json_text(buf.str(), path);
+  return from_json_text(read_text_file(path, "tokenizer file"), path);
 }
 
 Tokenizer Tokenizer::from_json_text(const std::string& json_text, const std::string& source_name) {
-  nlohmann::json root;
-  try {
-    root = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(source_name, std::string("malformed JSON: ") + e.what());
-  }
+  const nlohmann::json root = parse_json(json_text, source_name);
   auto impl = std::make_unique<Impl>();
   impl->source = source_name;
   const JsonField top(root, impl->source, "");

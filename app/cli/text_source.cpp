@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/json_file.h"
 
 namespace moescope::cli {
 
@@ -20,12 +21,7 @@ TextSource read_text_source(const Args& args) {
     src.label = "--text";
   } else {
     src.label = *file;
-    if (std::filesystem::is_directory(*file)) fail(*file, "is a directory (expected a text file)");
-    std::ifstream in(*file, std::ios::binary);
-    if (!in) fail(*file, "cannot open");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    src.text = ss.str();
+    src.text = read_text_file(*file, "text file");
   }
   if (src.text.empty()) fail(src.label, "the text is empty (expected at least one character)");
   return src;

@@ -123,7 +123,7 @@ TEST_CASE("tokenizer errors: malformed JSON and missing files name the file") {
     Tokenizer::from_json_text("{\"model\": {\"vocab\": ", "broken.json");
     FAIL("no error");
   } catch (const Error& e) {
-    CHECK(std::string(e.what()).rfind("broken.json: malformed JSON", 0) == 0);
+    CHECK(std::string(e.what()).rfind("broken.json: not valid JSON", 0) == 0);
   }
   const std::string path = "/tmp/moescope_test_malformed_tokenizer.json";
   {
@@ -134,7 +134,7 @@ TEST_CASE("tokenizer errors: malformed JSON and missing files name the file") {
     Tokenizer::from_file(path);
     FAIL("no error");
   } catch (const Error& e) {
-    CHECK(std::string(e.what()).rfind(path + ": malformed JSON", 0) == 0);
+    CHECK(std::string(e.what()).rfind(path + ": not valid JSON", 0) == 0);
   }
   std::remove(path.c_str());
   CHECK_THROWS_WITH_AS(Tokenizer::from_file("/nonexistent/tokenizer.json"),
