@@ -13,18 +13,12 @@
 #include "engine/error.h"
 #include "engine/safetensors.h"
 #include "engine/safetensors_writer.h"
+#include "tests/test_paths.h"
 
 namespace fs = std::filesystem;
 using namespace moescope;
 
 namespace {
-
-std::string temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("moescope-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
 
 // A raw file: 8-byte little-endian header length, the header text, then `data_bytes` zero bytes.
 std::string raw_file(const std::string& dir, const std::string& header, size_t data_bytes, int64_t declared_len = -1) {
@@ -49,7 +43,8 @@ std::string error_of(const std::string& path) {
 }  // namespace
 
 TEST_CASE("safetensors: writer output reads back with dtypes, shapes and values") {
-  const std::string dir = temp_dir("st-roundtrip");
+  const moescope::test::TempDir tmp("st-roundtrip");
+  const std::string dir = tmp.str();
   const std::string path = dir + "/model.safetensors";
   write_safetensors(path, {tensor_f32("a", {2, 3}, {1, 2, 3, 4, 5, 6}), tensor_bf16("b", {3}, {1.0f, -2.5f, 0.15625f})},
                     {{"format", "pt"}});
@@ -91,7 +86,8 @@ TEST_CASE("safetensors: bf16 and f16 conversion against hand-computed values") {
 }
 
 TEST_CASE("safetensors: malformed files give messages naming file, tensor and problem") {
-  const std::string dir = temp_dir("st-bad");
+  const moescope::test::TempDir tmp("st-bad");
+  const std::string dir = tmp.str();
   SUBCASE("file shorter than the length field") {
     std::string p = dir + "/short.safetensors";
     std::ofstream(p, std::ios::binary) << "abc";
@@ -153,7 +149,8 @@ TEST_CASE("safetensors: malformed files give messages naming file, tensor and pr
 }
 
 TEST_CASE("checkpoint: sharded index resolves tensors; broken indexes are named") {
-  const std::string dir = temp_dir("ckpt-sharded");
+  const moescope::test::TempDir tmp("ckpt-sharded");
+  const std::string dir = tmp.str();
   write_safetensors(dir + "/model-00001-of-00002.safetensors", {tensor_f32("x", {2}, {1, 2})});
   write_safetensors(dir + "/model-00002-of-00002.safetensors", {tensor_f32("y", {1}, {3})});
   auto write_index = [&](const std::string& body) {
