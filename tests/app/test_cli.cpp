@@ -34,7 +34,7 @@ std::string quote(const std::string& s) {
 Run run_cli(const std::vector<std::string>& args) {
   const std::string err_path = fs::temp_directory_path() / ("moescope-cli-err-" + std::to_string(::getpid()));
   std::string cmd = quote(moescope::test::cli_path());
-  for (const auto& a : args) cmd += " " + quote(a);
+  for (const auto& a : args) cmd.append(" ").append(quote(a));
   cmd += " 2>" + quote(err_path);
   Run r;
   FILE* p = ::popen(cmd.c_str(), "r");
