@@ -28,11 +28,11 @@ from transformers import OlmoeConfig, OlmoeForCausalLM
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def make_checkpoint(path):
+def make_checkpoint(path, vocab):
     if os.path.exists(os.path.join(path, "model.safetensors")):
         return
     torch.manual_seed(0)
-    cfg = OlmoeConfig(vocab_size=50304, hidden_size=512, intermediate_size=256, num_hidden_layers=4,
+    cfg = OlmoeConfig(vocab_size=vocab, hidden_size=512, intermediate_size=256, num_hidden_layers=4,
                       num_attention_heads=8, num_key_value_heads=8, num_experts=64, num_experts_per_tok=8,
                       max_position_embeddings=4096, rope_theta=10000.0, norm_topk_prob=False,
                       output_router_logits=True, tie_word_embeddings=False)
@@ -40,7 +40,7 @@ def make_checkpoint(path):
     model.save_pretrained(path)
 
 
-def flops_per_run(docs, tokens, D=512, H=8, Dh=64, L=4, E=64, K=8, I=256, V=50304):
+def flops_per_run(docs, tokens, V, D=512, H=8, Dh=64, L=4, E=64, K=8, I=256):
     # Same accounting as engine/flops.cpp: useful work only, causal attention, K experts per token.
     T = docs * tokens
     pairs = docs * tokens * (tokens + 1) / 2
@@ -90,21 +90,25 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--docs", type=int, default=32)
     ap.add_argument("--tokens", type=int, default=512)
-    ap.add_argument("--checkpoint", default=os.path.join(tempfile.gettempdir(), "moescope-bench-olmoe-512x64"))
+    ap.add_argument("--vocab", type=int, default=50304,
+                    help="vocabulary (OLMoE's 50304 by default; the lm_head is then ~60%% of the FLOPs)")
+    ap.add_argument("--checkpoint", default=None, help="where to cache the random checkpoint")
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "moescope-cli"))
     ap.add_argument("--impls", default="eager,grouped_mm,batched_mm")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    make_checkpoint(args.checkpoint)
+    if args.checkpoint is None:
+        args.checkpoint = os.path.join(tempfile.gettempdir(), f"moescope-bench-olmoe-512x64-v{args.vocab}")
+    make_checkpoint(args.checkpoint, args.vocab)
     g = torch.Generator().manual_seed(1)
-    x = torch.randint(0, 50304, (args.docs, args.tokens), generator=g)
+    x = torch.randint(0, args.vocab, (args.docs, args.tokens), generator=g)
     ids = x.tolist()
     ids_path = os.path.join(args.checkpoint, "bench_ids.json")
     with open(ids_path, "w") as f:
         json.dump(ids, f)
     T = args.docs * args.tokens
-    flops = flops_per_run(args.docs, args.tokens)
+    flops = flops_per_run(args.docs, args.tokens, args.vocab)
 
     models = {}
     for impl in [s for s in args.impls.split(",") if s]:
@@ -128,7 +132,7 @@ def main():
     peak_torch = torch_sgemm_gflops()
 
     print(f"CPU prefill, {args.docs} docs x {args.tokens} tokens = {T} tokens, {args.threads} threads, "
-          f"random OLMoE 4L/512/64x256/top-8/V50304 (fp32), router logits recorded; {args.repeat} interleaved rounds")
+          f"random OLMoE 4L/512/64x256/top-8/V{args.vocab} (fp32), router logits recorded; {args.repeat} interleaved rounds")
     print(f"machine fp32 GEMM 2048^3: torch.mm {peak_torch:.1f} GFLOP/s, moescope's GEMM {ours['sgemm_gflops_engine_2048']:.1f} GFLOP/s")
     print(f"{'engine':<34}{'tokens/s':>10}{'GFLOP/s':>10}{'% peak':>8}{'moescope x':>12}")
     med = {k: statistics.median(v) for k, v in times.items()}
