@@ -3,16 +3,21 @@
 
 #include <cmath>
 
+#include "engine/error.h"
+
 namespace moescope {
 
 ScoreSummary summarize_nll(const ForwardResult& r, size_t predicted_bytes) {
   ScoreSummary s;
   s.tokens = r.ids.size();
-  for (float v : r.nll) {
-    if (std::isnan(v)) continue;  // each document's last token predicts nothing
-    s.total_nll += double(v);
-    ++s.predicted;
-  }
+  for (const DocumentSpan& d : r.docs)
+    for (size_t t = d.begin; t + 1 < d.end; ++t) {  // each document's last token predicts nothing
+      const float v = r.nll[t];
+      if (!std::isfinite(v))
+        fail("token " + std::to_string(t), "NLL is not finite (NaN or Inf): the model's outputs overflowed");
+      s.total_nll += double(v);
+      ++s.predicted;
+    }
   if (s.predicted > 0) {
     s.mean_nll = s.total_nll / double(s.predicted);
     s.perplexity = std::exp(s.mean_nll);

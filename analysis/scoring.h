@@ -20,6 +20,7 @@ struct ScoreSummary {
 };
 
 // predicted_bytes: UTF-8 bytes covered by the predicted tokens (0 leaves bits_per_byte at 0).
+// Throws Error when a predicted token's NLL is not finite.
 ScoreSummary summarize_nll(const ForwardResult& r, size_t predicted_bytes);
 
 }  // namespace moescope

@@ -35,7 +35,8 @@ def make_checkpoint(path, vocab):
     cfg = OlmoeConfig(vocab_size=vocab, hidden_size=512, intermediate_size=256, num_hidden_layers=4,
                       num_attention_heads=8, num_key_value_heads=8, num_experts=64, num_experts_per_tok=8,
                       max_position_embeddings=4096, rope_theta=10000.0, norm_topk_prob=False,
-                      output_router_logits=True, tie_word_embeddings=False)
+                      output_router_logits=True, tie_word_embeddings=False,
+                      bos_token_id=None, eos_token_id=vocab - 1, pad_token_id=vocab - 1)
     model = OlmoeForCausalLM(cfg).eval()
     model.save_pretrained(path)
 

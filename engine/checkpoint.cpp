@@ -28,7 +28,7 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
     std::map<std::string, std::string> wanted;  // tensor -> shard file
     for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
       if (!it.value().is_string())
-        fail_expected(index_path + ": weight_map." + it.key(), "bad shard name", "a file name", it.value().dump());
+        fail_expected(index_path + ": weight_map." + it.key(), "bad shard name", "a file name", brief(it.value()));
       const std::string shard = it.value().get<std::string>();
       if (shard.find('/') != std::string::npos || shard == ".." || shard.empty())
         fail_expected(index_path + ": weight_map." + it.key(), "bad shard name", "a file name inside the folder", shard);

@@ -3,10 +3,9 @@
 #include "engine/config.h"
 
 #include <algorithm>
-#include <fstream>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "engine/error.h"
 #include "engine/json_file.h"
@@ -24,38 +23,43 @@ struct Fields {
   std::string where(const std::string& key) const { return source + ": field '" + key + "'"; }
   bool has(const std::string& key) const { return j.contains(key) && !j[key].is_null(); }
 
-  int integer(const std::string& key, std::optional<int> def, int min_value = 0) const {
+  int integer(const std::string& key, std::optional<int> def, int min_value = 0, int max_value = 1 << 30) const {
     if (!has(key)) {
       if (def) return *def;
       fail(where(key), "missing (required)");
     }
     const json& v = j[key];
-    if (!v.is_number_integer()) fail_expected(where(key), "wrong type", "an integer", v.dump());
+    if (!v.is_number_integer()) fail_expected(where(key), "wrong type", "an integer", brief(v));
     int64_t x = v.get<int64_t>();
-    if (x < min_value || x > (1ll << 30))
-      fail_expected(where(key), "out of range", "an integer >= " + std::to_string(min_value), v.dump());
+    if (x < min_value || x > max_value)
+      fail_expected(where(key), "out of range",
+                    "an integer in [" + std::to_string(min_value) + ", " + std::to_string(max_value) + "]", brief(v));
     return int(x);
   }
-  float number(const std::string& key, float def) const {
+  // A finite number > 0 (eps, theta, clip values).
+  float positive(const std::string& key, float def) const {
     if (!has(key)) return def;
     const json& v = j[key];
-    if (!v.is_number()) fail_expected(where(key), "wrong type", "a number", v.dump());
-    return v.get<float>();
+    if (!v.is_number()) fail_expected(where(key), "wrong type", "a number", brief(v));
+    const double x = v.get<double>();
+    if (!std::isfinite(x) || x <= 0 || x > 3.0e38)
+      fail_expected(where(key), "out of range", "a finite number > 0", brief(v));
+    return float(x);
   }
   bool boolean(const std::string& key, bool def) const {
     if (!has(key)) return def;
     const json& v = j[key];
-    if (!v.is_boolean()) fail_expected(where(key), "wrong type", "true or false", v.dump());
+    if (!v.is_boolean()) fail_expected(where(key), "wrong type", "true or false", brief(v));
     return v.get<bool>();
   }
   std::optional<std::vector<int>> int_list(const std::string& key) const {
     if (!has(key)) return std::nullopt;
     const json& v = j[key];
-    if (!v.is_array()) fail_expected(where(key), "wrong type", "a list of integers or null", v.dump());
+    if (!v.is_array()) fail_expected(where(key), "wrong type", "a list of integers or null", brief(v));
     std::vector<int> out;
     for (const auto& x : v) {
-      if (!x.is_number_integer() || x.get<int64_t>() < 0)
-        fail_expected(where(key), "bad list entry", "non-negative integers", x.dump());
+      if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > (1 << 30))
+        fail_expected(where(key), "bad list entry", "integers in [0, 2^30]", brief(x));
       out.push_back(int(x.get<int64_t>()));
     }
     return out;
@@ -67,7 +71,7 @@ struct Fields {
       if (v.empty() || !v[0].is_number_integer()) return std::nullopt;
       return int(v[0].get<int64_t>());
     }
-    if (!v.is_number_integer()) fail_expected(where(key), "wrong type", "an integer or null", v.dump());
+    if (!v.is_number_integer()) fail_expected(where(key), "wrong type", "an integer or null", brief(v));
     return int(v.get<int64_t>());
   }
 };
@@ -80,20 +84,19 @@ std::optional<Arch> arch_from_model_type(const std::string& t) {
 
 void read_rope(const Fields& f, ModelConfig& c) {
   // transformers 5 writes rope_parameters {rope_theta, rope_type}; older files use rope_theta + rope_scaling.
-  c.rope_theta = f.number("rope_theta", 10000.f);
+  c.rope_theta = f.positive("rope_theta", 10000.f);
   const char* scaling_keys[] = {"rope_scaling", "rope_parameters"};
   for (const char* key : scaling_keys) {
     if (!f.has(key)) continue;
     const json& r = f.j[key];
-    if (!r.is_object()) fail_expected(f.where(key), "wrong type", "an object or null", r.dump());
+    if (!r.is_object()) fail_expected(f.where(key), "wrong type", "an object or null", brief(r));
     std::string type = "default";
     if (r.contains("rope_type") && r["rope_type"].is_string()) type = r["rope_type"].get<std::string>();
     else if (r.contains("type") && r["type"].is_string()) type = r["type"].get<std::string>();
     if (type != "default")
       fail_expected(f.where(key), "unsupported RoPE scaling", "rope_type 'default'", "'" + type + "'");
-    if (r.contains("rope_theta") && r["rope_theta"].is_number()) c.rope_theta = r["rope_theta"].get<float>();
+    if (r.contains("rope_theta")) c.rope_theta = Fields{r, f.source + ": field '" + key + "'"}.positive("rope_theta", c.rope_theta);
   }
-  if (!(c.rope_theta > 0.f)) fail_expected(f.where("rope_theta"), "out of range", "a positive number", std::to_string(c.rope_theta));
 }
 
 void resolve_layers(const Fields& f, ModelConfig& c) {
@@ -105,15 +108,15 @@ void resolve_layers(const Fields& f, ModelConfig& c) {
     const json& v = f.j["always_active_experts_per_layer"];
     if (!v.is_array() || v.size() != size_t(c.num_layers))
       fail_expected(f.where("always_active_experts_per_layer"), "wrong shape",
-                    "a list of " + std::to_string(c.num_layers) + " lists", v.dump().substr(0, 80));
+                    "a list of " + std::to_string(c.num_layers) + " lists", brief(v));
     aa_per_layer.emplace();
     for (const auto& layer : v) {
       std::vector<int> ids;
       if (!layer.is_null()) {
-        if (!layer.is_array()) fail_expected(f.where("always_active_experts_per_layer"), "bad entry", "a list of expert ids or null", layer.dump());
+        if (!layer.is_array()) fail_expected(f.where("always_active_experts_per_layer"), "bad entry", "a list of expert ids or null", brief(layer));
         for (const auto& x : layer) {
-          if (!x.is_number_integer() || x.get<int64_t>() < 0)
-            fail_expected(f.where("always_active_experts_per_layer"), "bad expert id", "a non-negative integer", x.dump());
+          if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > (1 << 30))
+            fail_expected(f.where("always_active_experts_per_layer"), "bad expert id", "a non-negative integer", brief(x));
           ids.push_back(int(x.get<int64_t>()));
         }
       }
@@ -184,7 +187,7 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   c.arch = *arch;
 
   c.hidden_size = f.integer("hidden_size", std::nullopt, 1);
-  c.num_layers = f.integer("num_hidden_layers", std::nullopt, 1);
+  c.num_layers = f.integer("num_hidden_layers", std::nullopt, 1, 65536);
   c.num_heads = f.integer("num_attention_heads", std::nullopt, 1);
   c.num_kv_heads = f.integer("num_key_value_heads", c.num_heads, 1);
   if (c.num_heads % c.num_kv_heads != 0)
@@ -201,13 +204,13 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   c.norm_topk_prob = f.boolean("norm_topk_prob", false);
   c.attention_bias = f.boolean("attention_bias", false);
   c.tie_word_embeddings = f.boolean("tie_word_embeddings", false);
-  c.rms_norm_eps = f.number("rms_norm_eps", c.arch == Arch::Emo ? 1e-6f : 1e-5f);
+  c.rms_norm_eps = f.positive("rms_norm_eps", c.arch == Arch::Emo ? 1e-6f : 1e-5f);
   c.max_position_embeddings = f.integer("max_position_embeddings", 4096, 1);
   c.vocab_size = f.integer("vocab_size", 0, 0);
   c.eos_token_id = f.token_id("eos_token_id");
   c.pad_token_id = f.token_id("pad_token_id");
   if (f.has("hidden_act") && j["hidden_act"] != "silu")
-    fail_expected(f.where("hidden_act"), "unsupported activation", "\"silu\"", j["hidden_act"].dump());
+    fail_expected(f.where("hidden_act"), "unsupported activation", "\"silu\"", brief(j["hidden_act"]));
   read_rope(f, c);
 
   if (c.arch == Arch::Emo) {
@@ -216,7 +219,7 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
     if (f.boolean("qk_norm", false)) fail(f.where("qk_norm"), "EMO checkpoints have no q/k norm (emo-reference.md §1.3)");
   } else {
     c.qk_norm = true;
-    if (f.has("clip_qkv")) c.clip_qkv = f.number("clip_qkv", 0.f);
+    if (f.has("clip_qkv")) c.clip_qkv = f.positive("clip_qkv", 1.f);
     for (const char* k : {"num_shared_experts", "num_experts_per_layer", "always_active_experts"})
       if (f.has(k)) fail(f.where(k), "not an OLMoE field (model_type is 'olmoe'; use 'emo')");
   }

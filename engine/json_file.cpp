@@ -11,8 +11,15 @@
 
 namespace moescope {
 
-std::string read_text_file(const std::string& path, const std::string& what) {
-  if (std::filesystem::is_directory(path)) fail(path, "is a directory (expected a " + what + ")");
+std::string read_text_file(const std::string& path, const std::string& what, size_t max_bytes) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) fail(path, "cannot open " + what + ": " + std::strerror(ENOENT));
+  if (std::filesystem::is_directory(status)) fail(path, "is a directory (expected a " + what + ")");
+  if (!std::filesystem::is_regular_file(status)) fail(path, "is not a regular file (expected a " + what + ")");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > max_bytes)
+    fail_expected(path, what + " is too large", "at most " + std::to_string(max_bytes) + " bytes", std::to_string(size) + " bytes");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open " + what + ": " + std::strerror(errno));
   std::ostringstream buf;
@@ -21,12 +28,28 @@ std::string read_text_file(const std::string& path, const std::string& what) {
   return buf.str();
 }
 
-nlohmann::json parse_json(const std::string& text, const std::string& source) {
+nlohmann::json parse_json(const char* begin, const char* end, const std::string& source) {
+  auto depth_guard = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxJsonDepth)
+      fail(source, "not valid JSON (nested deeper than " + std::to_string(kMaxJsonDepth) + " levels)");
+    return true;
+  };
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(begin, end, depth_guard);
   } catch (const nlohmann::json::parse_error& e) {
     fail(source, "not valid JSON (" + std::string(e.what()) + ")");
   }
+}
+
+nlohmann::json parse_json(const std::string& text, const std::string& source) {
+  return parse_json(text.data(), text.data() + text.size(), source);
+}
+
+std::string brief(const nlohmann::json& v) {
+  if (v.is_array()) return "a list of " + std::to_string(v.size()) + " entries";
+  if (v.is_object()) return "an object with " + std::to_string(v.size()) + " keys";
+  std::string s = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return s.size() > 80 ? s.substr(0, 77) + "..." : s;
 }
 
 }  // namespace moescope

@@ -121,11 +121,12 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
     if (c.layers[size_t(l)].is_moe()) {
       r.layers.emplace_back();
       moe_layer(l, h, opt, r.docs, y, r.layers.back(), r.seconds);
+      t0 = std::chrono::steady_clock::now();  // moe_layer accounted for its own time
     } else {
       swiglu(h, lw.dense, y);
+      lap(t0, r.seconds.experts);
     }
     x += y;
-    lap(t0, r.seconds.experts);
   }
   rms_norm(x, weights_.final_norm, c.rms_norm_eps, h);
   output_head(h, r, opt);
@@ -144,6 +145,13 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
 
   // logits [T, E] = h [T, D] · router^T [D, E]
   ActMatrix logits = h * lw.router.view().transpose();
+  // Non-finite logits (overflowed activations, NaN weights) would make top-k meaningless.
+  if (!logits.allFinite()) {
+    Eigen::Index bad = 0;
+    for (; bad < T && logits.row(bad).allFinite(); ++bad) {}
+    fail("layer " + std::to_string(l) + ", token " + std::to_string(bad),
+         "router logits are not finite (NaN or Inf): the checkpoint's weights or activations overflowed");
+  }
   const std::vector<uint8_t> kept = kept_mask(c, opt.mask ? opt.mask : &loaded_, l);
   RouterOutput ro = route_tokens(logits.data(), T, spec, c.top_k, c.norm_topk_prob, kept, true);
   const int K = ro.k;
@@ -181,7 +189,7 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
   std::vector<int64_t> count(size_t(E) + 1);
   std::vector<int64_t> order;
   ActMatrix slot_out;
-  const int64_t chunk = std::max<int64_t>(1024, kMoeSlotBufferFloats / std::max<int64_t>(1, K * D));
+  const int64_t chunk = std::max<int64_t>(64, kMoeSlotBufferFloats / std::max<int64_t>(1, K * D));
   for (int64_t c0 = 0; c0 < T; c0 += chunk) {
     const int64_t c1 = std::min(T, c0 + chunk), n = c1 - c0;
     std::fill(count.begin(), count.end(), 0);
@@ -198,21 +206,32 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
       return count[size_t(a) + 1] - count[size_t(a)] > count[size_t(b) + 1] - count[size_t(b)];
     });
     slot_out.resize(n * K, D);
+    auto run_expert = [&](int e, ActMatrix& xe, ActMatrix& ye) {
+      const int64_t b = count[size_t(e)], ne = count[size_t(e) + 1] - b;
+      xe.resize(ne, D);
+      for (int64_t r = 0; r < ne; ++r) xe.row(r) = h.row(c0 + order[size_t(b + r)] / K);  // xe [ne, D]
+      swiglu(xe, lw.experts[size_t(e)], ye);                                               // ye [ne, D]
+      for (int64_t r = 0; r < ne; ++r) {
+        const int64_t slot = order[size_t(b + r)];
+        slot_out.row(slot) = ye.row(r) * ro.topk_weights[size_t(c0 * K + slot)];
+      }
+    };
+    // An expert holding more than a thread's share of the work (a shared expert sees every
+    // token) runs alone with all threads in its GEMMs; the rest run one expert per thread.
+    const int threads = cpu_threads();
+    size_t big = 0;
+    while (big < experts.size() && threads > 1 &&
+           (count[size_t(experts[big]) + 1] - count[size_t(experts[big])]) * threads > n * K)
+      ++big;
+    {
+      ActMatrix xe, ye;
+      for (size_t j = 0; j < big; ++j) run_expert(experts[j], xe, ye);
+    }
 #pragma omp parallel if (n * K >= 256)
     {
       ActMatrix xe, ye;
 #pragma omp for schedule(dynamic)
-      for (size_t j = 0; j < experts.size(); ++j) {
-        const int e = experts[j];
-        const int64_t b = count[size_t(e)], ne = count[size_t(e) + 1] - b;
-        xe.resize(ne, D);
-        for (int64_t r = 0; r < ne; ++r) xe.row(r) = h.row(c0 + order[size_t(b + r)] / K);  // xe [ne, D]
-        swiglu(xe, lw.experts[size_t(e)], ye);                                               // ye [ne, D]
-        for (int64_t r = 0; r < ne; ++r) {
-          const int64_t slot = order[size_t(b + r)];
-          slot_out.row(slot) = ye.row(r) * ro.topk_weights[size_t(c0 * K + slot)];
-        }
-      }
+      for (size_t j = big; j < experts.size(); ++j) run_expert(experts[j], xe, ye);
     }
     // y[t] = sum over slots in the router's order (deterministic)
 #pragma omp parallel for schedule(static) if (n >= 256)
@@ -220,6 +239,7 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
       for (int i = 0; i < K; ++i) y.row(c0 + t) += slot_out.row(t * K + i);
   }
 
+  lap(t0, seconds.experts);
   if (opt.probs) rec.probs = std::move(ro.probs);
   rec.topk_ids = std::move(ro.topk_ids);
   rec.topk_weights = std::move(ro.topk_weights);

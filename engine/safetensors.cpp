@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "engine/json_file.h"
 
 namespace moescope {
 
@@ -72,13 +73,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
                     "header of " + std::to_string(header_len) + " bytes",
                     std::to_string(size_ - 8) + " bytes after the length field");
     const char* hdr = reinterpret_cast<const char*>(base + 8);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(hdr, hdr + header_len);
-    } catch (const nlohmann::json::parse_error& e) {
-      fail(path, "header is not valid JSON (" + std::string(e.what()) + ")");
-    }
-    if (!j.is_object()) fail_expected(path, "header", "a JSON object", j.type_name());
+    const nlohmann::json j = parse_json(hdr, hdr + header_len, path + ": header");
+    if (!j.is_object()) fail_expected(path, "header", "a JSON object", brief(j));
 
     const size_t data_start = 8 + size_t(header_len);
     const size_t data_len = size_ - data_start;
@@ -89,16 +85,16 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       const std::string& name = it.key();
       const auto& v = it.value();
       if (name == "__metadata__") {
-        if (!v.is_object()) fail_expected(path + ": __metadata__", "bad metadata", "an object", v.type_name());
+        if (!v.is_object()) fail_expected(path + ": __metadata__", "bad metadata", "an object", brief(v));
         for (auto m = v.begin(); m != v.end(); ++m) {
           if (!m.value().is_string())
-            fail_expected(path + ": __metadata__." + m.key(), "bad metadata value", "a string", m.value().type_name());
+            fail_expected(path + ": __metadata__." + m.key(), "bad metadata value", "a string", brief(m.value()));
           metadata_[m.key()] = m.value().get<std::string>();
         }
         continue;
       }
       const std::string where = at_tensor(path, name);
-      if (!v.is_object()) fail_expected(where, "bad entry", "an object", v.type_name());
+      if (!v.is_object()) fail_expected(where, "bad entry", "an object", brief(v));
       if (!v.contains("dtype") || !v["dtype"].is_string()) fail(where, "missing string field 'dtype'");
       if (!v.contains("shape") || !v["shape"].is_array()) fail(where, "missing array field 'shape'");
       if (!v.contains("data_offsets") || !v["data_offsets"].is_array() || v["data_offsets"].size() != 2)
@@ -113,18 +109,18 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       uint64_t numel = 1;
       for (const auto& d : v["shape"]) {
         if (!d.is_number_unsigned() && !(d.is_number_integer() && d.get<int64_t>() >= 0))
-          fail_expected(where, "bad shape entry", "a non-negative integer", d.dump());
+          fail_expected(where, "bad shape entry", "a non-negative integer", brief(d));
         uint64_t dim = d.get<uint64_t>();
         if (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / dim / 8)
-          fail(where, "shape " + v["shape"].dump() + " overflows");
+          fail(where, "shape " + brief(v["shape"]) + " overflows");
         numel *= dim;
         t.shape.push_back(int64_t(dim));
       }
       const auto& off = v["data_offsets"];
       if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())
-        fail_expected(where, "bad data_offsets", "two non-negative integers", off.dump());
+        fail_expected(where, "bad data_offsets", "two non-negative integers", brief(off));
       uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
-      if (b > e) fail_expected(where, "data_offsets are reversed", "begin <= end", off.dump());
+      if (b > e) fail_expected(where, "data_offsets are reversed", "begin <= end", brief(off));
       if (e > data_len)
         fail_expected(where, "data runs past the end of the file (truncated?)",
                       "end offset <= " + std::to_string(data_len), std::to_string(e));

@@ -29,8 +29,11 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     }
     done += size_t(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string why = std::strerror(errno);
+  const bool synced = ::fsync(fd) == 0;
+  const int sync_errno = errno;
+  const bool closed = ::close(fd) == 0;
+  if (!synced || !closed) {
+    const std::string why = std::strerror(synced ? errno : sync_errno);
     ::unlink(tmp.c_str());
     fail(path, "cannot flush to disk: " + why);
   }
@@ -47,6 +50,8 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
   if (!metadata.empty()) header["__metadata__"] = metadata;
   size_t offset = 0;
   for (const auto& t : tensors) {
+    if (t.name == "__metadata__" || header.contains(t.name))
+      fail(path + ": tensor '" + t.name + "'", "name is reserved or used twice");
     int64_t numel = 1;
     for (int64_t d : t.shape) numel *= d;
     if (size_t(numel) * dtype_size(t.dtype) != t.bytes.size())

@@ -38,11 +38,11 @@ ExpertSubset ExpertSubset::from_json_text(const std::string& text, const std::st
       s.kept_per_layer.emplace_back(std::nullopt);
       continue;
     }
-    if (!entry.is_array()) fail_expected(at, "bad entry", "a list of expert ids or null", entry.dump());
-    if (!spec.is_moe()) fail_expected(at, "layer is dense", "null", entry.dump().substr(0, 60));
+    if (!entry.is_array()) fail_expected(at, "bad entry", "a list of expert ids or null", brief(entry));
+    if (!spec.is_moe()) fail_expected(at, "layer is dense", "null", brief(entry));
     std::vector<int> ids;
     for (const auto& x : entry) {
-      if (!x.is_number_integer()) fail_expected(at, "bad expert id", "an integer", x.dump());
+      if (!x.is_number_integer()) fail_expected(at, "bad expert id", "an integer", brief(x));
       int64_t e = x.get<int64_t>();
       if (e < 0 || e >= spec.num_experts)
         fail_expected(at, "expert id out of range", "0.." + std::to_string(spec.num_experts - 1), std::to_string(e));
@@ -51,6 +51,8 @@ ExpertSubset ExpertSubset::from_json_text(const std::string& text, const std::st
     std::sort(ids.begin(), ids.end());
     if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) fail(at, "an expert id is listed twice");
     s.kept_per_layer.emplace_back(std::move(ids));
+    if (spec.mode == RoutingMode::Plain && s.kept_standard(config, l) == 0)
+      fail_expected(at, "keeps no expert this layer could route to", "at least one expert id", "none");
   }
   return s;
 }

@@ -134,6 +134,9 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
     fail_expected(ckpt.dir() + ": tensor 'model.embed_tokens.weight'", "shape does not match config.json",
                   "[V, " + std::to_string(c.hidden_size) + "] = [V, D]", embed.shape_string());
   const int64_t V = embed.shape[0], D = c.hidden_size;
+  if (V < 1 || V > int64_t(INT32_MAX))
+    fail_expected(ckpt.dir() + ": tensor 'model.embed_tokens.weight'", "vocabulary size out of range",
+                  "1 to 2^31-1 rows", embed.shape_string());
   c.vocab_size = int(V);  // V comes from the tensors, never from config.json (emo-reference.md §1.2)
   w.embed = ld.tensor("model.embed_tokens.weight", {V, D}, "[V, D]");
   if (ckpt.find("lm_head.weight")) {

@@ -18,7 +18,14 @@ using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 using MatrixView = Eigen::Map<const RowMatrix>;
 
 // A [rows, cols] fp32 matrix (PyTorch Linear layout [out, in]); a vector has rows = 1.
+// Move-only: `data` may point into `owned`, so a copy would point at the source's buffer.
 struct Matrix {
+  Matrix() = default;
+  Matrix(Matrix&&) noexcept = default;
+  Matrix& operator=(Matrix&&) noexcept = default;
+  Matrix(const Matrix&) = delete;
+  Matrix& operator=(const Matrix&) = delete;
+
   const float* data = nullptr;
   int64_t rows = 0, cols = 0;
   std::vector<float> owned;  // set when widened from BF16/F16 (or copied for alignment)

@@ -12,6 +12,7 @@
 #include "app/cli/commands.h"
 #include "engine/error.h"
 #include "engine/flops.h"
+#include "engine/json_file.h"
 
 namespace moescope::cli {
 
@@ -51,15 +52,27 @@ int cmd_bench(const std::vector<std::string>& argv) {
 
   std::vector<std::vector<int32_t>> docs;
   if (auto ids_path = args.get("ids")) {
-    std::ifstream in(*ids_path);
-    if (!in) fail(*ids_path, "cannot open (expected a JSON list of token-id lists)");
-    try {
-      docs = nlohmann::json::parse(in).get<std::vector<std::vector<int32_t>>>();
-    } catch (const std::exception& e) {
-      fail(*ids_path, std::string("expected a JSON list of token-id lists (") + e.what() + ")");
+    const nlohmann::json j = read_json_file(*ids_path, "JSON list of token-id lists");
+    if (!j.is_array() || j.empty()) fail_expected(*ids_path, "bad ids file", "a non-empty list of token-id lists", brief(j));
+    for (size_t d = 0; d < j.size(); ++d) {
+      const std::string at = *ids_path + ": document " + std::to_string(d);
+      if (!j[d].is_array() || j[d].empty() || j[d].size() > size_t(c.max_position_embeddings))
+        fail_expected(at, "bad document", "a list of 1.." + std::to_string(c.max_position_embeddings) + " token ids", brief(j[d]));
+      std::vector<int32_t> ids;
+      for (const auto& x : j[d]) {
+        if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() >= c.vocab_size)
+          fail_expected(at, "bad token id", "an integer in [0, " + std::to_string(c.vocab_size) + ")", brief(x));
+        ids.push_back(int32_t(x.get<int64_t>()));
+      }
+      docs.push_back(std::move(ids));
     }
   } else {
     const int n_docs = args.get_int("docs", 32, 1), n_tokens = args.get_int("tokens", 512, 1);
+    if (n_tokens > c.max_position_embeddings)
+      fail_expected("--tokens", "longer than the model's context", "at most " + std::to_string(c.max_position_embeddings),
+                    std::to_string(n_tokens));
+    if (int64_t(n_docs) * n_tokens > (int64_t(1) << 24))
+      fail_expected("--docs x --tokens", "too many tokens for one batch", "at most 16777216", std::to_string(int64_t(n_docs) * n_tokens));
     std::mt19937 rng(uint32_t(args.get_int("seed", 0, 0)));
     std::uniform_int_distribution<int32_t> pick(0, c.vocab_size - 1);
     docs.assign(size_t(n_docs), std::vector<int32_t>(size_t(n_tokens)));

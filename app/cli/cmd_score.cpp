@@ -5,6 +5,7 @@
 
 #include "analysis/scoring.h"
 #include "app/cli/commands.h"
+#include "engine/error.h"
 
 namespace moescope::cli {
 
@@ -14,6 +15,9 @@ int cmd_score(const std::vector<std::string>& argv) {
   auto model = load_model_for(args, keep);
   TextSource src = read_text_source(args);
   Encoding enc = encode_for_model(*model, src);
+  if (enc.ids.size() < 2)
+    fail_expected(src.label, "too short to score", "at least 2 tokens (each token is predicted from the ones before)",
+                  std::to_string(enc.ids.size()) + " token");
   ForwardOptions opt;
   ForwardResult r = model->forward({enc.ids}, opt);
   // Bytes of the predicted tokens: the whole text minus what precedes the second token.

@@ -1,6 +1,7 @@
 // main.cpp — moescope-cli: headless access to the engine (and later every analysis).
 // Prints errors as one line on stderr and exits non-zero; JSON goes to stdout.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -55,6 +56,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const moescope::Error& e) {
     std::cerr << "moescope-cli " << command << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "moescope-cli " << command << ": error: " << e.path1().string() << ": " << e.code().message() << "\n";
     return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "moescope-cli " << command << ": error: out of memory\n";

@@ -22,14 +22,23 @@ std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSu
   return model;
 }
 
+// No vocabulary entry of a real tokenizer is this long, so a text with more bytes than
+// context x this cannot fit the context whatever it tokenizes to: refuse before tokenizing.
+constexpr size_t kMaxBytesPerToken = 1024;
+
 Encoding encode_for_model(const Model& model, const TextSource& src) {
+  const ModelConfig& config = model.config();
+  if (src.text.size() > size_t(config.max_position_embeddings) * kMaxBytesPerToken)
+    fail_expected(src.label, "text is longer than the model's context",
+                  "at most " + std::to_string(config.max_position_embeddings) + " tokens (max_position_embeddings)",
+                  std::to_string(src.text.size()) + " bytes, far more tokens");
   Encoding enc;
   try {
     enc = model.tokenizer()->encode(src.text);
   } catch (const Error& e) {
     fail(src.label, e.what());
   }
-  const ModelConfig& c = model.config();
+  const ModelConfig& c = config;
   if (enc.ids.empty()) fail(src.label, "the text gives no tokens");
   if (int64_t(enc.ids.size()) > c.max_position_embeddings)
     fail_expected(src.label, "text is longer than the model's context",

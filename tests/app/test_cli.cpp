@@ -210,6 +210,40 @@ TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
     CHECK(r.err.find("expected a list of 2 entries") != std::string::npos);
     fs::remove(f);
   }
+  SUBCASE("a single token cannot be scored") {
+    Run r = run_cli({"score", "--model", model_dir("olmoe-f32"), "--text", "a"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("too short to score") != std::string::npos);
+  }
+  SUBCASE("keep file that leaves a plain-routed layer no expert") {
+    const std::string f = fs::temp_directory_path() / ("moescope-keep0-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(f) << R"({"experts_kept_per_layer": [[], null]})";
+    Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--text", "hi", "--keep", f});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("keeps no expert this layer could route to") != std::string::npos);
+    fs::remove(f);
+  }
+  SUBCASE("NaN weights are reported, not scored as a perfect model") {
+    const std::string dir = copy_model("olmoe-f32", "nan");
+    const std::string f = dir + "/model.safetensors";
+    std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+    unsigned char len[8];
+    io.read(reinterpret_cast<char*>(len), 8);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; --i) n = (n << 8) | len[i];
+    std::string header(n, '\0');
+    io.read(header.data(), std::streamsize(n));
+    const json h = json::parse(header);
+    const uint64_t at = 8 + n + h["model.layers.0.self_attn.q_proj.weight"]["data_offsets"][0].get<uint64_t>();
+    const float nan = std::nanf("");
+    io.seekp(std::streamoff(at));
+    for (int i = 0; i < 64; ++i) io.write(reinterpret_cast<const char*>(&nan), 4);
+    io.close();
+    Run r = run_cli({"score", "--model", dir, "--text", "hello world"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("not finite") != std::string::npos);
+    fs::remove_all(dir);
+  }
   SUBCASE("unknown option") {
     Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--txt", "hi"});
     CHECK(r.code == 1);

@@ -119,3 +119,18 @@ TEST_CASE("config: real configs of other families are refused by name until thei
   }
   CHECK_THROWS_WITH_AS(ModelConfig::from_file("/nonexistent/config.json"), doctest::Contains("cannot open"), Error);
 }
+
+TEST_CASE("config: numbers out of range are refused before anything is allocated") {
+  json j = emo_base();
+  j["rms_norm_eps"] = -1;
+  CHECK(error_of(j) == "cfg.json: field 'rms_norm_eps': out of range (expected a finite number > 0, found -1)");
+  j = emo_base();
+  j["num_hidden_layers"] = 1073741824;
+  CHECK(error_of(j).find("field 'num_hidden_layers': out of range (expected an integer in [1, 65536]") != std::string::npos);
+  j = emo_base();
+  j["num_experts_per_layer"] = {int64_t(4294967424), 8, 8};
+  CHECK(error_of(j).find("bad list entry") != std::string::npos);
+  j = emo_base();
+  j["hidden_size"] = json::array({json::array({json::array({1})})});
+  CHECK(error_of(j) == "cfg.json: field 'hidden_size': wrong type (expected an integer, found a list of 1 entries)");
+}

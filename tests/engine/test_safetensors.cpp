@@ -173,3 +173,11 @@ TEST_CASE("checkpoint: sharded index resolves tensors; broken indexes are named"
   CHECK_THROWS_WITH_AS(Checkpoint{dir}, doctest::Contains("weight_map"), Error);
   CHECK_THROWS_WITH_AS(Checkpoint{dir + "/nope"}, doctest::Contains("not a directory"), Error);
 }
+
+TEST_CASE("safetensors: a deeply nested header is refused, not a stack overflow") {
+  const moescope::test::TempDir tmp("st-deep");
+  std::string header = R"({"w":{"dtype":"F32","shape":[)" + std::string(100000, '[') + std::string(100000, ']') +
+                       R"(],"data_offsets":[0,0]}})";
+  std::string e = error_of(raw_file(tmp.str(), header, 0));
+  CHECK(e.find("nested deeper than 64 levels") != std::string::npos);
+}
