@@ -44,7 +44,6 @@ double sgemm_gflops(int n, int repeats) {
 
 int cmd_bench(const std::vector<std::string>& argv) {
   Args args(argv, {"json"}, {"model", "ids", "docs", "tokens", "repeat", "threads", "seed"});
-  std::unique_ptr<ExpertSubset> keep;
   const std::string dir = args.require("model");
   set_cpu_threads(args.get_int("threads", 0, 1));
   auto model = Model::load(dir);

@@ -38,16 +38,15 @@ Encoding encode_for_model(const Model& model, const TextSource& src) {
   } catch (const Error& e) {
     fail(src.label, e.what());
   }
-  const ModelConfig& c = config;
   if (enc.ids.empty()) fail(src.label, "the text gives no tokens");
-  if (int64_t(enc.ids.size()) > c.max_position_embeddings)
+  if (int64_t(enc.ids.size()) > config.max_position_embeddings)
     fail_expected(src.label, "text is longer than the model's context",
-                  "at most " + std::to_string(c.max_position_embeddings) + " tokens (max_position_embeddings)",
+                  "at most " + std::to_string(config.max_position_embeddings) + " tokens (max_position_embeddings)",
                   std::to_string(enc.ids.size()) + " tokens");
   for (size_t i = 0; i < enc.ids.size(); ++i)
-    if (enc.ids[i] >= c.vocab_size)
+    if (enc.ids[i] >= config.vocab_size)
       fail_expected(src.label + ": token " + std::to_string(i), "tokenizer id outside the model's vocabulary",
-                    "< " + std::to_string(c.vocab_size), std::to_string(enc.ids[i]));
+                    "< " + std::to_string(config.vocab_size), std::to_string(enc.ids[i]));
   return enc;
 }
 
