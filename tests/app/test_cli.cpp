@@ -144,6 +144,18 @@ TEST_CASE("cli info and tokenize") {
   CHECK(j["offsets"].back()[1] == 12);  // byte offsets: é is two bytes
 }
 
+TEST_CASE("cli route: results do not depend on the thread count") {
+  // A text long enough (>1k tokens) to take every parallel path: attention, router, experts, head.
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += "Sentence " + std::to_string(i) + ": the experts of a mixture route every token. ";
+  Run one = run_cli({"route", "--model", model_dir("emo-shared"), "--text", text, "--json", "--probs", "--threads", "1"});
+  Run two = run_cli({"route", "--model", model_dir("emo-shared"), "--text", text, "--json", "--probs", "--threads", "2"});
+  REQUIRE_MESSAGE(one.code == 0, one.err);
+  REQUIRE_MESSAGE(two.code == 0, two.err);
+  CHECK(json::parse(one.out)["ids"].size() > 1000);
+  CHECK(one.out == two.out);
+}
+
 TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
   SUBCASE("missing model folder") {
     Run r = run_cli({"route", "--model", "/nonexistent/model", "--text", "hi"});
