@@ -2,10 +2,8 @@
 #include "engine/checkpoint.h"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "engine/error.h"
 #include "engine/json_file.h"
@@ -74,10 +72,5 @@ std::vector<std::string> Checkpoint::names() const {
   return out;
 }
 
-size_t Checkpoint::total_bytes() const {
-  size_t n = 0;
-  for (const auto& kv : by_name_) n += kv.second->nbytes;
-  return n;
-}
 
 }  // namespace moescope

@@ -22,7 +22,6 @@ class Checkpoint {
   const TensorInfo& get(const std::string& name) const;
   std::vector<std::string> names() const;
   const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
-  size_t total_bytes() const;
 
  private:
   std::string dir_;

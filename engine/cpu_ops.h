@@ -15,7 +15,7 @@ struct DocumentSpan {
   size_t size() const { return end - begin; }
 };
 
-using ActMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ActMatrix = RowMatrix;  // activations [T, C], same layout as the weights
 
 // y [T, D] = rmsnorm(x [T, D]) * w [D], in fp32: x * rsqrt(mean(x^2) + eps) * w.
 void rms_norm(const ActMatrix& x, const Matrix& w, float eps, ActMatrix& y);

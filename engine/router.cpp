@@ -60,11 +60,6 @@ int fixed_count(const LayerSpec& spec) {
 
 }  // namespace
 
-int routed_k(const LayerSpec& spec, int top_k, const std::vector<uint8_t>& kept) {
-  const int fixed = fixed_count(spec);
-  return fixed + std::min(top_k - fixed, int(routing_candidates(spec, kept).size()));
-}
-
 RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec, int top_k, bool norm_topk_prob,
                           const std::vector<uint8_t>& kept, bool want_probs) {
   const int E = spec.num_experts, S = spec.num_shared, Estd = spec.num_standard();

@@ -22,7 +22,4 @@ struct RouterOutput {
 RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec, int top_k, bool norm_topk_prob,
                           const std::vector<uint8_t>& kept, bool want_probs);
 
-// Experts selected per token in this layer under the mask: K capped by what the mask leaves.
-int routed_k(const LayerSpec& spec, int top_k, const std::vector<uint8_t>& kept);
-
 }  // namespace moescope

@@ -2,9 +2,7 @@
 #include "engine/subset.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "engine/error.h"
 #include "engine/json_file.h"

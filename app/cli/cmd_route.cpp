@@ -5,20 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/commands.h"
+#include "app/cli/json_out.h"
 
 namespace moescope::cli {
-
-namespace {
-
-// rows x cols row-major -> [[...], ...]
-template <typename T>
-nlohmann::json rows_json(const std::vector<T>& v, size_t rows, size_t cols) {
-  nlohmann::json out = nlohmann::json::array();
-  for (size_t r = 0; r < rows; ++r) out.push_back(std::vector<T>(v.begin() + r * cols, v.begin() + (r + 1) * cols));
-  return out;
-}
-
-}  // namespace
 
 int cmd_route(const std::vector<std::string>& argv) {
   Args args(argv, {"json", "probs", "router-logits"}, {"model", "text", "file", "keep", "threads"});
@@ -36,10 +25,7 @@ int cmd_route(const std::vector<std::string>& argv) {
 
   if (args.flag("json")) {
     nlohmann::json j;
-    j["tokens"] = enc.tokens;
-    j["ids"] = enc.ids;
-    auto& off = j["offsets"] = nlohmann::json::array();
-    for (const auto& [b, e] : enc.offsets) off.push_back({b, e});
+    add_encoding(j, enc);
     j["nll"] = nll;
     auto& layers = j["layers"] = nlohmann::json::array();
     for (const LayerRecord& rec : r.layers) {
@@ -56,7 +42,7 @@ int cmd_route(const std::vector<std::string>& argv) {
       lj["doc_topk_freq"] = rec.doc_topk_freq;
       layers.push_back(std::move(lj));
     }
-    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << dump(j) << "\n";
     return 0;
   }
 
@@ -64,7 +50,7 @@ int cmd_route(const std::vector<std::string>& argv) {
   std::cout << T << " tokens, " << r.layers.size() << " MoE layers; nll = -log p(next token)\n";
   for (size_t t = 0; t < T; ++t) {
     const auto [b, e] = enc.offsets[t];
-    std::string shown = nlohmann::json(src.text.substr(b, e - b)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string shown = dump(nlohmann::json(src.text.substr(b, e - b)));
     char head[96];
     if (t + 1 < T) std::snprintf(head, sizeof head, "%5zu %-16s nll %6.3f", t, shown.c_str(), nll[t]);
     else std::snprintf(head, sizeof head, "%5zu %-16s           ", t, shown.c_str());

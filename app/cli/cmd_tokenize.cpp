@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/commands.h"
+#include "app/cli/json_out.h"
 #include "engine/error.h"
 
 namespace moescope::cli {
@@ -26,18 +27,15 @@ int cmd_tokenize(const std::vector<std::string>& argv) {
   }
   if (args.flag("json")) {
     nlohmann::json j;
-    j["ids"] = enc.ids;
-    j["tokens"] = enc.tokens;
-    auto& off = j["offsets"] = nlohmann::json::array();
-    for (const auto& [b, e] : enc.offsets) off.push_back({b, e});
-    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    add_encoding(j, enc);
+    std::cout << dump(j) << "\n";
     return 0;
   }
   std::cout << enc.ids.size() << " tokens\n";
   for (size_t i = 0; i < enc.ids.size(); ++i) {
     const auto [b, e] = enc.offsets[i];
     std::cout << i << "\t" << enc.ids[i] << "\t[" << b << ", " << e << ")\t"
-              << nlohmann::json(src.text.substr(b, e - b)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << dump(nlohmann::json(src.text.substr(b, e - b)))
               << "\n";
   }
   return 0;

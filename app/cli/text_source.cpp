@@ -2,8 +2,6 @@
 #include "app/cli/text_source.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/error.h"
 #include "engine/json_file.h"

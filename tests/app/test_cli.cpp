@@ -54,12 +54,10 @@ Run run_cli(const std::vector<std::string>& args) {
 
 std::string model_dir(const std::string& name) { return moescope::test::fixtures_dir() + "/models/" + name; }
 
-// A scratch copy of a fixture model that a test may break.
-std::string copy_model(const std::string& name, const std::string& tag) {
-  fs::path dst = fs::temp_directory_path() / ("moescope-cli-" + tag + "-" + std::to_string(::getpid()));
-  fs::remove_all(dst);
+// A copy of a fixture model, inside a scratch folder, that a test may break.
+std::string copy_model(const std::string& name, const std::string& dst) {
   fs::copy(model_dir(name), dst, fs::copy_options::recursive);
-  return dst.string();
+  return dst;
 }
 
 void edit_config(const std::string& dir, const std::function<void(json&)>& edit) {
@@ -157,6 +155,7 @@ TEST_CASE("cli route: results do not depend on the thread count") {
 }
 
 TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
+  const moescope::test::TempDir tmp("cli-bad");
   SUBCASE("missing model folder") {
     Run r = run_cli({"route", "--model", "/nonexistent/model", "--text", "hi"});
     CHECK(r.code == 1);
@@ -168,59 +167,53 @@ TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
     CHECK(r.err.find("the text is empty") != std::string::npos);
   }
   SUBCASE("invalid UTF-8 in a file names the file and the byte offset") {
-    const std::string f = fs::temp_directory_path() / ("moescope-bad-utf8-" + std::to_string(::getpid()) + ".txt");
+    const std::string f = tmp / "bad-utf8.txt";
     std::ofstream(f, std::ios::binary) << "abc\xff" << "def";
     Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--file", f});
     CHECK(r.code == 1);
     CHECK(r.err.find(f) != std::string::npos);
     CHECK(r.err.find("byte 3") != std::string::npos);
-    fs::remove(f);
   }
   SUBCASE("text longer than the context") {
-    const std::string dir = copy_model("olmoe-f32", "ctx");
+    const std::string dir = copy_model("olmoe-f32", tmp / "ctx");
     edit_config(dir, [](json& c) { c["max_position_embeddings"] = 4; });
     Run r = run_cli({"route", "--model", dir, "--text", "a fairly long sentence that has many tokens"});
     CHECK(r.code == 1);
     CHECK(r.err.find("longer than the model's context") != std::string::npos);
     CHECK(r.err.find("at most 4 tokens") != std::string::npos);
-    fs::remove_all(dir);
   }
   SUBCASE("config that does not match the tensors names tensor and shapes") {
-    const std::string dir = copy_model("olmoe-f32", "mismatch");
+    const std::string dir = copy_model("olmoe-f32", tmp / "mismatch");
     edit_config(dir, [](json& c) { c["intermediate_size"] = 24; });
     Run r = run_cli({"route", "--model", dir, "--text", "hi"});
     CHECK(r.code == 1);
     CHECK(r.err.find("model.layers.0.mlp.experts.0.gate_proj.weight") != std::string::npos);
     CHECK(r.err.find("expected [24, 32] = [I, D], found [16, 32]") != std::string::npos);
-    fs::remove_all(dir);
   }
   SUBCASE("unknown architecture") {
-    const std::string dir = copy_model("olmoe-f32", "arch");
+    const std::string dir = copy_model("olmoe-f32", tmp / "arch");
     edit_config(dir, [](json& c) { c["model_type"] = "mamba"; });
     Run r = run_cli({"info", "--model", dir});
     CHECK(r.code == 1);
     CHECK(r.err.find("unknown architecture") != std::string::npos);
     CHECK(r.err.find("'mamba'") != std::string::npos);
-    fs::remove_all(dir);
   }
   SUBCASE("truncated safetensors") {
-    const std::string dir = copy_model("olmoe-f32", "trunc");
+    const std::string dir = copy_model("olmoe-f32", tmp / "trunc");
     const std::string f = dir + "/model.safetensors";
     fs::resize_file(f, fs::file_size(f) - 1000);
     Run r = run_cli({"route", "--model", dir, "--text", "hi"});
     CHECK(r.code == 1);
     CHECK(r.err.find(f) != std::string::npos);
     CHECK(r.err.find("truncated") != std::string::npos);
-    fs::remove_all(dir);
   }
   SUBCASE("keep file with the wrong layer count") {
-    const std::string f = fs::temp_directory_path() / ("moescope-keep-" + std::to_string(::getpid()) + ".json");
+    const std::string f = tmp / "keep.json";
     std::ofstream(f) << R"({"experts_kept_per_layer": [[0, 1]]})";
     Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--text", "hi", "--keep", f});
     CHECK(r.code == 1);
     CHECK(r.err.find("experts_kept_per_layer") != std::string::npos);
     CHECK(r.err.find("expected a list of 2 entries") != std::string::npos);
-    fs::remove(f);
   }
   SUBCASE("a single token cannot be scored") {
     Run r = run_cli({"score", "--model", model_dir("olmoe-f32"), "--text", "a"});
@@ -228,15 +221,14 @@ TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
     CHECK(r.err.find("too short to score") != std::string::npos);
   }
   SUBCASE("keep file that leaves a plain-routed layer no expert") {
-    const std::string f = fs::temp_directory_path() / ("moescope-keep0-" + std::to_string(::getpid()) + ".json");
+    const std::string f = tmp / "keep0.json";
     std::ofstream(f) << R"({"experts_kept_per_layer": [[], null]})";
     Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--text", "hi", "--keep", f});
     CHECK(r.code == 1);
     CHECK(r.err.find("keeps no expert this layer could route to") != std::string::npos);
-    fs::remove(f);
   }
   SUBCASE("NaN weights are reported, not scored as a perfect model") {
-    const std::string dir = copy_model("olmoe-f32", "nan");
+    const std::string dir = copy_model("olmoe-f32", tmp / "nan");
     const std::string f = dir + "/model.safetensors";
     std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
     unsigned char len[8];
@@ -254,7 +246,6 @@ TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
     Run r = run_cli({"score", "--model", dir, "--text", "hello world"});
     CHECK(r.code == 1);
     CHECK(r.err.find("not finite") != std::string::npos);
-    fs::remove_all(dir);
   }
   SUBCASE("unknown option") {
     Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--txt", "hi"});
