@@ -114,12 +114,20 @@ void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v
 }
 
 void swiglu(const ActMatrix& x, const ExpertWeights& w, ActMatrix& y) {
-  ActMatrix g, u;
-  linear(x, w.gate, w.gate_bias, g);   // [n, I]
-  linear(x, w.up, w.up_bias, u);       // [n, I]
-  // silu(g) * u
-  g = (g.array() / (1.0f + (-g.array()).exp())) * u.array();
-  linear(g, w.down, w.down_bias, y);   // [n, D]
+  const int64_t I = w.gate.rows;
+  ActMatrix a;
+  if (w.up.data == w.gate.data + I * w.gate.cols && w.gate_bias.empty()) {
+    // One GEMM for both projections: gu [n, 2I] = x [n, D] · [gate; up]^T [D, 2I]
+    ActMatrix gu = x * MatrixView(w.gate.data, 2 * I, w.gate.cols).transpose();
+    auto g = gu.leftCols(I).array();
+    a = (g / (1.0f + (-g).exp())) * gu.rightCols(I).array();  // silu(g) * u  [n, I]
+  } else {
+    ActMatrix g, u;
+    linear(x, w.gate, w.gate_bias, g);   // [n, I]
+    linear(x, w.up, w.up_bias, u);       // [n, I]
+    a = (g.array() / (1.0f + (-g.array()).exp())) * u.array();
+  }
+  linear(a, w.down, w.down_bias, y);   // [n, D]
 }
 
 void set_cpu_threads(int threads) {

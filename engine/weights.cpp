@@ -81,6 +81,21 @@ class Loader {
   ModelWeights& w_;
 };
 
+// Makes gate and up one [2I, D] block (gate rows, then up rows) so an expert's first two
+// projections run as a single GEMM. Already adjacent (fused F32 checkpoints): nothing to do.
+void make_gate_up_adjacent(ExpertWeights& x) {
+  const size_t n = size_t(x.gate.rows * x.gate.cols);
+  if (x.up.data == x.gate.data + n) return;
+  std::vector<float> both(2 * n);
+  std::copy(x.gate.data, x.gate.data + n, both.begin());
+  std::copy(x.up.data, x.up.data + n, both.begin() + std::ptrdiff_t(n));
+  x.gate.owned = std::move(both);  // moving a vector keeps its buffer, so the pointers stay valid
+  x.gate.data = x.gate.owned.data();
+  x.up.owned.clear();
+  x.up.owned.shrink_to_fit();
+  x.up.data = x.gate.data + n;
+}
+
 void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, const ExpertSubset& subset, int l,
                   LayerWeights& lw) {
   const LayerSpec& spec = c.layers[size_t(l)];
@@ -100,6 +115,7 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
       x.gate = ld.slice3(*fused_gate_up, e, 0, I);
       x.up = ld.slice3(*fused_gate_up, e, I, I);
       x.down = ld.slice3(down, e, 0, D);
+      make_gate_up_adjacent(x);
     }
     return;
   }
@@ -121,6 +137,7 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
     x.gate = ld.tensor(q + "gate_proj.weight", {I, D}, "[I, D]");
     x.up = ld.tensor(q + "up_proj.weight", {I, D}, "[I, D]");
     x.down = ld.tensor(q + "down_proj.weight", {D, I}, "[D, I]");
+    make_gate_up_adjacent(x);
   }
 }
 

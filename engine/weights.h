@@ -36,7 +36,7 @@ struct Matrix {
 };
 
 struct ExpertWeights {
-  Matrix gate, up, down;        // gate, up [I, D]; down [D, I]
+  Matrix gate, up, down;        // gate, up [I, D]; down [D, I]. Experts keep up right after gate in memory.
   Matrix gate_bias, up_bias, down_bias;  // dense layers with dense_mlp_bias only
   bool loaded() const { return !gate.empty(); }
 };
