@@ -3,16 +3,60 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "analysis/corpus_scoring.h"
 #include "analysis/scoring.h"
 #include "app/cli/commands.h"
 #include "engine/error.h"
 
 namespace moescope::cli {
 
+namespace {
+
+nlohmann::json totals_json(const ScoreTotals& t) {
+  return {{"documents", t.documents}, {"tokens", t.tokens},   {"predicted_tokens", t.predicted},
+          {"mean_nll", t.mean_nll()},  {"bytes", t.bytes},     {"bits_per_byte", t.bits_per_byte()}};
+}
+
+// --corpus: every document scored on its own, totals per domain.
+int score_corpus_command(const Args& args, const Model& model, bool subset) {
+  const std::vector<CorpusDocument> docs = read_corpus(args.require("corpus"));
+  CorpusScoreOptions opt;
+  opt.max_tokens_per_doc = args.get_int("max-tokens-per-doc", 0, 2);
+  const CorpusScore s = score_corpus(model, docs, opt);
+  if (s.total.documents == 0) fail(args.require("corpus"), "no document has the 2 tokens needed to score it");
+  if (args.flag("json")) {
+    nlohmann::json domains = nlohmann::json::array();
+    for (const DomainTotals& d : s.domains) {
+      nlohmann::json j = totals_json(d.totals);
+      j["domain"] = d.domain;
+      domains.push_back(j);
+    }
+    nlohmann::json j{{"total", totals_json(s.total)}, {"domains", domains}, {"skipped_documents", s.skipped},
+                     {"truncated_documents", s.truncated}, {"subset", subset}};
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%-24s %9s %10s %10s %14s\n", "domain", "documents", "tokens", "mean NLL", "bits per byte");
+  auto row = [](const std::string& name, const ScoreTotals& t) {
+    std::printf("%-24s %9zu %10zu %10.4f %14.4f\n", name.c_str(), t.documents, t.tokens, t.mean_nll(), t.bits_per_byte());
+  };
+  for (const DomainTotals& d : s.domains) row(d.domain.empty() ? "(no domain)" : d.domain, d.totals);
+  row("all", s.total);
+  if (s.skipped || s.truncated)
+    std::printf("(%zu documents skipped: fewer than 2 tokens; %zu truncated to the token limit)\n", s.skipped, s.truncated);
+  return 0;
+}
+
+}  // namespace
+
 int cmd_score(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model", "text", "file", "keep", "threads"});
+  Args args(argv, {"json"}, {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads"});
   std::unique_ptr<ExpertSubset> keep;
   auto model = load_model_for(args, keep);
+  if (args.get("corpus")) {
+    if (args.get("text") || args.get("file")) fail("--corpus", "give either --corpus or --text/--file, not both");
+    return score_corpus_command(args, *model, keep != nullptr);
+  }
   TextSource src = read_text_source(args);
   Encoding enc = encode_for_model(*model, src);
   if (enc.ids.size() < 2)

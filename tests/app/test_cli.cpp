@@ -122,6 +122,39 @@ TEST_CASE("cli score: mean NLL and bits per byte follow from the reference NLLs"
   CHECK(j["bits_per_byte"].get<double>() > 0.0);
 }
 
+TEST_CASE("cli score --corpus: per-domain mean NLL equals the transformers reference, document by document") {
+  const std::string dir = model_dir("olmoe-f32");
+  std::ifstream in(dir + "/expected.json");
+  const json expected = json::parse(in);
+  moescope::test::TempDir tmp("cli-corpus");
+  {
+    std::ofstream out(tmp / "c.jsonl");
+    for (size_t d = 0; d < expected["documents"].size(); ++d)
+      out << json{{"text", expected["documents"][d]["text"]}, {"domain", "dom" + std::to_string(d)}}.dump() << "\n";
+  }
+  Run r = run_cli({"score", "--model", dir, "--corpus", tmp / "c.jsonl", "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const json j = json::parse(r.out);
+  REQUIRE(j["domains"].size() == expected["documents"].size());
+  double all = 0;
+  size_t all_n = 0;
+  for (size_t d = 0; d < expected["documents"].size(); ++d) {
+    double total = 0;
+    for (const auto& v : expected["outputs"][d]["nll"]) total += v.get<double>();
+    const size_t n = expected["outputs"][d]["nll"].size();
+    const json& dom = j["domains"][d];
+    CHECK(dom["domain"] == "dom" + std::to_string(d));
+    CHECK(dom["predicted_tokens"] == n);
+    CHECK(dom["mean_nll"].get<double>() == doctest::Approx(total / double(n)).epsilon(1e-5));
+    all += total;
+    all_n += n;
+  }
+  CHECK(j["total"]["mean_nll"].get<double>() == doctest::Approx(all / double(all_n)).epsilon(1e-5));
+  Run both = run_cli({"score", "--model", dir, "--corpus", tmp / "c.jsonl", "--text", "x"});
+  CHECK(both.code != 0);
+  CHECK(both.err.find("either --corpus or --text/--file") != std::string::npos);
+}
+
 TEST_CASE("cli info and tokenize") {
   Run r = run_cli({"info", "--model", model_dir("olmoe-f32"), "--json"});
   REQUIRE_MESSAGE(r.code == 0, r.err);
