@@ -86,6 +86,26 @@ float f16_to_f32(uint16_t h) {
   return f;
 }
 
+uint16_t f32_to_f16(float value) {
+  uint32_t u;
+  std::memcpy(&u, &value, 4);
+  const uint16_t sign = uint16_t((u >> 16) & 0x8000u);
+  const uint32_t a = u & 0x7fffffffu;
+  if (a > 0x7f800000u) return sign | 0x7e00u;           // NaN
+  if (a >= 0x477ff000u) return sign | 0x7c00u;          // >= 65520 rounds to infinity
+  if (a >= 0x38800000u)                                 // normal in f16 (>= 2^-14)
+    return sign | uint16_t((a - (uint32_t(127 - 15) << 23) + 0xfffu + ((a >> 13) & 1u)) >> 13);
+  if (a < 0x33000000u) return sign;                     // below half the smallest subnormal: zero
+  // Subnormal in f16: units of 2^-24. value = mant * 2^(e - 150), so units = mant >> (126 - e).
+  const int e = int(a >> 23);
+  const uint32_t mant = (a & 0x7fffffu) | 0x800000u;
+  const int shift = 126 - e;
+  uint32_t r = mant >> shift;
+  const uint32_t rem = mant & ((1u << shift) - 1u), half = 1u << (shift - 1);
+  if (rem > half || (rem == half && (r & 1u))) ++r;
+  return sign | uint16_t(r);
+}
+
 void convert_to_f32(DType dtype, const void* src, float* dst, size_t n) {
   const auto* bytes = static_cast<const unsigned char*>(src);
   switch (dtype) {

@@ -20,6 +20,7 @@ bool dtype_is_float_weight(DType dtype);  // F32, BF16, F16: what model weights 
 float bf16_to_f32(uint16_t bits);
 uint16_t f32_to_bf16(float value);  // round to nearest even, as PyTorch does
 float f16_to_f32(uint16_t bits);
+uint16_t f32_to_f16(float value);   // round to nearest even; overflow gives +-inf
 
 // Widen n elements of a float weight tensor (F32/BF16/F16, little-endian, any alignment) to fp32.
 void convert_to_f32(DType dtype, const void* src, float* dst, size_t n);

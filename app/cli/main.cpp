@@ -24,8 +24,14 @@ commands:
   route     --model DIR (--text T | --file F) [--keep SUBSET.json] [--probs]
             [--router-logits] [--json] [--threads N]
             per token and MoE layer: top-k experts and weights; per-token NLL
-  score     --model DIR (--text T | --file F) [--keep SUBSET.json] [--json] [--threads N]
-            mean NLL, perplexity, bits per byte, tokens
+  score     --model DIR (--text T | --file F | --corpus PATH [--max-tokens-per-doc N])
+            [--keep SUBSET.json] [--json] [--threads N]
+            mean NLL, perplexity, bits per byte, tokens; with --corpus every
+            document on its own and totals per domain
+  trace     --model DIR --corpus PATH --workspace WS.moescope [--max-tokens-per-doc N]
+            [--probs] [--batch-tokens N] [--threads N] [--json]
+            route a labelled corpus (JSONL or domain folders) into a workspace;
+            resumable: Ctrl-C or a kill loses at most the batch in flight
   bench     --model DIR [--docs N --tokens T | --ids IDS.json] [--repeat R]
             [--threads N] [--seed S] [--json]
             prefill tokens/s with full recording (median of R runs), achieved
@@ -52,6 +58,7 @@ int main(int argc, char** argv) {
     if (command == "route") return moescope::cli::cmd_route(args);
     if (command == "score") return moescope::cli::cmd_score(args);
     if (command == "bench") return moescope::cli::cmd_bench(args);
+    if (command == "trace") return moescope::cli::cmd_trace(args);
     std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
     return 2;
   } catch (const moescope::Error& e) {

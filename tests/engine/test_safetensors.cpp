@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -83,6 +84,29 @@ TEST_CASE("safetensors: bf16 and f16 conversion against hand-computed values") {
   CHECK(f16_to_f32(0x0001) == doctest::Approx(5.960464477539063e-08f));  // smallest subnormal 2^-24
   CHECK(f16_to_f32(0x7bff) == 65504.0f);
   CHECK(std::isinf(f16_to_f32(0x7c00)));
+}
+
+TEST_CASE("f32 -> f16: hand-computed values, ties to even, and every f16 value round-trips") {
+  CHECK(f32_to_f16(1.0f) == 0x3c00);
+  CHECK(f32_to_f16(-2.0f) == 0xc000);
+  CHECK(f32_to_f16(0.1f) == 0x2e66);                    // 0.0999755859375
+  CHECK(f32_to_f16(65504.0f) == 0x7bff);
+  CHECK(f32_to_f16(65519.0f) == 0x7bff);                // below the rounding point
+  CHECK(f32_to_f16(65520.0f) == 0x7c00);                // rounds to infinity
+  CHECK(f32_to_f16(1.0f + 1.0f / 2048) == 0x3c00);      // halfway between 1 and 1+2^-10: even (down)
+  CHECK(f32_to_f16(1.0f + 3.0f / 2048) == 0x3c02);      // halfway, odd below: up
+  CHECK(f32_to_f16(5.960464477539063e-08f) == 0x0001);  // 2^-24, smallest subnormal
+  CHECK(f32_to_f16(2.9802322387695312e-08f) == 0x0000); // 2^-25, exactly half: ties to even (zero)
+  CHECK(f32_to_f16(4.5e-08f) == 0x0001);                // above half: rounds up
+  CHECK(f32_to_f16(-0.0f) == 0x8000);
+  CHECK((f32_to_f16(std::nanf("")) & 0x7c00) == 0x7c00);
+  CHECK(f32_to_f16(std::numeric_limits<float>::infinity()) == 0x7c00);
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff)) continue;  // NaN payloads
+    if (f32_to_f16(f16_to_f32(uint16_t(h))) != h) {
+      FAIL("f16 0x" << std::hex << h << " does not round-trip");
+    }
+  }
 }
 
 TEST_CASE("safetensors: malformed files give messages naming file, tensor and problem") {

@@ -39,8 +39,9 @@ def token_stream(corpus, tokenizer_path, cache):
         for enc in tok.encode_batch(texts[i:i + 512]):
             parts.append(np.asarray(enc.ids + [eos], dtype=np.uint16))
     stream = np.concatenate(parts)
-    np.save(cache + ".tmp.npy", stream)
-    os.replace(cache + ".tmp.npy", cache)
+    tmp = f"{cache}.{os.getpid()}.tmp.npy"
+    np.save(tmp, stream)
+    os.replace(tmp, cache)
     return stream
 
 
@@ -74,6 +75,7 @@ def main():
     ap.add_argument("--expert-width", type=int, default=96)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tokenize-only", action="store_true", help="make the token cache and stop")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -81,6 +83,9 @@ def main():
     tok = Tokenizer.from_file(args.tokenizer)
     stream = token_stream(args.corpus, args.tokenizer, os.path.join(os.path.dirname(os.path.abspath(args.tokenizer)),
                                                                     "train_tokens.npy"))
+    if args.tokenize_only:
+        print(f"{len(stream)} training tokens cached")
+        return
     rows = len(stream) // (args.seq + 1)
     spec = ModelSpec(vocab=tok.get_vocab_size(), hidden=args.hidden, layers=args.layers, heads=args.heads,
                      experts=args.experts, top_k=args.top_k, expert_width=args.expert_width,

@@ -1,0 +1,116 @@
+// sqlite_db.cpp — the SQLite wrapper.
+#include "analysis/sqlite_db.h"
+
+#include <sqlite3.h>
+
+#include "engine/error.h"
+
+namespace moescope {
+
+SqliteDb::SqliteDb(const std::string& path, bool create) : path_(path) {
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    fail(path, "cannot open the workspace database (" + msg + ")");
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+  exec("PRAGMA foreign_keys=ON");
+}
+
+SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+
+void SqliteDb::fail_sqlite(std::string_view doing) const {
+  fail(path_, std::string(doing) + ": " + sqlite3_errmsg(db_));
+}
+
+int64_t SqliteDb::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+void SqliteDb::exec(std::string_view sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    fail(path_, "SQL failed (" + msg + "): " + std::string(sql.substr(0, 80)));
+  }
+}
+
+SqliteStmt::SqliteStmt(SqliteDb& db, std::string_view sql) : db_(db) {
+  if (sqlite3_prepare_v2(db.handle(), sql.data(), int(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+    db.fail_sqlite("preparing '" + std::string(sql.substr(0, 60)) + "'");
+}
+
+SqliteStmt::~SqliteStmt() { sqlite3_finalize(stmt_); }
+
+SqliteStmt& SqliteStmt::bind(int i, int64_t v) {
+  if (sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) db_.fail_sqlite("binding a value");
+  return *this;
+}
+SqliteStmt& SqliteStmt::bind(int i, double v) {
+  if (sqlite3_bind_double(stmt_, i, v) != SQLITE_OK) db_.fail_sqlite("binding a value");
+  return *this;
+}
+SqliteStmt& SqliteStmt::bind(int i, std::string_view text) {
+  if (sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK)
+    db_.fail_sqlite("binding a value");
+  return *this;
+}
+SqliteStmt& SqliteStmt::bind_blob(int i, const void* data, size_t bytes) {
+  // A zero-length blob still binds as a blob (not NULL).
+  static const char empty = 0;
+  if (sqlite3_bind_blob64(stmt_, i, bytes ? data : &empty, bytes, SQLITE_TRANSIENT) != SQLITE_OK)
+    db_.fail_sqlite("binding a value");
+  return *this;
+}
+SqliteStmt& SqliteStmt::bind_null(int i) {
+  if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) db_.fail_sqlite("binding a value");
+  return *this;
+}
+
+bool SqliteStmt::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  db_.fail_sqlite("running a statement");
+}
+
+void SqliteStmt::run() {
+  while (step()) {}
+  reset();
+}
+
+void SqliteStmt::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int64_t SqliteStmt::column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+double SqliteStmt::column_double(int i) const { return sqlite3_column_double(stmt_, i); }
+std::string SqliteStmt::column_text(int i) const {
+  const unsigned char* t = sqlite3_column_text(stmt_, i);
+  return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(stmt_, i))) : std::string();
+}
+bool SqliteStmt::column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+const void* SqliteStmt::blob_data(int i, size_t* bytes) const {
+  const void* p = sqlite3_column_blob(stmt_, i);
+  *bytes = size_t(sqlite3_column_bytes(stmt_, i));
+  return p;
+}
+
+SqliteTransaction::SqliteTransaction(SqliteDb& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+SqliteTransaction::~SqliteTransaction() {
+  if (!done_) {
+    char* err = nullptr;
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, &err);
+    sqlite3_free(err);
+  }
+}
+void SqliteTransaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace moescope
