@@ -32,6 +32,10 @@ commands:
             [--probs] [--batch-tokens N] [--threads N] [--json]
             route a labelled corpus (JSONL or domain folders) into a workspace;
             resumable: Ctrl-C or a kill loses at most the batch in flight
+  analyze   --workspace WS [--pool-mass 0.9] [--keep-k K] [--max-groups G] [--seed S] [--json]
+            per domain and layer: expert usage, pools, entropy, experts above
+            uniform; domain similarity and keep-set overlap; co-activation
+            (token and document level, PMI); emergent expert groups and modularity
   bench     --model DIR [--docs N --tokens T | --ids IDS.json] [--repeat R]
             [--threads N] [--seed S] [--json]
             prefill tokens/s with full recording (median of R runs), achieved
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
     if (command == "score") return moescope::cli::cmd_score(args);
     if (command == "bench") return moescope::cli::cmd_bench(args);
     if (command == "trace") return moescope::cli::cmd_trace(args);
+    if (command == "analyze") return moescope::cli::cmd_analyze(args);
     std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
     return 2;
   } catch (const moescope::Error& e) {

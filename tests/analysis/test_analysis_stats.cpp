@@ -1,0 +1,142 @@
+// test_analysis_stats.cpp — domain statistics, co-activation and expert groups on hand-built
+// routing records whose answers are worked out by hand.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "analysis/coactivation.h"
+#include "analysis/domain_stats.h"
+#include "analysis/expert_groups.h"
+#include "analysis/spherical_kmeans.h"
+
+using namespace moescope;
+
+namespace {
+
+// One MoE layer, Es = 4 standard experts, K = 2 routed per token (no shared expert).
+// Domain "a" documents route to experts {0, 1}, domain "b" documents to {2, 3}.
+TraceData two_domain_trace() {
+  TraceData td;
+  td.layers = {{0, 2, 4}};
+  td.es_offset = {0};
+  td.k_offset = {0};
+  td.domains = {"a", "b"};
+  auto doc = [&](int domain, std::vector<std::vector<uint16_t>> picks, std::vector<float> probs) {
+    TracedDocument d;
+    d.domain = domain;
+    for (size_t t = 0; t < picks.size(); ++t) {
+      d.ids.push_back(int32_t(domain == 0 ? 10 + t : 20 + t));
+      for (uint16_t e : picks[t]) d.topk_ids.push_back(e);
+    }
+    d.mean_probs = probs;
+    d.topk_freq.assign(4, 0.f);
+    for (const auto& p : picks)
+      for (uint16_t e : p) d.topk_freq[e] += 1.f / float(picks.size());
+    td.docs.push_back(d);
+  };
+  // (probabilities keep clear of the 90% pool boundary, so float rounding cannot move it)
+  doc(0, {{0, 1}, {0, 1}}, {0.5f, 0.3f, 0.12f, 0.08f});                  // 2 tokens
+  doc(0, {{0, 1}, {1, 0}, {0, 1}, {0, 1}}, {0.62f, 0.3f, 0.04f, 0.04f});  // 4 tokens
+  doc(1, {{2, 3}, {3, 2}}, {0.12f, 0.08f, 0.4f, 0.4f});
+  doc(1, {{2, 3}, {2, 3}}, {0.05f, 0.03f, 0.52f, 0.4f});
+  return td;
+}
+
+}  // namespace
+
+TEST_CASE("domain stats: token-weighted usage, pools, entropy, above-uniform (hand-computed)") {
+  const TraceData td = two_domain_trace();
+  const auto s = domain_stats(td, 0.9);
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].documents == 2);
+  CHECK(s[0].tokens == 6);
+  const DomainLayerStats& a = s[0].layers[0];
+  // mean_prob: (2*0.5 + 4*0.62)/6 = 0.58, 0.3, (2*0.12 + 4*0.04)/6 = 0.0667, (2*0.08 + 4*0.04)/6
+  CHECK(a.mean_prob[0] == doctest::Approx(0.58));
+  CHECK(a.mean_prob[1] == doctest::Approx(0.3));
+  CHECK(a.mean_prob[2] == doctest::Approx(0.4 / 6));
+  CHECK(a.mean_prob[3] == doctest::Approx(0.32 / 6));
+  // every token picks 0 and 1: one selection per token each
+  CHECK(a.topk_freq[0] == doctest::Approx(1.0));
+  CHECK(a.topk_freq[1] == doctest::Approx(1.0));
+  CHECK(a.topk_freq[2] == doctest::Approx(0.0));
+  // pool: 0.58 + 0.3 = 0.88 < 0.9, + 0.0667 = 0.947 -> three experts
+  CHECK(a.pool == std::vector<int>{0, 1, 2});
+  auto h = [](std::vector<double> p) {
+    double s = 0;
+    for (double x : p) s -= x * std::log2(x);
+    return s;
+  };
+  CHECK(a.doc_entropy_bits == doctest::Approx((h({0.5, 0.3, 0.12, 0.08}) + h({0.62, 0.3, 0.04, 0.04})) / 2).epsilon(1e-6));
+  CHECK(a.doc_above_uniform == doctest::Approx(2.0));  // 0.5, 0.3 > 0.25 and 0.62, 0.3 > 0.25
+  CHECK(mass_pool({0.1, 0.6, 0.3}, 0.5) == std::vector<int>{1});
+
+  const auto sim = domain_similarity(s, 0);
+  CHECK(sim[0][0] == doctest::Approx(1.0));
+  const auto& b = s[1].layers[0].mean_prob;
+  double xy = 0, xx = 0, yy = 0;
+  for (int e = 0; e < 4; ++e) {
+    xy += a.mean_prob[size_t(e)] * b[size_t(e)];
+    xx += a.mean_prob[size_t(e)] * a.mean_prob[size_t(e)];
+    yy += b[size_t(e)] * b[size_t(e)];
+  }
+  CHECK(sim[0][1] == doctest::Approx(xy / std::sqrt(xx * yy)));
+  const auto jac = keep_set_jaccard(s, 0, 2);
+  CHECK(jac[0][1] == doctest::Approx(0.0));  // {0,1} vs {2,3}
+  CHECK(jac[1][1] == doctest::Approx(1.0));
+  CHECK(keep_set(s[0].layers[0], 3) == std::vector<int>{0, 1, 2});
+}
+
+TEST_CASE("co-activation: token and document counts, PMI by hand") {
+  const TraceData td = two_domain_trace();
+  const Coactivation t = token_coactivation(td, 0);
+  CHECK(t.units == 10);
+  CHECK(t.count[0] == 6);
+  CHECK(t.pair[0][1] == 6);
+  CHECK(t.pair[0][2] == 0);
+  CHECK(t.pmi[0][1] == doctest::Approx(std::log(6.0 * 10 / (6.0 * 6.0))));
+  CHECK(std::isnan(t.pmi[0][2]));
+  // Document pools at 90%: doc0 {0,1,2}, doc1 {0,1}, doc2 {2,3,0}, doc3 {2,3}
+  const Coactivation d = document_coactivation(td, 0, 0.9);
+  CHECK(d.units == 4);
+  CHECK(d.count == std::vector<double>{3, 2, 3, 2});
+  CHECK(d.pair[0][2] == 2);
+  CHECK(d.pair[1][3] == 0);
+  CHECK(d.pmi[2][3] == doctest::Approx(std::log(2.0 * 4 / (3.0 * 2.0))));
+}
+
+TEST_CASE("expert groups: experts serving the same documents form a group named by its domain") {
+  const TraceData td = two_domain_trace();
+  const LayerGroups g = expert_groups(td, 0, GroupOptions{});
+  REQUIRE(g.groups.size() == 2);
+  std::vector<std::vector<int>> sets = {g.groups[0].experts, g.groups[1].experts};
+  std::sort(sets.begin(), sets.end());
+  CHECK(sets[0] == std::vector<int>{0, 1});
+  CHECK(sets[1] == std::vector<int>{2, 3});
+  for (const ExpertGroup& grp : g.groups) {
+    REQUIRE(grp.domains.size() == 1);
+    const int want = grp.experts[0] < 2 ? 0 : 1;
+    CHECK(grp.domains[0].index == want);
+    CHECK(grp.domains[0].share == doctest::Approx(1.0));
+    // domain a has 12 of 20 selections: the {0,1} group's share is 0.6, enrichment 1/0.6
+    CHECK(grp.share == doctest::Approx(want == 0 ? 0.6 : 0.4));
+  }
+  CHECK(g.silhouette == doctest::Approx(1.0));  // identical profiles inside a group, orthogonal across
+  CHECK(g.top_group_share == doctest::Approx(1.0));
+  CHECK(g.modularity > 0.0);
+  CHECK(g.modularity == doctest::Approx(1.0 - g.shuffled_top_group_share));
+}
+
+TEST_CASE("spherical k-means and cosine silhouette on separable directions") {
+  Rows rows = {{1, 0.1, 0}, {2, 0, 0.1}, {0, 1, 0.05}, {0.1, 3, 0}, {0, 0, 1}, {0.1, 0, 2}};
+  const KMeansResult r = spherical_kmeans(rows, 3, 1);
+  CHECK(r.labels[0] == r.labels[1]);
+  CHECK(r.labels[2] == r.labels[3]);
+  CHECK(r.labels[4] == r.labels[5]);
+  CHECK(r.labels[0] != r.labels[2]);
+  CHECK(r.labels[2] != r.labels[4]);
+  CHECK(cosine_silhouette(rows, r.labels) > 0.8);
+  CHECK(cosine_silhouette(rows, std::vector<int>(6, 0)) == 0.0);
+  // Same seed, same answer.
+  CHECK(spherical_kmeans(rows, 3, 1).labels == r.labels);
+}
