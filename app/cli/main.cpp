@@ -36,6 +36,13 @@ commands:
             per domain and layer: expert usage, pools, entropy, experts above
             uniform; domain similarity and keep-set overlap; co-activation
             (token and document level, PMI); emergent expert groups and modularity
+  subset select --workspace WS --experts K [--domain D] [--method global|random]
+            [--seed S] [--out SUBSET.json] [--json]
+            the K standard experts per layer the domain routes to most (mean
+            probability over its traced documents), or K random ones
+  subset export --model DIR --keep SUBSET.json --out DIR [--json]
+            a pruned checkpoint as EMO writes it: BF16, experts renumbered,
+            router rows sliced, config edited, pruning_metadata.json
   bench     --model DIR [--docs N --tokens T | --ids IDS.json] [--repeat R]
             [--threads N] [--seed S] [--json]
             prefill tokens/s with full recording (median of R runs), achieved
@@ -64,6 +71,7 @@ int main(int argc, char** argv) {
     if (command == "bench") return moescope::cli::cmd_bench(args);
     if (command == "trace") return moescope::cli::cmd_trace(args);
     if (command == "analyze") return moescope::cli::cmd_analyze(args);
+    if (command == "subset") return moescope::cli::cmd_subset(args);
     std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
     return 2;
   } catch (const moescope::Error& e) {

@@ -1,0 +1,195 @@
+// pruned_checkpoint.cpp — EMO-style pruned checkpoint export.
+#include "analysis/pruned_checkpoint.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <cstring>
+#include <fstream>
+
+#include "engine/checkpoint.h"
+#include "engine/config.h"
+#include "engine/error.h"
+#include "engine/json_file.h"
+#include "engine/safetensors_writer.h"
+
+namespace fs = std::filesystem;
+
+namespace moescope {
+
+namespace {
+
+// BF16 bytes of n elements starting at element `first` of a float tensor.
+std::vector<unsigned char> bf16_slice(const TensorInfo& t, size_t first, size_t n) {
+  std::vector<unsigned char> out(n * 2);
+  const size_t es = dtype_size(t.dtype);
+  if (t.dtype == DType::BF16) {
+    std::memcpy(out.data(), t.data + first * es, n * 2);
+    return out;
+  }
+  std::vector<float> f(n);
+  convert_to_f32(t.dtype, t.data + first * es, f.data(), n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint16_t b = f32_to_bf16(f[i]);
+    out[2 * i] = uint8_t(b & 0xff);
+    out[2 * i + 1] = uint8_t(b >> 8);
+  }
+  return out;
+}
+
+TensorToWrite whole(const TensorInfo& t) {
+  if (!dtype_is_float_weight(t.dtype)) {  // integer buffers are copied as they are
+    TensorToWrite w{t.name, t.dtype, t.shape, std::vector<unsigned char>(t.data, t.data + t.nbytes)};
+    return w;
+  }
+  return {t.name, DType::BF16, t.shape, bf16_slice(t, 0, size_t(t.numel()))};
+}
+
+// Rows [r0, r0 + n) of the first dimension of t (each row = numel / shape[0] elements).
+std::vector<unsigned char> rows_bf16(const TensorInfo& t, int64_t r0, int64_t n) {
+  const size_t row = size_t(t.numel() / t.shape[0]);
+  return bf16_slice(t, size_t(r0) * row, size_t(n) * row);
+}
+
+}  // namespace
+
+PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const ExpertSubset& subset,
+                                             const std::string& out_dir, const nlohmann::json& metadata) {
+  if (fs::exists(out_dir)) fail(out_dir, "already exists (choose a new folder; nothing is overwritten)");
+  const std::string config_path = (fs::path(model_dir) / "config.json").string();
+  const ModelConfig c = ModelConfig::from_file(config_path);
+  nlohmann::json cfg = read_json_file(config_path, "model config");
+  const Checkpoint ckpt(model_dir);
+  if (subset.kept_per_layer.size() != size_t(c.num_layers))
+    fail_expected(out_dir, "subset has the wrong number of layers", std::to_string(c.num_layers),
+                  std::to_string(subset.kept_per_layer.size()));
+
+  PrunedCheckpointInfo info;
+  std::vector<TensorToWrite> out;
+  std::vector<int> experts_per_layer, shared_per_layer;
+  std::vector<nlohmann::json> aa_per_layer;
+  nlohmann::json kept_json = nlohmann::json::array();
+  bool uniform = true;
+  int first_count = -1;
+  for (int l = 0; l < c.num_layers; ++l) {
+    const LayerSpec& spec = c.layers[size_t(l)];
+    std::vector<int> kept;
+    for (int e = 0; e < spec.num_experts; ++e)
+      if (subset.keeps(c, l, e)) kept.push_back(e);  // ascending: standard first, shared last
+    info.kept_per_layer.push_back(kept);
+    experts_per_layer.push_back(int(kept.size()));
+    shared_per_layer.push_back(spec.num_shared);
+    nlohmann::json aa = nlohmann::json::array();
+    for (int a : spec.always_active)
+      aa.push_back(int(std::lower_bound(kept.begin(), kept.end(), a) - kept.begin()));
+    aa_per_layer.push_back(aa);
+    kept_json.push_back(spec.is_moe() && !subset.is_full(l) ? nlohmann::json(kept) : nlohmann::json());
+    if (spec.is_moe()) {
+      if (first_count < 0) first_count = int(kept.size());
+      uniform = uniform && int(kept.size()) == first_count;
+    }
+  }
+
+  // Tensors: everything but the experts and routers as is (in BF16), then the kept experts renumbered.
+  for (const std::string& name : ckpt.names()) {
+    const bool expert = name.find(".mlp.experts.") != std::string::npos;
+    const bool router = name.size() > 16 && name.compare(name.size() - 16, 16, ".mlp.gate.weight") == 0 &&
+                        name.find(".mlp.") != std::string::npos;
+    if (expert) continue;
+    if (router) {
+      const int l = std::stoi(name.substr(13, name.find('.', 13) - 13));  // model.layers.L.
+      const TensorInfo& t = ckpt.get(name);
+      TensorToWrite w{name, DType::BF16, {int64_t(info.kept_per_layer[size_t(l)].size()), t.shape[1]}, {}};
+      for (int e : info.kept_per_layer[size_t(l)]) {
+        auto row = rows_bf16(t, e, 1);
+        w.bytes.insert(w.bytes.end(), row.begin(), row.end());
+      }
+      out.push_back(std::move(w));
+      continue;
+    }
+    out.push_back(whole(ckpt.get(name)));
+  }
+  for (int l = 0; l < c.num_layers; ++l) {
+    if (!c.layers[size_t(l)].is_moe()) continue;
+    const std::string p = "model.layers." + std::to_string(l) + ".mlp.experts.";
+    const TensorInfo* fused = ckpt.find(p + "gate_up_proj");
+    const auto& kept = info.kept_per_layer[size_t(l)];
+    for (size_t j = 0; j < kept.size(); ++j) {
+      const int e = kept[j];
+      const std::string q = p + std::to_string(j) + ".";
+      if (fused) {
+        const TensorInfo& down = ckpt.get(p + "down_proj");
+        const int64_t I2 = fused->shape[1], D = fused->shape[2];
+        const size_t per = size_t(I2 * D), half = per / 2;
+        out.push_back({q + "gate_proj.weight", DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per, half)});
+        out.push_back({q + "up_proj.weight", DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per + half, half)});
+        out.push_back({q + "down_proj.weight", DType::BF16, {down.shape[1], down.shape[2]}, rows_bf16(down, e, 1)});
+      } else {
+        for (const char* n : {"gate_proj.weight", "up_proj.weight", "down_proj.weight"}) {
+          TensorToWrite w = whole(ckpt.get(p + std::to_string(e) + "." + n));
+          w.name = q + n;
+          out.push_back(std::move(w));
+        }
+      }
+    }
+  }
+
+  // config.json
+  int min_kept = 1 << 30;
+  for (int l = 0; l < c.num_layers; ++l)
+    if (c.layers[size_t(l)].is_moe()) min_kept = std::min(min_kept, experts_per_layer[size_t(l)]);
+  const bool per_layer_lists = cfg.contains("num_experts_per_layer") && !cfg["num_experts_per_layer"].is_null();
+  if (!uniform || per_layer_lists) {
+    if (c.arch == Arch::Olmoe)
+      fail(out_dir, "OLMoE configs have one expert count for all layers: keep the same number of experts in every layer");
+    cfg["num_experts_per_layer"] = experts_per_layer;
+    cfg["num_shared_experts_per_layer"] = shared_per_layer;
+    cfg["num_experts"] = min_kept;
+  } else {
+    cfg["num_experts"] = first_count;
+  }
+  if (cfg.contains("num_local_experts")) cfg["num_local_experts"] = cfg["num_experts"];
+  cfg["num_experts_per_tok"] = std::min(c.top_k, min_kept);
+  if (cfg.contains("always_active_experts_per_layer") || cfg.contains("always_active_experts")) {
+    bool any = false;
+    for (const auto& a : aa_per_layer) any = any || !a.empty();
+    if (any) {
+      cfg["always_active_experts_per_layer"] = aa_per_layer;
+      cfg.erase("always_active_experts");
+    }
+  }
+  cfg["output_router_logits"] = true;
+  cfg["torch_dtype"] = "bfloat16";
+
+  nlohmann::json meta = metadata.is_object() ? metadata : nlohmann::json::object();
+  meta["original_model"] = fs::absolute(model_dir).lexically_normal().string();
+  meta["num_shared_experts"] = c.num_shared_experts;
+  meta["experts_kept_per_layer"] = kept_json;
+
+  // Build beside the destination, then rename: the folder appears complete or not at all.
+  const fs::path final_dir = fs::absolute(out_dir).lexically_normal();
+  const fs::path tmp = final_dir.parent_path() / (final_dir.filename().string() + ".partial-" + std::to_string(::getpid()));
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  try {
+    write_safetensors((tmp / "model.safetensors").string(), out, {{"format", "pt"}});
+    write_file_atomically((tmp / "config.json").string(), cfg.dump(2) + "\n");
+    write_file_atomically((tmp / "pruning_metadata.json").string(), meta.dump(2) + "\n");
+    for (const char* extra : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"}) {
+      const fs::path src = fs::path(model_dir) / extra;
+      if (fs::exists(src)) fs::copy_file(src, tmp / extra);
+    }
+    if (fs::exists(final_dir)) fail(out_dir, "appeared while writing (nothing overwritten)");
+    fs::rename(tmp, final_dir);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  info.tensors = out.size();
+  for (const auto& t : out) info.bytes += t.bytes.size();
+  return info;
+}
+
+}  // namespace moescope

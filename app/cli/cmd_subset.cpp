@@ -1,0 +1,133 @@
+// cmd_subset.cpp — `moescope-cli subset select|export`: pick expert subsets from a traced
+// workspace and write them as subset JSON or as a pruned checkpoint.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <numeric>
+#include <random>
+
+#include "analysis/domain_stats.h"
+#include "analysis/pruned_checkpoint.h"
+#include "app/cli/commands.h"
+#include "engine/config.h"
+#include "engine/error.h"
+#include "engine/json_file.h"
+#include "engine/safetensors_writer.h"
+
+namespace fs = std::filesystem;
+
+namespace moescope::cli {
+
+namespace {
+
+constexpr const char* kSubsetSchema = "moescope-subset/1";
+
+int subset_select(const std::vector<std::string>& argv) {
+  Args args(argv, {"json"}, {"workspace", "domain", "experts", "method", "seed", "out"});
+  Workspace ws(args.require("workspace"), false);
+  const TraceData td = load_trace(ws);
+  const std::string method = args.get("method").value_or("global");
+  if (method != "global" && method != "random")
+    fail_expected("--method", "unknown selection method", "global or random (greedy and easy-ep need the model: later)", method);
+  const std::string model_path = td.run["model"]["path"].get<std::string>();
+  const ModelConfig c = ModelConfig::from_file((fs::path(model_path) / "config.json").string());
+  const int k = args.get_int("experts", 0, 1);
+  if (k == 0) fail("--experts", "missing (required): standard experts to keep per layer");
+  const std::string domain = args.get("domain").value_or("");
+  const auto stats = domain_stats(td, 0.9);
+  const DomainStats* ds = nullptr;
+  if (!domain.empty()) {
+    for (const auto& s : stats)
+      if (s.domain == domain) ds = &s;
+    if (!ds) fail_expected("--domain", "not in the workspace", "one of its domains", domain);
+  }
+  // Calibration statistic: the domain's mean routing probability (all documents without --domain).
+  std::vector<std::vector<double>> mean(td.layers.size());
+  size_t calib_docs = 0;
+  for (size_t l = 0; l < td.layers.size(); ++l) {
+    mean[l].assign(size_t(td.layers[l].num_standard), 0.0);
+    double tokens = 0;
+    for (const auto& s : stats)
+      if (!ds || &s == ds) {
+        for (size_t e = 0; e < mean[l].size(); ++e) mean[l][e] += s.layers[l].mean_prob[e] * double(s.tokens);
+        tokens += double(s.tokens);
+        if (l == 0) calib_docs += s.documents;
+      }
+    for (double& v : mean[l]) v /= tokens;
+  }
+  std::mt19937_64 rng(uint64_t(args.get_int("seed", 0, 0)));
+  nlohmann::json kept = nlohmann::json::array();
+  size_t moe = 0;
+  for (int l = 0; l < c.num_layers; ++l) {
+    if (!c.layers[size_t(l)].is_moe()) {
+      kept.push_back(nullptr);
+      continue;
+    }
+    if (moe >= td.layers.size() || td.layers[moe].layer != l)
+      fail(ws.path(), "the traced model's layers no longer match " + model_path + "/config.json");
+    const int Es = td.layers[moe].num_standard;
+    if (k > Es) fail_expected("--experts", "more than the layer has", "<= " + std::to_string(Es), std::to_string(k));
+    std::vector<int> ids(static_cast<size_t>(Es));
+    std::iota(ids.begin(), ids.end(), 0);
+    if (method == "global") {
+      const auto& m = mean[moe];
+      std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return m[size_t(a)] > m[size_t(b)]; });
+    } else {
+      std::shuffle(ids.begin(), ids.end(), rng);
+    }
+    ids.resize(size_t(k));
+    std::sort(ids.begin(), ids.end());
+    kept.push_back(ids);
+    ++moe;
+  }
+  const nlohmann::json out{{"schema", kSubsetSchema},
+                           {"model", td.run["model"]},
+                           {"method", method == "global" ? "global_mean_prob" : "random"},
+                           {"domain", domain.empty() ? nlohmann::json() : nlohmann::json(domain)},
+                           {"calibration_documents", method == "global" ? nlohmann::json(calib_docs) : nlohmann::json()},
+                           {"seed", method == "random" ? nlohmann::json(args.get_int("seed", 0, 0)) : nlohmann::json()},
+                           {"standard_experts_per_layer", k},
+                           {"shared_experts", "always kept, not listed"},
+                           {"experts_kept_per_layer", kept}};
+  if (auto path = args.get("out")) {
+    write_file_atomically(*path, out.dump(2) + "\n");
+    if (!args.flag("json")) std::printf("wrote %s (%d standard experts per MoE layer, %s)\n", path->c_str(), k, method.c_str());
+  }
+  if (args.flag("json") || !args.get("out")) std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+int subset_export(const std::vector<std::string>& argv) {
+  Args args(argv, {"json"}, {"model", "keep", "out"});
+  const std::string model = args.require("model"), out = args.require("out");
+  const ModelConfig c = ModelConfig::from_file((fs::path(model) / "config.json").string());
+  const std::string keep_path = args.require("keep");
+  const ExpertSubset subset = ExpertSubset::from_file(keep_path, c);
+  nlohmann::json meta = read_json_file(keep_path, "subset file");
+  meta.erase("experts_kept_per_layer");
+  meta["pruning_method"] = meta.value("method", "moescope subset");
+  meta["subset_file"] = fs::absolute(keep_path).lexically_normal().string();
+  const PrunedCheckpointInfo info = write_pruned_checkpoint(model, subset, out, meta);
+  if (args.flag("json")) {
+    std::cout << nlohmann::json{{"out", out}, {"tensors", info.tensors}, {"bytes", info.bytes},
+                                {"experts_kept_per_layer", info.kept_per_layer}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::printf("wrote %s: %zu tensors, %.2f MB (BF16), pruning_metadata.json with the original expert ids\n",
+                out.c_str(), info.tensors, double(info.bytes) / 1e6);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int cmd_subset(const std::vector<std::string>& argv) {
+  if (argv.empty()) fail("subset", "needs an action: select or export (see moescope-cli help)");
+  const std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  if (argv[0] == "select") return subset_select(rest);
+  if (argv[0] == "export") return subset_export(rest);
+  fail_expected("subset", "unknown action", "select or export", argv[0]);
+}
+
+}  // namespace moescope::cli
