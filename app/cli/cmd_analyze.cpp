@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "analysis/coactivation.h"
+#include "analysis/doc_clusters.h"
 #include "analysis/domain_stats.h"
 #include "analysis/expert_groups.h"
 #include "app/cli/commands.h"
@@ -44,7 +45,7 @@ std::unique_ptr<Tokenizer> tokenizer_of(const TraceData& td) {
 }  // namespace
 
 int cmd_analyze(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"workspace", "pool-mass", "keep-k", "max-groups", "seed"});
+  Args args(argv, {"json"}, {"workspace", "pool-mass", "keep-k", "max-groups", "clusters", "seed"});
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   double pool_mass = 0.9;
@@ -111,6 +112,31 @@ int cmd_analyze(const std::vector<std::string>& argv) {
     all_groups.push_back(std::move(g));
   }
   out["layers"] = layers;
+  DocClusterOptions copt;
+  copt.k = args.get_int("clusters", 32, 1);
+  copt.seed = gopt.seed;
+  const DocClusters dc = cluster_documents(td, copt);
+  nlohmann::json clusters = nlohmann::json::array();
+  for (int c = 0; c < dc.k; ++c) {
+    size_t size = 0;
+    for (int v : dc.domain_counts[size_t(c)]) size += size_t(v);
+    nlohmann::json counts = nlohmann::json::object();
+    for (size_t d = 0; d < td.domains.size(); ++d)
+      if (dc.domain_counts[size_t(c)][d]) counts[td.domains[d]] = dc.domain_counts[size_t(c)][d];
+    clusters.push_back({{"cluster", c}, {"size", size}, {"domain_counts", counts}});
+  }
+  out["document_clusters"] = {
+      {"method", "per-layer mean probabilities concatenated, mean-centred, PCA to 95% variance, L2, spherical k-means"},
+      {"k", dc.k},
+      {"pca_components", dc.components},
+      {"explained_variance", dc.explained},
+      {"silhouette_cosine", dc.silhouette_cosine},
+      {"calinski_harabasz", dc.calinski_harabasz},
+      {"davies_bouldin", dc.davies_bouldin},
+      {"mean_label_entropy_bits", dc.mean_label_entropy_bits},
+      {"nmi", dc.nmi},
+      {"ari", dc.ari},
+      {"clusters", clusters}};
   if (args.flag("json")) {
     std::cout << dump(out, 1) << "\n";
     return 0;
@@ -142,6 +168,10 @@ int cmd_analyze(const std::vector<std::string>& argv) {
                   100 * grp.share, doms.empty() ? "-" : doms.c_str(), toks.empty() ? "-" : toks.c_str());
     }
   }
+  std::printf("\ndocument clusters: k %d on %d PCA components (%.0f%% of variance); vs domains NMI %.3f, ARI %.3f, "
+              "label entropy %.2f bits; silhouette %.3f, Calinski-Harabasz %.1f, Davies-Bouldin %.3f\n",
+              dc.k, dc.components, 100 * dc.explained, dc.nmi, dc.ari, dc.mean_label_entropy_bits, dc.silhouette_cosine,
+              dc.calinski_harabasz, dc.davies_bouldin);
   return 0;
 }
 

@@ -32,10 +32,12 @@ commands:
             [--probs] [--batch-tokens N] [--threads N] [--json]
             route a labelled corpus (JSONL or domain folders) into a workspace;
             resumable: Ctrl-C or a kill loses at most the batch in flight
-  analyze   --workspace WS [--pool-mass 0.9] [--keep-k K] [--max-groups G] [--seed S] [--json]
+  analyze   --workspace WS [--pool-mass 0.9] [--keep-k K] [--max-groups G]
+            [--clusters 32] [--seed S] [--json]
             per domain and layer: expert usage, pools, entropy, experts above
             uniform; domain similarity and keep-set overlap; co-activation
-            (token and document level, PMI); emergent expert groups and modularity
+            (token and document level, PMI); emergent expert groups and modularity;
+            EMO-style document clusters with NMI/ARI against the domains
   subset select --workspace WS --experts K [--domain D] [--method global|random]
             [--seed S] [--out SUBSET.json] [--json]
             the K standard experts per layer the domain routes to most (mean

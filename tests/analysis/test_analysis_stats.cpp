@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "analysis/cluster_metrics.h"
 #include "analysis/coactivation.h"
+#include "analysis/doc_clusters.h"
 #include "analysis/domain_stats.h"
 #include "analysis/expert_groups.h"
 #include "analysis/spherical_kmeans.h"
@@ -139,4 +141,37 @@ TEST_CASE("spherical k-means and cosine silhouette on separable directions") {
   CHECK(cosine_silhouette(rows, std::vector<int>(6, 0)) == 0.0);
   // Same seed, same answer.
   CHECK(spherical_kmeans(rows, 3, 1).labels == r.labels);
+}
+
+TEST_CASE("cluster metrics: NMI and ARI of a known pair, CH and DB by hand, label entropy") {
+  // sklearn's documented example: ARI([0,0,1,1], [0,0,1,2]) = 0.5714..., NMI (arithmetic) = 0.8
+  CHECK(adjusted_rand_index({0, 0, 1, 1}, {0, 0, 1, 2}) == doctest::Approx(4.0 / 7.0));
+  CHECK(normalized_mutual_info({0, 0, 1, 1}, {0, 0, 1, 2}) == doctest::Approx(0.8));
+  CHECK(normalized_mutual_info({0, 0, 1, 1}, {5, 5, 3, 3}) == doctest::Approx(1.0));
+  CHECK(adjusted_rand_index({0, 0, 1, 1}, {1, 1, 0, 0}) == doctest::Approx(1.0));
+  // Two clusters on a line: {0, 2} around 1 and {10, 12} around 11; overall mean 6.
+  const Rows x = {{0}, {2}, {10}, {12}};
+  const std::vector<int> l = {0, 0, 1, 1};
+  // between = 2*25 + 2*25 = 100 (k-1 = 1); within = 4 * 1 = 4 (n-k = 2): CH = 100 / 2 = 50
+  CHECK(calinski_harabasz(x, l) == doctest::Approx(50.0));
+  // spreads 1 and 1, centroid distance 10: DB = (1 + 1) / 10 = 0.2
+  CHECK(davies_bouldin(x, l) == doctest::Approx(0.2));
+  // cluster 0 holds labels {a, b}: 1 bit; cluster 1 holds {a, a}: 0 bits -> mean 0.5
+  CHECK(mean_label_entropy_bits({0, 0, 1, 1}, {0, 1, 0, 0}) == doctest::Approx(0.5));
+}
+
+TEST_CASE("PCA keeps the components carrying the asked variance") {
+  // Points on the line y = 2x (plus a tiny orthogonal wobble): one component carries > 99%.
+  Rows x;
+  for (int i = 0; i < 20; ++i) x.push_back({double(i), 2.0 * i + (i % 2 ? 1e-3 : -1e-3)});
+  int comps = 0;
+  double explained = 0;
+  const Rows p = pca_project(x, 0.95, &comps, &explained);
+  CHECK(comps == 1);
+  CHECK(explained > 0.999);
+  CHECK(p[0].size() == 1);
+  // Projection = signed distance along the line from the mean (9.5, 19): |p| = sqrt(5) * |i - 9.5|
+  CHECK(std::abs(p[0][0]) == doctest::Approx(std::sqrt(5.0) * 9.5).epsilon(1e-4));
+  pca_project(x, 1.0, &comps, &explained);
+  CHECK(comps == 2);
 }
