@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS records (
   topk_ids BLOB NOT NULL, topk_weights BLOB NOT NULL,
   doc_mean_probs BLOB NOT NULL, doc_topk_freq BLOB NOT NULL,
   probs BLOB);
+CREATE TABLE IF NOT EXISTS ablations (
+  id INTEGER PRIMARY KEY,
+  domain TEXT NOT NULL, method TEXT NOT NULL, k INTEGER NOT NULL, seed INTEGER NOT NULL,
+  mean_nll REAL NOT NULL, bits_per_byte REAL NOT NULL, tokens INTEGER NOT NULL, documents INTEGER NOT NULL,
+  eval_source TEXT NOT NULL, created TEXT NOT NULL DEFAULT (datetime('now')),
+  UNIQUE (domain, method, k, seed, eval_source));
 )sql";
 
 // FNV-1a, 64 bit: a fingerprint, not a security hash.
@@ -252,6 +258,14 @@ std::vector<WorkspaceDocument> Workspace::documents() {
     d.tokens = st.column_is_null(5) ? -1 : st.column_int(5);
     out.push_back(std::move(d));
   }
+  return out;
+}
+
+std::vector<CorpusDocument> Workspace::corpus() {
+  std::vector<CorpusDocument> out;
+  SqliteStmt st(*db_,
+                "SELECT d.id, m.name, d.lang, d.text FROM documents d JOIN domains m ON m.id = d.domain_id ORDER BY d.position");
+  while (st.step()) out.push_back({std::to_string(st.column_int(0)), st.column_text(1), st.column_text(2), st.column_text(3)});
   return out;
 }
 

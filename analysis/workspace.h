@@ -76,10 +76,13 @@ class Workspace {
   void store_records(const std::vector<DocumentRecord>& records);
 
   std::vector<WorkspaceDocument> documents();
+  // The stored corpus (text included), in corpus order; `id` is the document's workspace id.
+  std::vector<CorpusDocument> corpus();
   std::vector<LayerLayout> layers();
   nlohmann::json run_info();   // model + settings as stored (null when nothing was traced yet)
   DocumentRecord record(int64_t doc_id);
   const std::string& path() const { return db_->path(); }
+  SqliteDb& db() { return *db_; }  // for analysis results stored beside the records (ablations)
 
  private:
   std::string meta(const std::string& key);

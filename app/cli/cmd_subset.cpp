@@ -6,10 +6,12 @@
 #include <numeric>
 #include <random>
 
+#include "analysis/ablation.h"
 #include "analysis/domain_stats.h"
 #include "analysis/pruned_checkpoint.h"
 #include "app/cli/commands.h"
 #include "engine/config.h"
+#include "engine/cpu_ops.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
 #include "engine/safetensors_writer.h"
@@ -120,6 +122,95 @@ int subset_export(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// Held-out split of a workspace's own documents when no --eval corpus is given: every document
+// whose id hashes to 0 mod 4 is evaluated on, the others calibrate the selection.
+bool is_heldout(int64_t doc_id) { return (uint64_t(doc_id) * 0x9E3779B97F4A7C15ull >> 62) == 0; }
+
+std::vector<int> parse_budgets(const std::string& text) {
+  std::vector<int> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    const std::string item = text.substr(pos, comma - pos);
+    try {
+      size_t used = 0;
+      const int v = std::stoi(item, &used);
+      if (used != item.size() || v < 1) throw std::invalid_argument(item);
+      out.push_back(v);
+    } catch (const std::exception&) {
+      fail_expected("--budgets", "bad value", "comma-separated positive integers (e.g. 2,4,8)", text);
+    }
+    pos = comma + 1;
+  }
+  return out;
+}
+
+int subset_ablate(const std::vector<std::string>& argv) {
+  Args args(argv, {"json"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "threads"});
+  Workspace ws(args.require("workspace"), false);
+  const TraceData td = load_trace(ws);
+  const std::string model_path = td.run["model"]["path"].get<std::string>();
+  const ModelIdentity now = identify_model(model_path);
+  if (now.config_hash != td.run["model"]["config_hash"] || now.weights_hash != td.run["model"]["weights_hash"])
+    fail(model_path, "changed since the workspace was traced (config or weights hash differs)");
+  set_cpu_threads(args.get_int("threads", 0, 1));
+  const auto model = Model::load(model_path);
+  std::vector<CorpusDocument> eval;
+  std::function<bool(const TracedDocument&)> calibration = [](const TracedDocument&) { return true; };
+  std::string eval_source;
+  if (auto e = args.get("eval")) {
+    eval = read_corpus(*e);
+    eval_source = fs::absolute(*e).lexically_normal().string();
+  } else {
+    for (auto& d : ws.corpus())
+      if (is_heldout(std::stoll(d.id))) eval.push_back(std::move(d));
+    calibration = [](const TracedDocument& d) { return !is_heldout(d.id); };
+    eval_source = "workspace split (1 in 4 documents held out)";
+  }
+  AblationOptions opt;
+  if (auto b = args.get("budgets")) opt.budgets = parse_budgets(*b);
+  opt.random_seeds = args.get_int("random-seeds", 3, 0);
+  opt.max_tokens_per_doc = args.get_int("max-tokens-per-doc", 0, 2);
+  const bool json_out = args.flag("json");
+  opt.progress = [&](const AblationPoint& p) {
+    if (!json_out)
+      std::fprintf(stderr, "  %s %s k=%d%s: %.4f bits/byte\n", p.domain.c_str(), p.method.c_str(), p.k,
+                   p.seed >= 0 ? (" seed " + std::to_string(p.seed)).c_str() : "", p.bits_per_byte);
+  };
+  std::vector<std::string> domains = td.domains;
+  if (auto d = args.get("domain")) domains = {*d};
+  nlohmann::json all = nlohmann::json::array();
+  for (const std::string& dom : domains) {
+    const auto points = ablate_domain(*model, td, dom, calibration, eval, opt);
+    store_ablations(ws, points, eval_source);
+    for (const AblationPoint& p : points)
+      all.push_back({{"domain", p.domain}, {"method", p.method}, {"k", p.k}, {"seed", p.seed < 0 ? nlohmann::json() : nlohmann::json(p.seed)},
+                     {"mean_nll", p.mean_nll}, {"bits_per_byte", p.bits_per_byte}, {"tokens", p.tokens}, {"documents", p.documents}});
+    if (!json_out) {
+      double full = 0;
+      for (const auto& p : points)
+        if (p.method == "full") full = p.bits_per_byte;
+      std::printf("%s (full model %.4f bits/byte)\n  %4s %12s %12s %10s %10s\n", dom.c_str(), full, "k", "selected", "random",
+                  "sel. +%", "rand. +%");
+      for (const auto& p : points) {
+        if (p.method != "global_mean_prob") continue;
+        double rnd = 0;
+        int n = 0;
+        for (const auto& q : points)
+          if (q.method == "random" && q.k == p.k) {
+            rnd += q.bits_per_byte;
+            ++n;
+          }
+        rnd = n ? rnd / n : 0;
+        std::printf("  %4d %12.4f %12.4f %9.1f%% %9.1f%%\n", p.k, p.bits_per_byte, rnd, 100 * (p.bits_per_byte / full - 1),
+                    n ? 100 * (rnd / full - 1) : 0.0);
+      }
+    }
+  }
+  if (json_out) std::cout << nlohmann::json{{"eval", eval_source}, {"points", all}}.dump(2) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int cmd_subset(const std::vector<std::string>& argv) {
@@ -127,7 +218,8 @@ int cmd_subset(const std::vector<std::string>& argv) {
   const std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (argv[0] == "select") return subset_select(rest);
   if (argv[0] == "export") return subset_export(rest);
-  fail_expected("subset", "unknown action", "select or export", argv[0]);
+  if (argv[0] == "ablate") return subset_ablate(rest);
+  fail_expected("subset", "unknown action", "select, export or ablate", argv[0]);
 }
 
 }  // namespace moescope::cli

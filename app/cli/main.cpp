@@ -42,6 +42,10 @@ commands:
             [--seed S] [--out SUBSET.json] [--json]
             the K standard experts per layer the domain routes to most (mean
             probability over its traced documents), or K random ones
+  subset ablate --workspace WS [--eval HELDOUT] [--domain D] [--budgets 2,4,8]
+            [--random-seeds 3] [--max-tokens-per-doc N] [--threads N] [--json]
+            held-out loss per domain for a sweep of budgets: the domain's own
+            subset vs random subsets vs the full model (stored in the workspace)
   subset export --model DIR --keep SUBSET.json --out DIR [--json]
             a pruned checkpoint as EMO writes it: BF16, experts renumbered,
             router rows sliced, config edited, pruning_metadata.json

@@ -1,0 +1,132 @@
+// ablation.cpp — subset ablation sweeps.
+#include "analysis/ablation.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "analysis/corpus_scoring.h"
+#include "engine/error.h"
+
+namespace moescope {
+
+std::vector<std::vector<double>> mean_probs_over(const TraceData& td, const std::function<bool(const TracedDocument&)>& use) {
+  std::vector<std::vector<double>> out(td.layers.size());
+  double tokens = 0;
+  for (size_t l = 0; l < td.layers.size(); ++l) out[l].assign(size_t(td.layers[l].num_standard), 0.0);
+  for (const TracedDocument& d : td.docs) {
+    if (!use(d)) continue;
+    tokens += double(d.tokens());
+    for (size_t l = 0; l < td.layers.size(); ++l) {
+      const float* mp = td.mean_probs(d, l);
+      for (size_t e = 0; e < out[l].size(); ++e) out[l][e] += double(mp[e]) * double(d.tokens());
+    }
+  }
+  if (tokens > 0)
+    for (auto& layer : out)
+      for (double& v : layer) v /= tokens;
+  return out;
+}
+
+namespace {
+
+ExpertSubset subset_from(const ModelConfig& c, const TraceData& td, const std::function<std::vector<int>(size_t)>& pick) {
+  ExpertSubset s = ExpertSubset::all(c);
+  size_t moe = 0;
+  for (int l = 0; l < c.num_layers; ++l) {
+    if (!c.layers[size_t(l)].is_moe()) continue;
+    if (moe >= td.layers.size() || td.layers[moe].layer != l) fail("subset", "the workspace's layers do not match the model");
+    std::vector<int> ids = pick(moe++);
+    std::sort(ids.begin(), ids.end());
+    s.kept_per_layer[size_t(l)] = ids;
+  }
+  return s;
+}
+
+}  // namespace
+
+ExpertSubset top_k_subset(const ModelConfig& c, const TraceData& td, const std::vector<std::vector<double>>& score, int k) {
+  return subset_from(c, td, [&](size_t m) {
+    std::vector<int> ids(score[m].size());
+    std::iota(ids.begin(), ids.end(), 0);
+    std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return score[m][size_t(a)] > score[m][size_t(b)]; });
+    ids.resize(std::min(ids.size(), size_t(k)));
+    return ids;
+  });
+}
+
+ExpertSubset random_subset(const ModelConfig& c, const TraceData& td, int k, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  return subset_from(c, td, [&](size_t m) {
+    std::vector<int> ids(static_cast<size_t>(td.layers[m].num_standard));
+    std::iota(ids.begin(), ids.end(), 0);
+    std::shuffle(ids.begin(), ids.end(), rng);
+    ids.resize(std::min(ids.size(), size_t(k)));
+    return ids;
+  });
+}
+
+std::vector<int> default_budgets(int es) {
+  std::vector<int> out;
+  for (int div : {16, 8, 4, 2}) {
+    const int k = std::max(1, int(std::lround(double(es) / div)));
+    if (out.empty() || out.back() != k) out.push_back(k);
+  }
+  if (out.back() != es) out.push_back(es);
+  return out;
+}
+
+std::vector<AblationPoint> ablate_domain(const Model& model, const TraceData& td, const std::string& domain,
+                                         const std::function<bool(const TracedDocument&)>& calibration,
+                                         const std::vector<CorpusDocument>& eval, const AblationOptions& opt) {
+  const auto it = std::find(td.domains.begin(), td.domains.end(), domain);
+  if (it == td.domains.end()) fail_expected("domain", "not in the workspace", "one of its domains", domain);
+  const int dom = int(it - td.domains.begin());
+  std::vector<CorpusDocument> docs;
+  for (const auto& d : eval)
+    if (d.domain == domain) docs.push_back(d);
+  if (docs.empty()) fail("domain '" + domain + "'", "has no held-out documents to evaluate on");
+  int es = td.layers.front().num_standard;
+  for (const auto& l : td.layers) es = std::min(es, l.num_standard);
+  const std::vector<int> budgets = opt.budgets.empty() ? default_budgets(es) : opt.budgets;
+  const auto score = mean_probs_over(td, [&](const TracedDocument& d) { return d.domain == dom && calibration(d); });
+
+  std::vector<AblationPoint> out;
+  auto run = [&](const std::string& method, int k, int64_t seed, const ExpertSubset* mask) {
+    CorpusScoreOptions so;
+    so.max_tokens_per_doc = opt.max_tokens_per_doc;
+    so.mask = mask;
+    const CorpusScore s = score_corpus(model, docs, so);
+    AblationPoint p{domain, method, k, seed, s.total.mean_nll(), s.total.bits_per_byte(), s.total.tokens, s.total.documents};
+    out.push_back(p);
+    if (opt.progress) opt.progress(p);
+  };
+  run("full", es, -1, nullptr);
+  for (int k : budgets) {
+    if (k <= 0 || k > es) fail_expected("budget", "out of range", "1.." + std::to_string(es), std::to_string(k));
+    if (k == es) continue;  // the full model, already measured
+    const ExpertSubset chosen = top_k_subset(model.config(), td, score, k);
+    run("global_mean_prob", k, -1, &chosen);
+    for (int s = 0; s < opt.random_seeds; ++s) {
+      const ExpertSubset rnd = random_subset(model.config(), td, k, uint64_t(s));
+      run("random", k, s, &rnd);
+    }
+  }
+  return out;
+}
+
+void store_ablations(Workspace& ws, const std::vector<AblationPoint>& points, const std::string& eval_source) {
+  SqliteTransaction tx(ws.db());
+  // A re-run replaces the same (domain, method, k, seed, evaluation set) row.
+  SqliteStmt ins(ws.db(),
+                 "INSERT OR REPLACE INTO ablations(domain, method, k, seed, mean_nll, bits_per_byte, tokens, documents, "
+                 "eval_source) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const AblationPoint& p : points) {
+    ins.bind(1, p.domain).bind(2, p.method).bind(3, int64_t(p.k)).bind(4, p.seed).bind(5, p.mean_nll);
+    ins.bind(6, p.bits_per_byte).bind(7, int64_t(p.tokens)).bind(8, int64_t(p.documents)).bind(9, eval_source);
+    ins.run();
+  }
+  tx.commit();
+}
+
+}  // namespace moescope
