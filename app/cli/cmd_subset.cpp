@@ -25,7 +25,7 @@ namespace {
 constexpr const char* kSubsetSchema = "moescope-subset/1";
 
 int subset_select(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"workspace", "domain", "experts", "method", "seed", "out"});
+  Args args(argv, {"json"}, {"workspace", "domain", "experts", "method", "seed", "out", "ranking-out"});
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   const std::string method = args.get("method").value_or("global");
@@ -59,6 +59,7 @@ int subset_select(const std::vector<std::string>& argv) {
   }
   std::mt19937_64 rng(uint64_t(args.get_int("seed", 0, 0)));
   nlohmann::json kept = nlohmann::json::array();
+  std::string ranking;  // vllm-ascend expert_list_file: one line per MoE layer, every expert best first
   size_t moe = 0;
   for (int l = 0; l < c.num_layers; ++l) {
     if (!c.layers[size_t(l)].is_moe()) {
@@ -77,6 +78,7 @@ int subset_select(const std::vector<std::string>& argv) {
     } else {
       std::shuffle(ids.begin(), ids.end(), rng);
     }
+    ranking += nlohmann::json{{std::to_string(l), ids}}.dump() + "\n";
     ids.resize(size_t(k));
     std::sort(ids.begin(), ids.end());
     kept.push_back(ids);
@@ -91,6 +93,7 @@ int subset_select(const std::vector<std::string>& argv) {
                            {"standard_experts_per_layer", k},
                            {"shared_experts", "always kept, not listed"},
                            {"experts_kept_per_layer", kept}};
+  if (auto path = args.get("ranking-out")) write_file_atomically(*path, ranking);
   if (auto path = args.get("out")) {
     write_file_atomically(*path, out.dump(2) + "\n");
     if (!args.flag("json")) std::printf("wrote %s (%d standard experts per MoE layer, %s)\n", path->c_str(), k, method.c_str());

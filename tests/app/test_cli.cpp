@@ -286,3 +286,62 @@ TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
     CHECK(r.err.find("--txt") != std::string::npos);
   }
 }
+
+TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a fixture") {
+  moescope::test::TempDir tmp("cli-pipeline");
+  {
+    std::ofstream out(tmp / "c.jsonl");
+    const char* texts[] = {"the river runs to the sea", "rivers and lakes hold water", "code compiles to machine words",
+                           "the compiler reads the code", "a lake of stone and water", "machine code runs fast"};
+    for (int i = 0; i < 6; ++i)
+      out << json{{"text", texts[i]}, {"domain", i == 2 || i == 3 || i == 5 ? "code" : "water"}}.dump() << "\n";
+  }
+  const std::string ws = tmp / "w.moescope", model = model_dir("emo-shared-bf16-gqa");
+  Run t = run_cli({"trace", "--model", model, "--corpus", tmp / "c.jsonl", "--workspace", ws, "--json"});
+  REQUIRE_MESSAGE(t.code == 0, t.err);
+  CHECK(json::parse(t.out)["traced_now"] == 6);
+  Run again = run_cli({"trace", "--model", model, "--corpus", tmp / "c.jsonl", "--workspace", ws, "--json"});
+  REQUIRE_MESSAGE(again.code == 0, again.err);
+  CHECK(json::parse(again.out)["already_traced"] == 6);
+
+  Run a = run_cli({"analyze", "--workspace", ws, "--json", "--clusters", "2"});
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  const json aj = json::parse(a.out);
+  CHECK(aj["domains"] == json::array({"code", "water"}));
+  REQUIRE(aj["layers"].size() == 2);
+  const json& l0 = aj["layers"][0];
+  CHECK(l0["domains"][0]["mean_prob"].size() == 5);
+  double sum = 0;
+  for (const auto& v : l0["domains"][0]["mean_prob"]) sum += v.get<double>();
+  CHECK(sum == doctest::Approx(1.0).epsilon(1e-5));
+  CHECK(aj["document_clusters"]["k"] == 2);
+
+  Run s = run_cli({"subset", "select", "--workspace", ws, "--experts", "3", "--domain", "code", "--out", tmp / "s.json",
+                   "--ranking-out", tmp / "r.jsonl"});
+  REQUIRE_MESSAGE(s.code == 0, s.err);
+  std::ifstream sf(tmp / "s.json");
+  const json sj = json::parse(sf);
+  CHECK(sj["schema"] == "moescope-subset/1");
+  CHECK(sj["experts_kept_per_layer"][0].size() == 3);
+  std::ifstream rf(tmp / "r.jsonl");
+  std::string line;
+  std::getline(rf, line);
+  CHECK(json::parse(line)["0"].size() == 5);  // every standard expert, best first
+
+  Run e = run_cli({"subset", "export", "--model", model, "--keep", tmp / "s.json", "--out", tmp / "pruned"});
+  REQUIRE_MESSAGE(e.code == 0, e.err);
+  Run masked = run_cli({"score", "--model", model, "--keep", tmp / "s.json", "--corpus", tmp / "c.jsonl", "--json"});
+  Run pruned = run_cli({"score", "--model", tmp / "pruned", "--corpus", tmp / "c.jsonl", "--json"});
+  REQUIRE_MESSAGE(masked.code == 0, masked.err);
+  REQUIRE_MESSAGE(pruned.code == 0, pruned.err);
+  CHECK(json::parse(pruned.out)["total"]["mean_nll"].get<double>() ==
+        doctest::Approx(json::parse(masked.out)["total"]["mean_nll"].get<double>()).epsilon(1e-5));
+
+  Run ab = run_cli({"subset", "ablate", "--workspace", ws, "--eval", tmp / "c.jsonl", "--domain", "code", "--budgets", "2,3",
+                    "--random-seeds", "1", "--json"});
+  REQUIRE_MESSAGE(ab.code == 0, ab.err);
+  CHECK(json::parse(ab.out)["points"].size() == 1 + 2 * 2);
+  Run bad = run_cli({"subset", "select", "--workspace", ws, "--experts", "9"});
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("more than the layer has") != std::string::npos);
+}
