@@ -51,6 +51,9 @@ commands:
   subset export --model DIR --keep SUBSET.json --out DIR [--json]
             a pruned checkpoint as EMO writes it: BF16, experts renumbered,
             router rows sliced, config edited, pruning_metadata.json
+  export-emo --model DIR --corpus PATH --out DIR [--max-tokens-per-doc N] [--threads N]
+            the files EMO's clustering pipeline reads: float16 layer-major router
+            logits, token ids, document boundaries, metadata, info.json
   bench     --model DIR [--docs N --tokens T | --ids IDS.json] [--repeat R]
             [--threads N] [--seed S] [--json]
             prefill tokens/s with full recording (median of R runs), achieved
@@ -80,6 +83,7 @@ int main(int argc, char** argv) {
     if (command == "trace") return moescope::cli::cmd_trace(args);
     if (command == "analyze") return moescope::cli::cmd_analyze(args);
     if (command == "subset") return moescope::cli::cmd_subset(args);
+    if (command == "export-emo") return moescope::cli::cmd_export_emo(args);
     std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
     return 2;
   } catch (const moescope::Error& e) {
