@@ -54,6 +54,10 @@ commands:
   export-emo --model DIR --corpus PATH --out DIR [--max-tokens-per-doc N] [--threads N]
             the files EMO's clustering pipeline reads: float16 layer-major router
             logits, token ids, document boundaries, metadata, info.json
+  render    --workspace WS --what domain-heatmap|similarity|coactivation|entropy|
+            above-uniform|ablation [--layer L] [--level token|document]
+            [--domain D] --out F.png
+            the key figures as labelled PNG files (no display needed)
   bench     --model DIR [--docs N --tokens T | --ids IDS.json] [--repeat R]
             [--threads N] [--seed S] [--json]
             prefill tokens/s with full recording (median of R runs), achieved
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
     if (command == "analyze") return moescope::cli::cmd_analyze(args);
     if (command == "subset") return moescope::cli::cmd_subset(args);
     if (command == "export-emo") return moescope::cli::cmd_export_emo(args);
+    if (command == "render") return moescope::cli::cmd_render(args);
     std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
     return 2;
   } catch (const moescope::Error& e) {

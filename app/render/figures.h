@@ -1,0 +1,43 @@
+// figures.h — the figures moescope draws without a display (and the GUI reuses the geometry of):
+// a labelled heatmap with a colour bar, and a line plot with a legend. Both write PNG files.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/render/canvas.h"
+
+namespace moescope::render {
+
+enum class Palette {
+  Sequential,  // viridis-like: low dark blue, high yellow
+  Diverging,   // blue - white - red around 0 (PMI, differences)
+};
+
+Rgb palette_color(Palette p, double t);  // t in [0, 1]
+
+struct HeatmapSpec {
+  std::string title, x_label, y_label, value_label;
+  std::vector<std::string> row_labels, col_labels;    // may be empty (then indices are shown)
+  std::vector<std::vector<double>> values;            // [rows][cols]; NaN = no value (grey)
+  Palette palette = Palette::Sequential;
+  bool symmetric = false;                             // colour range centred on 0 (Diverging)
+};
+
+struct Series {
+  std::string name;
+  std::vector<double> x, y;
+  Rgb color;
+  bool dashed = false;
+};
+
+struct LinePlotSpec {
+  std::string title, x_label, y_label;
+  std::vector<Series> series;
+  bool log2_x = false;
+};
+
+void draw_heatmap(const HeatmapSpec& spec, const std::string& png_path);
+void draw_line_plot(const LinePlotSpec& spec, const std::string& png_path);
+
+}  // namespace moescope::render
