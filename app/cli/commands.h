@@ -22,6 +22,7 @@ int cmd_analyze(const std::vector<std::string>& argv);
 int cmd_subset(const std::vector<std::string>& argv);
 int cmd_export_emo(const std::vector<std::string>& argv);
 int cmd_render(const std::vector<std::string>& argv);
+int cmd_bench_trace(const std::vector<std::string>& argv);
 
 // Shared by route and score: load DIR (with an optional --keep subset file) ...
 std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSubset>& keep);

@@ -62,6 +62,9 @@ commands:
             [--threads N] [--seed S] [--json]
             prefill tokens/s with full recording (median of R runs), achieved
             GFLOP/s and this machine's SGEMM rate (bench/ compares with transformers)
+  bench-trace --model DIR --corpus PATH [--repeat R] [--max-tokens-per-doc N] [--threads N] [--json]
+            recording overhead of trace over the bare forward pass (same batches,
+            interleaved rounds, medians) and analyze time per 1M tokens
   help      this text
 
 --keep reads a JSON with "experts_kept_per_layer" (EMO's pruning_metadata.json works as is).
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
     if (command == "subset") return moescope::cli::cmd_subset(args);
     if (command == "export-emo") return moescope::cli::cmd_export_emo(args);
     if (command == "render") return moescope::cli::cmd_render(args);
+    if (command == "bench-trace") return moescope::cli::cmd_bench_trace(args);
     std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
     return 2;
   } catch (const moescope::Error& e) {
