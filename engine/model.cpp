@@ -127,6 +127,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
       lap(t0, r.seconds.experts);
     }
     x += y;
+    if (l == opt.last_layer) return r;  // early exit (greedy selection looks at one layer at a time)
   }
   rms_norm(x, weights_.final_norm, c.rms_norm_eps, h);
   output_head(h, r, opt);

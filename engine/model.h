@@ -29,6 +29,7 @@ struct ForwardOptions {
   bool logits = false;         // keep output logits [T, V] (tests; large)
   bool nll = true;             // per-token NLL of the next token
   const ExpertSubset* mask = nullptr;  // route as if only these experts existed (must be loaded)
+  int last_layer = -1;                 // >= 0: stop after this layer (no later layers, no head, no NLL)
 };
 
 // Router decisions of one MoE layer over the packed batch.

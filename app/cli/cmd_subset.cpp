@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include "analysis/ablation.h"
 #include "analysis/domain_stats.h"
+#include "analysis/greedy_select.h"
 #include "analysis/pruned_checkpoint.h"
 #include "app/cli/commands.h"
 #include "engine/config.h"
@@ -29,8 +31,8 @@ int subset_select(const std::vector<std::string>& argv) {
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   const std::string method = args.get("method").value_or("global");
-  if (method != "global" && method != "random")
-    fail_expected("--method", "unknown selection method", "global or random (greedy and easy-ep need the model: later)", method);
+  if (method != "global" && method != "random" && method != "greedy")
+    fail_expected("--method", "unknown selection method", "global, greedy or random", method);
   const std::string model_path = td.run["model"]["path"].get<std::string>();
   const ModelConfig c = ModelConfig::from_file((fs::path(model_path) / "config.json").string());
   const int k = args.get_int("experts", 0, 1);
@@ -58,6 +60,25 @@ int subset_select(const std::vector<std::string>& argv) {
     for (double& v : mean[l]) v /= tokens;
   }
   std::mt19937_64 rng(uint64_t(args.get_int("seed", 0, 0)));
+  std::optional<ExpertSubset> greedy;
+  if (method == "greedy") {
+    // Calibration = the domain's traced documents, as traced (same truncation), re-run layer by layer.
+    const ModelIdentity now = identify_model(model_path);
+    if (now.config_hash != td.run["model"]["config_hash"] || now.weights_hash != td.run["model"]["weights_hash"])
+      fail(model_path, "changed since the workspace was traced (config or weights hash differs)");
+    const auto model = Model::load(model_path);
+    const int64_t limit = td.run["settings"]["max_tokens_per_doc"].get<int64_t>();
+    std::vector<std::vector<int32_t>> calib;
+    for (const TracedDocument& d : td.docs)
+      if (!ds || td.domains[size_t(d.domain)] == domain) {
+        std::vector<int32_t> ids = d.ids;
+        if (int64_t(ids.size()) > limit) ids.resize(size_t(limit));
+        calib.push_back(std::move(ids));
+      }
+    std::vector<std::vector<double>> scores;
+    greedy = greedy_layerwise_subset(*model, calib, k, 16384, &scores);
+    mean = scores;
+  }
   nlohmann::json kept = nlohmann::json::array();
   std::string ranking;  // vllm-ascend expert_list_file: one line per MoE layer, every expert best first
   size_t moe = 0;
@@ -72,7 +93,7 @@ int subset_select(const std::vector<std::string>& argv) {
     if (k > Es) fail_expected("--experts", "more than the layer has", "<= " + std::to_string(Es), std::to_string(k));
     std::vector<int> ids(static_cast<size_t>(Es));
     std::iota(ids.begin(), ids.end(), 0);
-    if (method == "global") {
+    if (method == "global" || method == "greedy") {
       const auto& m = mean[moe];
       std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return m[size_t(a)] > m[size_t(b)]; });
     } else {
@@ -86,9 +107,9 @@ int subset_select(const std::vector<std::string>& argv) {
   }
   const nlohmann::json out{{"schema", kSubsetSchema},
                            {"model", td.run["model"]},
-                           {"method", method == "global" ? "global_mean_prob" : "random"},
+                           {"method", method == "global" ? "global_mean_prob" : (method == "greedy" ? "greedy_layerwise" : "random")},
                            {"domain", domain.empty() ? nlohmann::json() : nlohmann::json(domain)},
-                           {"calibration_documents", method == "global" ? nlohmann::json(calib_docs) : nlohmann::json()},
+                           {"calibration_documents", method != "random" ? nlohmann::json(calib_docs) : nlohmann::json()},
                            {"seed", method == "random" ? nlohmann::json(args.get_int("seed", 0, 0)) : nlohmann::json()},
                            {"standard_experts_per_layer", k},
                            {"shared_experts", "always kept, not listed"},

@@ -1,0 +1,54 @@
+// greedy_select.cpp — greedy layer-wise selection.
+#include "analysis/greedy_select.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "engine/error.h"
+
+namespace moescope {
+
+ExpertSubset greedy_layerwise_subset(const Model& model, const std::vector<std::vector<int32_t>>& calib, int k,
+                                     int64_t batch_tokens, std::vector<std::vector<double>>* scores_out) {
+  const ModelConfig& c = model.config();
+  if (calib.empty()) fail("greedy selection", "no calibration documents");
+  ExpertSubset subset = ExpertSubset::all(c);
+  for (int l = 0; l < c.num_layers; ++l) {
+    const LayerSpec& spec = c.layers[size_t(l)];
+    if (!spec.is_moe()) continue;
+    const int Es = spec.num_standard();
+    if (k > Es) fail_expected("greedy selection", "more experts than the layer has", "<= " + std::to_string(Es), std::to_string(k));
+    std::vector<double> mean(size_t(Es), 0.0);
+    double tokens = 0;
+    ForwardOptions opt;
+    opt.mask = &subset;  // layers before l pruned, l and later full
+    opt.last_layer = l;
+    opt.nll = false;
+    for (size_t first = 0; first < calib.size();) {
+      std::vector<std::vector<int32_t>> batch;
+      int64_t size = 0;
+      while (first < calib.size() && (batch.empty() || size + int64_t(calib[first].size()) <= batch_tokens)) {
+        size += int64_t(calib[first].size());
+        batch.push_back(calib[first++]);
+      }
+      const ForwardResult r = model.forward(batch, opt);
+      const LayerRecord& rec = r.layers.back();  // layer l
+      for (size_t d = 0; d < r.docs.size(); ++d) {
+        const double n = double(r.docs[d].size());
+        for (int e = 0; e < Es; ++e) mean[size_t(e)] += double(rec.doc_mean_probs[d * size_t(Es) + size_t(e)]) * n;
+        tokens += n;
+      }
+    }
+    for (double& v : mean) v /= tokens;
+    std::vector<int> ids(static_cast<size_t>(Es));
+    std::iota(ids.begin(), ids.end(), 0);
+    std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return mean[size_t(a)] > mean[size_t(b)]; });
+    ids.resize(size_t(k));
+    std::sort(ids.begin(), ids.end());
+    subset.kept_per_layer[size_t(l)] = ids;
+    if (scores_out) scores_out->push_back(mean);
+  }
+  return subset;
+}
+
+}  // namespace moescope
