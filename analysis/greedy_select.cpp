@@ -51,4 +51,45 @@ ExpertSubset greedy_layerwise_subset(const Model& model, const std::vector<std::
   return subset;
 }
 
+ExpertSubset easy_ep_subset(const Model& model, const std::vector<std::vector<int32_t>>& calib, int k,
+                            int64_t batch_tokens, std::vector<std::vector<double>>* scores_out) {
+  const ModelConfig& c = model.config();
+  if (calib.empty()) fail("EASY-EP selection", "no calibration documents");
+  std::vector<std::vector<double>> total;  // per MoE layer [E]
+  ForwardOptions opt;
+  opt.easy_ep = true;
+  opt.nll = false;
+  for (size_t first = 0; first < calib.size();) {
+    std::vector<std::vector<int32_t>> batch;
+    int64_t size = 0;
+    while (first < calib.size() && (batch.empty() || size + int64_t(calib[first].size()) <= batch_tokens)) {
+      size += int64_t(calib[first].size());
+      batch.push_back(calib[first++]);
+    }
+    const ForwardResult r = model.forward(batch, opt);
+    if (total.empty()) total.resize(r.layers.size());
+    for (size_t l = 0; l < r.layers.size(); ++l) {
+      total[l].resize(r.layers[l].easy_ep_scores.size(), 0.0);
+      for (size_t e = 0; e < total[l].size(); ++e) total[l][e] += r.layers[l].easy_ep_scores[e];
+    }
+  }
+  ExpertSubset subset = ExpertSubset::all(c);
+  size_t m = 0;
+  for (int l = 0; l < c.num_layers; ++l) {
+    const LayerSpec& spec = c.layers[size_t(l)];
+    if (!spec.is_moe()) continue;
+    const int Es = spec.num_standard();
+    if (k > Es) fail_expected("EASY-EP selection", "more experts than the layer has", "<= " + std::to_string(Es), std::to_string(k));
+    const std::vector<double>& sc = total[m++];
+    std::vector<int> ids(static_cast<size_t>(Es));
+    std::iota(ids.begin(), ids.end(), 0);
+    std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return sc[size_t(a)] > sc[size_t(b)]; });
+    ids.resize(size_t(k));
+    std::sort(ids.begin(), ids.end());
+    subset.kept_per_layer[size_t(l)] = ids;
+    if (scores_out) scores_out->push_back(std::vector<double>(sc.begin(), sc.begin() + Es));
+  }
+  return subset;
+}
+
 }  // namespace moescope

@@ -190,6 +190,8 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
   std::vector<int64_t> count(size_t(E) + 1);
   std::vector<int64_t> order;
   ActMatrix slot_out;
+  std::vector<double> slot_norm;  // EASY-EP: ||expert output|| per (token, slot)
+  if (opt.easy_ep) rec.easy_ep_scores.assign(size_t(E), 0.0);
   const int64_t chunk = std::max<int64_t>(64, kMoeSlotBufferFloats / std::max<int64_t>(1, K * D));
   for (int64_t c0 = 0; c0 < T; c0 += chunk) {
     const int64_t c1 = std::min(T, c0 + chunk), n = c1 - c0;
@@ -207,6 +209,7 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
       return count[size_t(a) + 1] - count[size_t(a)] > count[size_t(b) + 1] - count[size_t(b)];
     });
     slot_out.resize(n * K, D);
+    if (opt.easy_ep) slot_norm.assign(size_t(n * K), 0.0);
     auto run_expert = [&](int e, ActMatrix& xe, ActMatrix& ye) {
       const int64_t b = count[size_t(e)], ne = count[size_t(e) + 1] - b;
       xe.resize(ne, D);
@@ -215,6 +218,7 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
       for (int64_t r = 0; r < ne; ++r) {
         const int64_t slot = order[size_t(b + r)];
         slot_out.row(slot) = ye.row(r) * ro.topk_weights[size_t(c0 * K + slot)];
+        if (opt.easy_ep) slot_norm[size_t(slot)] = double(ye.row(r).norm());
       }
     };
     // An expert holding more than a thread's share of the work (a shared expert sees every
@@ -238,6 +242,20 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
 #pragma omp parallel for schedule(static) if (n >= 256)
     for (int64_t t = 0; t < n; ++t)
       for (int i = 0; i < K; ++i) y.row(c0 + t) += slot_out.row(t * K + i);
+    if (opt.easy_ep) {
+      // s_t = max(0, 1 - cos(u_t, u_t + y_t)); score_e += g * ||E_e(u_t)|| * s_t (serial: deterministic sums)
+      for (int64_t t = 0; t < n; ++t) {
+        const auto u = h.row(c0 + t).cast<double>();
+        const Eigen::RowVectorXd uy = u + y.row(c0 + t).cast<double>();
+        const double denom = u.norm() * uy.norm();
+        const double s_t = std::max(0.0, 1.0 - (denom > 0 ? u.dot(uy) / denom : 1.0));
+        for (int i = 0; i < K; ++i) {
+          const size_t slot = size_t(t * K + i);
+          rec.easy_ep_scores[size_t(ro.topk_ids[size_t(c0 * K) + slot])] +=
+              double(ro.topk_weights[size_t(c0 * K) + slot]) * slot_norm[slot] * s_t;
+        }
+      }
+    }
   }
 
   lap(t0, seconds.experts);

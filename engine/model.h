@@ -30,6 +30,7 @@ struct ForwardOptions {
   bool nll = true;             // per-token NLL of the next token
   const ExpertSubset* mask = nullptr;  // route as if only these experts existed (must be loaded)
   int last_layer = -1;                 // >= 0: stop after this layer (no later layers, no head, no NLL)
+  bool easy_ep = false;                // accumulate EASY-EP expert scores per MoE layer
 };
 
 // Router decisions of one MoE layer over the packed batch.
@@ -44,6 +45,9 @@ struct LayerRecord {
   std::vector<float> probs;           // [T, E-S], when requested
   std::vector<float> doc_mean_probs;  // [N, E-S] mean over the document's tokens of the routing probabilities
   std::vector<float> doc_topk_freq;   // [N, E-S] share of the document's tokens selecting each expert (row sums to k - S)
+  // [E] EASY-EP (emo-reference.md §4.3), when requested: sum over the batch's (token, selected
+  // expert) of weight * ||expert output|| * max(0, 1 - cos(u_t, u_t + y_t)).
+  std::vector<double> easy_ep_scores;
 };
 
 // Wall time of the forward pass by stage (seconds), for benchmarks.

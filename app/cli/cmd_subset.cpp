@@ -31,8 +31,8 @@ int subset_select(const std::vector<std::string>& argv) {
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   const std::string method = args.get("method").value_or("global");
-  if (method != "global" && method != "random" && method != "greedy")
-    fail_expected("--method", "unknown selection method", "global, greedy or random", method);
+  if (method != "global" && method != "random" && method != "greedy" && method != "easy-ep")
+    fail_expected("--method", "unknown selection method", "global, greedy, easy-ep or random", method);
   const std::string model_path = td.run["model"]["path"].get<std::string>();
   const ModelConfig c = ModelConfig::from_file((fs::path(model_path) / "config.json").string());
   const int k = args.get_int("experts", 0, 1);
@@ -61,7 +61,7 @@ int subset_select(const std::vector<std::string>& argv) {
   }
   std::mt19937_64 rng(uint64_t(args.get_int("seed", 0, 0)));
   std::optional<ExpertSubset> greedy;
-  if (method == "greedy") {
+  if (method == "greedy" || method == "easy-ep") {
     // Calibration = the domain's traced documents, as traced (same truncation), re-run layer by layer.
     const ModelIdentity now = identify_model(model_path);
     if (now.config_hash != td.run["model"]["config_hash"] || now.weights_hash != td.run["model"]["weights_hash"])
@@ -76,7 +76,8 @@ int subset_select(const std::vector<std::string>& argv) {
         calib.push_back(std::move(ids));
       }
     std::vector<std::vector<double>> scores;
-    greedy = greedy_layerwise_subset(*model, calib, k, 16384, &scores);
+    greedy = method == "greedy" ? greedy_layerwise_subset(*model, calib, k, 16384, &scores)
+                                : easy_ep_subset(*model, calib, k, 16384, &scores);
     mean = scores;
   }
   nlohmann::json kept = nlohmann::json::array();
@@ -93,7 +94,7 @@ int subset_select(const std::vector<std::string>& argv) {
     if (k > Es) fail_expected("--experts", "more than the layer has", "<= " + std::to_string(Es), std::to_string(k));
     std::vector<int> ids(static_cast<size_t>(Es));
     std::iota(ids.begin(), ids.end(), 0);
-    if (method == "global" || method == "greedy") {
+    if (method != "random") {
       const auto& m = mean[moe];
       std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return m[size_t(a)] > m[size_t(b)]; });
     } else {
@@ -107,7 +108,7 @@ int subset_select(const std::vector<std::string>& argv) {
   }
   const nlohmann::json out{{"schema", kSubsetSchema},
                            {"model", td.run["model"]},
-                           {"method", method == "global" ? "global_mean_prob" : (method == "greedy" ? "greedy_layerwise" : "random")},
+                           {"method", method == "global" ? "global_mean_prob" : (method == "greedy" ? "greedy_layerwise" : (method == "easy-ep" ? "easy_ep" : "random"))},
                            {"domain", domain.empty() ? nlohmann::json() : nlohmann::json(domain)},
                            {"calibration_documents", method != "random" ? nlohmann::json(calib_docs) : nlohmann::json()},
                            {"seed", method == "random" ? nlohmann::json(args.get_int("seed", 0, 0)) : nlohmann::json()},

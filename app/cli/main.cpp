@@ -38,11 +38,12 @@ commands:
             uniform; domain similarity and keep-set overlap; co-activation
             (token and document level, PMI); emergent expert groups and modularity;
             EMO-style document clusters with NMI/ARI against the domains
-  subset select --workspace WS --experts K [--domain D] [--method global|greedy|random]
+  subset select --workspace WS --experts K [--domain D] [--method global|greedy|easy-ep|random]
             [--seed S] [--out SUBSET.json] [--ranking-out LIST.jsonl] [--json]
             the K standard experts per layer the domain routes to most (mean
             probability over its traced documents; greedy: layer by layer with the
-            earlier layers pruned, as EMO's main method), or K random ones;
+            earlier layers pruned, as EMO's main method; easy-ep: by gate weight x
+            expert output norm x token change), or K random ones;
             --ranking-out: every expert per layer best first, one JSON line per
             layer ({"L": [...]}), the expert_list_file vllm-ascend loads
   subset ablate --workspace WS [--eval HELDOUT] [--domain D] [--budgets 2,4,8]

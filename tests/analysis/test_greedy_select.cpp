@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "analysis/greedy_select.h"
+#include "engine/json_file.h"
 #include "tests/test_paths.h"
 
 using namespace moescope;
@@ -58,4 +59,36 @@ TEST_CASE("greedy layer-wise selection follows EMO's sequential procedure") {
   const ForwardResult a = model->forward(docs, early), b = model->forward(docs, ForwardOptions{});
   REQUIRE(a.layers.size() == 1);
   CHECK(a.layers[0].topk_ids == b.layers[0].topk_ids);
+}
+
+TEST_CASE("EASY-EP scores equal the PyTorch reference (tools/fixtures/make_easy_ep_fixture.py)") {
+  for (const char* name : {"emo-shared", "emo-per-layer"}) {
+    CAPTURE(name);
+    const std::string dir = test::fixtures_dir() + "/models/" + name;
+    const auto model = Model::load(dir);
+    const nlohmann::json fx = read_json_file(dir + "/easy_ep.json", "fixture");
+    const auto docs = fx["documents"].get<std::vector<std::vector<int32_t>>>();
+    std::vector<std::vector<double>> scores;
+    const ExpertSubset s = easy_ep_subset(*model, docs, 2, 7, &scores);  // small batches: packing must not matter
+    ForwardOptions o;
+    o.easy_ep = true;
+    const ForwardResult r = model->forward(docs, o);  // all documents packed in one batch
+    REQUIRE(r.layers.size() == fx["layers"].size());
+    for (size_t l = 0; l < r.layers.size(); ++l) {
+      const auto want = fx["layers"][l]["scores"].get<std::vector<double>>();
+      REQUIRE(r.layers[l].easy_ep_scores.size() == want.size());
+      for (size_t e = 0; e < want.size(); ++e) {
+        CHECK(r.layers[l].easy_ep_scores[e] == doctest::Approx(want[e]).epsilon(1e-4));
+        if (e < scores[l].size()) CHECK(scores[l][e] == doctest::Approx(want[e]).epsilon(1e-4));
+      }
+      // the kept experts are the top-2 standard experts by the reference score
+      const int Es = model->config().layers[size_t(r.layers[l].layer)].num_standard();
+      std::vector<int> ids(static_cast<size_t>(Es));
+      std::iota(ids.begin(), ids.end(), 0);
+      std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return want[size_t(a)] > want[size_t(b)]; });
+      ids.resize(2);
+      std::sort(ids.begin(), ids.end());
+      CHECK(*s.kept_per_layer[size_t(r.layers[l].layer)] == ids);
+    }
+  }
 }
