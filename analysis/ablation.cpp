@@ -105,8 +105,8 @@ std::vector<AblationPoint> ablate_domain(const Model& model, const TraceData& td
   for (int k : budgets) {
     if (k <= 0 || k > es) fail_expected("budget", "out of range", "1.." + std::to_string(es), std::to_string(k));
     if (k == es) continue;  // the full model, already measured
-    const ExpertSubset chosen = top_k_subset(model.config(), td, score, k);
-    run("global_mean_prob", k, -1, &chosen);
+    const ExpertSubset chosen = opt.select ? opt.select(k) : top_k_subset(model.config(), td, score, k);
+    run(opt.select ? opt.method : "global_mean_prob", k, -1, &chosen);
     for (int s = 0; s < opt.random_seeds; ++s) {
       const ExpertSubset rnd = random_subset(model.config(), td, k, uint64_t(s));
       run("random", k, s, &rnd);

@@ -37,6 +37,10 @@ struct AblationPoint {
 
 struct AblationOptions {
   std::vector<int> budgets;          // empty = default_budgets
+  // The subset to evaluate at budget k; empty = the global mean-probability top-k of the domain's
+  // calibration documents. `method` names it in the results.
+  std::function<ExpertSubset(int k)> select;
+  std::string method = "global_mean_prob";
   int random_seeds = 3;
   int64_t max_tokens_per_doc = 0;
   std::function<void(const AblationPoint&)> progress;

@@ -113,7 +113,10 @@ int cmd_render(const std::vector<std::string>& argv) {
     p.y_label = "bits per byte";
     p.log2_x = true;
     const std::map<std::string, std::pair<std::string, render::Rgb>> styles = {
-        {"global_mean_prob", {"domain subset", {31, 119, 180}}}, {"random", {"random subsets", {214, 39, 40}}}};
+        {"global_mean_prob", {"domain subset (global)", {31, 119, 180}}},
+        {"greedy_layerwise", {"domain subset (greedy)", {44, 160, 44}}},
+        {"easy_ep", {"domain subset (EASY-EP)", {148, 103, 189}}},
+        {"random", {"random subsets", {214, 39, 40}}}};
     double full = std::numeric_limits<double>::quiet_NaN();
     int max_k = 0;
     if (acc.count("full")) {

@@ -171,7 +171,7 @@ std::vector<int> parse_budgets(const std::string& text) {
 }
 
 int subset_ablate(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "threads"});
+  Args args(argv, {"json"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "method", "threads"});
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   const std::string model_path = td.run["model"]["path"].get<std::string>();
@@ -202,10 +202,27 @@ int subset_ablate(const std::vector<std::string>& argv) {
       std::fprintf(stderr, "  %s %s k=%d%s: %.4f bits/byte\n", p.domain.c_str(), p.method.c_str(), p.k,
                    p.seed >= 0 ? (" seed " + std::to_string(p.seed)).c_str() : "", p.bits_per_byte);
   };
+  const std::string method = args.get("method").value_or("global");
+  if (method != "global" && method != "greedy" && method != "easy-ep")
+    fail_expected("--method", "unknown selection method", "global, greedy or easy-ep", method);
   std::vector<std::string> domains = td.domains;
   if (auto d = args.get("domain")) domains = {*d};
   nlohmann::json all = nlohmann::json::array();
   for (const std::string& dom : domains) {
+    if (method != "global") {
+      // Calibration token ids of this domain, as traced.
+      std::vector<std::vector<int32_t>> calib;
+      const int64_t limit = td.run["settings"]["max_tokens_per_doc"].get<int64_t>();
+      for (const TracedDocument& d : td.docs)
+        if (td.domains[size_t(d.domain)] == dom && calibration(d)) {
+          calib.push_back(d.ids);
+          if (int64_t(calib.back().size()) > limit) calib.back().resize(size_t(limit));
+        }
+      opt.method = method == "greedy" ? "greedy_layerwise" : "easy_ep";
+      opt.select = [&, calib](int k) {
+        return method == "greedy" ? greedy_layerwise_subset(*model, calib, k) : easy_ep_subset(*model, calib, k);
+      };
+    }
     const auto points = ablate_domain(*model, td, dom, calibration, eval, opt);
     store_ablations(ws, points, eval_source);
     for (const AblationPoint& p : points)
@@ -218,7 +235,7 @@ int subset_ablate(const std::vector<std::string>& argv) {
       std::printf("%s (full model %.4f bits/byte)\n  %4s %12s %12s %10s %10s\n", dom.c_str(), full, "k", "selected", "random",
                   "sel. +%", "rand. +%");
       for (const auto& p : points) {
-        if (p.method != "global_mean_prob") continue;
+        if (p.method == "full" || p.method == "random") continue;
         double rnd = 0;
         int n = 0;
         for (const auto& q : points)

@@ -47,7 +47,8 @@ commands:
             --ranking-out: every expert per layer best first, one JSON line per
             layer ({"L": [...]}), the expert_list_file vllm-ascend loads
   subset ablate --workspace WS [--eval HELDOUT] [--domain D] [--budgets 2,4,8]
-            [--random-seeds 3] [--max-tokens-per-doc N] [--threads N] [--json]
+            [--method global|greedy|easy-ep] [--random-seeds 3]
+            [--max-tokens-per-doc N] [--threads N] [--json]
             held-out loss per domain for a sweep of budgets: the domain's own
             subset vs random subsets vs the full model (stored in the workspace)
   subset export --model DIR --keep SUBSET.json --out DIR [--json]
