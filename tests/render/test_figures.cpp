@@ -1,6 +1,5 @@
 // test_figures.cpp — PNG figures: valid files, cell colours from the palette, atomic writes.
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb/stb_image.h>
+#include <stb/stb_image.h>  // stbi_load from Debian's libstb
 #include <doctest/doctest.h>
 
 #include <cmath>
