@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The README's main command: install, build, and show moescope on the built-in EMO-style sample
-# model. Until the desktop GUI lands (and on machines without a display) this shows the same
-# things headless with moescope-cli: the model, a routed text, and a traced, analysed slice of the
-# held-out sample corpus with figures written as PNG.
+# The README's main command: install, build, and open moescope on the built-in EMO-style sample
+# model. On a machine without a display it says so and shows the same things headless with
+# moescope-cli: the model, a routed text, and a traced, analysed slice of the held-out sample
+# corpus with figures written as PNG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
@@ -12,14 +12,12 @@ corpus=samples/corpus/heldout.jsonl
 ws=build/sample-heldout.moescope
 figs=build/figures
 cli=build/moescope-cli
-echo
-if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  echo "No display found: the desktop window cannot open here. Everything is available headless"
-  echo "through $cli (README.md, 'CLI reference'); this is what it shows on the sample model:"
-else
-  echo "The desktop window is not part of this build yet (it comes with its own issue); this is"
-  echo "what $cli (README.md, 'CLI reference') shows on the sample model:"
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x build/moescope ]; then
+  exec build/moescope --model "$model"
 fi
+echo
+echo "No display found: the desktop window cannot open here. Everything is available headless"
+echo "through $cli (README.md, 'CLI reference'); this is what it shows on the sample model:"
 run() { echo; echo "\$ $*"; "$@"; }
 run "$cli" info --model "$model"
 run "$cli" route --model "$model" --text "The experts of a mixture route every token; def route(x): return x"

@@ -1,0 +1,35 @@
+// app.h — the moescope desktop app: state shared by the views, and one frame of UI.
+// Views today: Model (what is loaded), Text (type and watch the experts fire), Routing heatmap.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/gui/text_router.h"
+#include "engine/model.h"
+
+namespace moescope::gui {
+
+class App {
+ public:
+  App(const std::string& model_dir, const std::string& initial_text);
+  void frame();  // draws every window; never blocks on the model
+
+ private:
+  void load(const std::string& dir);
+  void view_model();
+  void view_text();
+  void view_heatmap();
+  void token_tooltip(const RoutedText& r, size_t t);
+
+  std::string model_dir_, load_error_;
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<TextRouter> router_;
+  std::string text_;
+  char path_buf_[1024] = {};
+  int layer_ = 0;          // index into the routed layers (MoE layers)
+  int pinned_ = -1;        // pinned token, -1 = none
+  bool first_frame_ = true;
+};
+
+}  // namespace moescope::gui
