@@ -36,6 +36,7 @@ TraceData load_trace(Workspace& ws) {
     doc.id = d.id;
     doc.domain = index[d.domain];
     doc.ext_id = d.ext_id;
+    doc.lang = d.lang;
     doc.ids = std::move(r.ids);
     doc.topk_ids = std::move(r.topk_ids);
     doc.mean_probs = std::move(r.doc_mean_probs);

@@ -13,7 +13,7 @@ namespace moescope {
 struct TracedDocument {
   int64_t id = 0;
   int domain = 0;                    // index into TraceData::domains
-  std::string ext_id;
+  std::string ext_id, lang;
   std::vector<int32_t> ids;          // [T]
   std::vector<uint16_t> topk_ids;    // [Lm, T, K] (layers concatenated)
   std::vector<float> mean_probs;     // [sum Es]

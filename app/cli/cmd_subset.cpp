@@ -27,7 +27,7 @@ namespace {
 constexpr const char* kSubsetSchema = "moescope-subset/1";
 
 int subset_select(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"workspace", "domain", "experts", "method", "seed", "out", "ranking-out"});
+  Args args(argv, {"json"}, {"workspace", "domain", "lang", "experts", "method", "seed", "out", "ranking-out"});
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   const std::string method = args.get("method").value_or("global");
@@ -37,28 +37,18 @@ int subset_select(const std::vector<std::string>& argv) {
   const ModelConfig c = ModelConfig::from_file((fs::path(model_path) / "config.json").string());
   const int k = args.get_int("experts", 0, 1);
   if (k == 0) fail("--experts", "missing (required): standard experts to keep per layer");
-  const std::string domain = args.get("domain").value_or("");
-  const auto stats = domain_stats(td, 0.9);
-  const DomainStats* ds = nullptr;
-  if (!domain.empty()) {
-    for (const auto& s : stats)
-      if (s.domain == domain) ds = &s;
-    if (!ds) fail_expected("--domain", "not in the workspace", "one of its domains", domain);
-  }
-  // Calibration statistic: the domain's mean routing probability (all documents without --domain).
-  std::vector<std::vector<double>> mean(td.layers.size());
+  const std::string domain = args.get("domain").value_or(""), lang = args.get("lang").value_or("");
+  if (!domain.empty() && std::find(td.domains.begin(), td.domains.end(), domain) == td.domains.end())
+    fail_expected("--domain", "not in the workspace", "one of its domains", domain);
+  // The documents the selection looks at: the domain's (all without --domain), optionally one language.
+  auto chosen = [&](const TracedDocument& d) {
+    return (domain.empty() || td.domains[size_t(d.domain)] == domain) && (lang.empty() || d.lang == lang);
+  };
   size_t calib_docs = 0;
-  for (size_t l = 0; l < td.layers.size(); ++l) {
-    mean[l].assign(size_t(td.layers[l].num_standard), 0.0);
-    double tokens = 0;
-    for (const auto& s : stats)
-      if (!ds || &s == ds) {
-        for (size_t e = 0; e < mean[l].size(); ++e) mean[l][e] += s.layers[l].mean_prob[e] * double(s.tokens);
-        tokens += double(s.tokens);
-        if (l == 0) calib_docs += s.documents;
-      }
-    for (double& v : mean[l]) v /= tokens;
-  }
+  for (const TracedDocument& d : td.docs) calib_docs += chosen(d) ? 1 : 0;
+  if (calib_docs == 0) fail("subset select", "no traced document matches --domain/--lang");
+  // Calibration statistic: the mean routing probability over those documents (token-weighted).
+  std::vector<std::vector<double>> mean = mean_probs_over(td, chosen);
   std::mt19937_64 rng(uint64_t(args.get_int("seed", 0, 0)));
   std::optional<ExpertSubset> greedy;
   if (method == "greedy" || method == "easy-ep") {
@@ -70,7 +60,7 @@ int subset_select(const std::vector<std::string>& argv) {
     const int64_t limit = td.run["settings"]["max_tokens_per_doc"].get<int64_t>();
     std::vector<std::vector<int32_t>> calib;
     for (const TracedDocument& d : td.docs)
-      if (!ds || td.domains[size_t(d.domain)] == domain) {
+      if (chosen(d)) {
         std::vector<int32_t> ids = d.ids;
         if (int64_t(ids.size()) > limit) ids.resize(size_t(limit));
         calib.push_back(std::move(ids));
@@ -110,6 +100,7 @@ int subset_select(const std::vector<std::string>& argv) {
                            {"model", td.run["model"]},
                            {"method", method == "global" ? "global_mean_prob" : (method == "greedy" ? "greedy_layerwise" : (method == "easy-ep" ? "easy_ep" : "random"))},
                            {"domain", domain.empty() ? nlohmann::json() : nlohmann::json(domain)},
+                           {"lang", lang.empty() ? nlohmann::json() : nlohmann::json(lang)},
                            {"calibration_documents", method != "random" ? nlohmann::json(calib_docs) : nlohmann::json()},
                            {"seed", method == "random" ? nlohmann::json(args.get_int("seed", 0, 0)) : nlohmann::json()},
                            {"standard_experts_per_layer", k},

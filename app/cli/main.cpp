@@ -38,7 +38,8 @@ commands:
             uniform; domain similarity and keep-set overlap; co-activation
             (token and document level, PMI); emergent expert groups and modularity;
             EMO-style document clusters with NMI/ARI against the domains
-  subset select --workspace WS --experts K [--domain D] [--method global|greedy|easy-ep|random]
+  subset select --workspace WS --experts K [--domain D] [--lang L]
+            [--method global|greedy|easy-ep|random]
             [--seed S] [--out SUBSET.json] [--ranking-out LIST.jsonl] [--json]
             the K standard experts per layer the domain routes to most (mean
             probability over its traced documents; greedy: layer by layer with the

@@ -247,3 +247,52 @@ TEST_CASE("workspace: a trace killed mid-run (SIGKILL) keeps every committed doc
   REQUIRE(a.size() == b.size());
   for (size_t i = 0; i < a.size(); i += 37) check_same_record(ws.record(a[i].id), fresh.record(b[i].id));
 }
+
+TEST_CASE("workspace: Ctrl-C (SIGINT) stops a trace after the batch in flight, exit 130, resumable") {
+  TempDir dir("ws-sigint");
+  const auto docs = small_corpus(400);
+  {
+    std::ofstream out(dir / "c.jsonl");
+    for (const auto& d : docs) out << nlohmann::json{{"text", d.text}, {"domain", d.domain}}.dump() << "\n";
+  }
+  const std::string ws_path = dir / "w.moescope";
+  const std::vector<std::string> argv = {test::cli_path(), "trace", "--model", fixture("emo-shared"), "--corpus",
+                                         dir / "c.jsonl", "--workspace", ws_path, "--batch-tokens", "24", "--threads", "1"};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execv(a[0], a.data());
+    ::_exit(127);
+  }
+  REQUIRE(pid > 0);
+  size_t seen = 0;
+  for (int i = 0; i < 2000 && seen < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!std::filesystem::exists(ws_path)) continue;
+    try {
+      Workspace peek(ws_path, false);
+      seen = peek.traced_documents().size();
+    } catch (const Error&) {
+    }
+  }
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  Workspace ws(ws_path, false);
+  const size_t stopped_at = ws.traced_documents().size();
+  CHECK(stopped_at >= 10);
+  CHECK(stopped_at < docs.size());
+  const auto model = Model::load(fixture("emo-shared"));
+  TraceOptions opt;
+  opt.batch_tokens = 24;
+  const TraceSummary s = trace_corpus(*model, read_corpus(dir / "c.jsonl"), ws, opt);
+  CHECK(s.already == stopped_at);
+  CHECK(ws.traced_documents().size() == docs.size());
+}
