@@ -9,9 +9,11 @@
 
 namespace moescope::gui {
 
-App::App(const std::string& model_dir, const std::string& initial_text) : text_(initial_text) {
+App::App(const std::string& model_dir, const std::string& initial_text, const std::string& workspace) : text_(initial_text) {
   std::snprintf(path_buf_, sizeof path_buf_, "%s", model_dir.c_str());
+  std::snprintf(ws_buf_, sizeof ws_buf_, "%s", workspace.c_str());
   load(model_dir);
+  if (!workspace.empty()) corpus_.open(workspace);
 }
 
 void App::load(const std::string& dir) {
@@ -47,6 +49,11 @@ void App::frame() {
     ImGui::SetNextWindowSize(ImVec2(430, 580), ImGuiCond_FirstUseEver);
   }
   view_heatmap();
+  if (first_frame_) {
+    ImGui::SetNextWindowPos(ImVec2(450, 580), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(ImVec2(1040, 350), ImGuiCond_FirstUseEver);
+  }
+  view_corpus();
   first_frame_ = false;
 }
 

@@ -1,5 +1,5 @@
 // main.cpp — `moescope`, the desktop app: GLFW window + OpenGL 3.3 + Dear ImGui.
-//   moescope [--model DIR] [--text T] [--screenshot OUT.png [--frames N]]
+//   moescope [--model DIR] [--text T] [--workspace WS.moescope] [--screenshot OUT.png [--frames N]]
 // --screenshot renders N frames (default 60), writes the window as PNG and exits: how the app is
 // checked on machines without a screen (under Xvfb). Without a display it says so and points to
 // moescope-cli.
@@ -68,7 +68,7 @@ const char* kSampleText =
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, text = kSampleText, screenshot;
+  std::string model, text = kSampleText, screenshot, workspace;
   int frames = 60;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -82,9 +82,10 @@ int main(int argc, char** argv) {
     if (a == "--model") model = value("--model");
     else if (a == "--text") text = value("--text");
     else if (a == "--screenshot") screenshot = value("--screenshot");
+    else if (a == "--workspace") workspace = value("--workspace");
     else if (a == "--frames") frames = std::max(1, std::atoi(value("--frames").c_str()));
     else if (a == "--help" || a == "-h") {
-      std::printf("usage: moescope [--model DIR] [--text T] [--screenshot OUT.png [--frames N]]\n");
+      std::printf("usage: moescope [--model DIR] [--text T] [--workspace WS.moescope] [--screenshot OUT.png [--frames N]]\n");
       return 0;
     } else {
       std::fprintf(stderr, "moescope: unknown option '%s' (try --help)\n", a.c_str());
@@ -130,7 +131,7 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   {
-    moescope::gui::App app(model, text);
+    moescope::gui::App app(model, text, workspace);
     for (int frame = 0; !glfwWindowShouldClose(window); ++frame) {
       glfwPollEvents();
       ImGui_ImplOpenGL3_NewFrame();
