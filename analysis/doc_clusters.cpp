@@ -39,7 +39,8 @@ DocClusters cluster_documents(const TraceData& td, const DocClusterOptions& opt)
   Rows feats;
   std::vector<int> domain;
   for (const TracedDocument& d : td.docs) {
-    feats.emplace_back(d.mean_probs.begin(), d.mean_probs.end());
+    const std::vector<float>& f = opt.topk_freq ? d.topk_freq : d.mean_probs;
+    feats.emplace_back(f.begin(), f.end());
     domain.push_back(d.domain);
   }
   DocClusters out;

@@ -14,6 +14,7 @@ namespace moescope {
 
 struct DocClusterOptions {
   int k = 32;                 // capped at the number of documents
+  bool topk_freq = false;     // cluster top-k frequency vectors instead of mean probabilities
   double variance = 0.95;
   uint64_t seed = 42;
   size_t silhouette_sample = 2000;  // silhouette is O(N^2): computed on a seeded subsample

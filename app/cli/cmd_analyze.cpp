@@ -45,7 +45,7 @@ std::unique_ptr<Tokenizer> tokenizer_of(const TraceData& td) {
 }  // namespace
 
 int cmd_analyze(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"workspace", "pool-mass", "keep-k", "max-groups", "clusters", "seed"});
+  Args args(argv, {"json"}, {"workspace", "pool-mass", "keep-k", "max-groups", "clusters", "cluster-features", "seed"});
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   double pool_mass = 0.9;
@@ -115,6 +115,10 @@ int cmd_analyze(const std::vector<std::string>& argv) {
   DocClusterOptions copt;
   copt.k = args.get_int("clusters", 32, 1);
   copt.seed = gopt.seed;
+  const std::string features = args.get("cluster-features").value_or("mean_probs");
+  if (features != "mean_probs" && features != "topk_freq")
+    fail_expected("--cluster-features", "unknown", "mean_probs or topk_freq", features);
+  copt.topk_freq = features == "topk_freq";
   const DocClusters dc = cluster_documents(td, copt);
   nlohmann::json clusters = nlohmann::json::array();
   for (int c = 0; c < dc.k; ++c) {
@@ -126,7 +130,9 @@ int cmd_analyze(const std::vector<std::string>& argv) {
     clusters.push_back({{"cluster", c}, {"size", size}, {"domain_counts", counts}});
   }
   out["document_clusters"] = {
-      {"method", "per-layer mean probabilities concatenated, mean-centred, PCA to 95% variance, L2, spherical k-means"},
+      {"method", "per-layer " + std::string(copt.topk_freq ? "top-k frequencies" : "mean probabilities") +
+                     " concatenated, mean-centred, PCA to 95% variance, L2, spherical k-means"},
+      {"features", features},
       {"k", dc.k},
       {"pca_components", dc.components},
       {"explained_variance", dc.explained},

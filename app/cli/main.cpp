@@ -33,7 +33,7 @@ commands:
             route a labelled corpus (JSONL or domain folders) into a workspace;
             resumable: Ctrl-C or a kill loses at most the batch in flight
   analyze   --workspace WS [--pool-mass 0.9] [--keep-k K] [--max-groups G]
-            [--clusters 32] [--seed S] [--json]
+            [--clusters 32] [--cluster-features mean_probs|topk_freq] [--seed S] [--json]
             per domain and layer: expert usage, pools, entropy, experts above
             uniform; domain similarity and keep-set overlap; co-activation
             (token and document level, PMI); emergent expert groups and modularity;
