@@ -8,6 +8,10 @@
 
 #include "analysis/corpus.h"
 #include "analysis/corpus_scoring.h"
+#include "analysis/doc_clusters.h"
+#include "analysis/domain_stats.h"
+#include "analysis/expert_groups.h"
+#include "analysis/trace.h"
 #include "engine/model.h"
 #include "tests/test_paths.h"
 
@@ -66,4 +70,37 @@ TEST_CASE("samples: held-out NLL is finite and far below a uniform predictor's")
       CHECK(d.totals.mean_nll() < 0.85 * uniform);  // every domain, not just the average, is learned
     }
   }
+}
+
+TEST_CASE("samples: the analysis finds domain structure in emo-sample's routing") {
+  // Three held-out documents of every domain, their first 128 tokens.
+  test::TempDir tmp("samples-analysis");
+  const auto model = Model::load(sample_dir("emo-sample"));
+  Workspace ws(tmp / "w.moescope", true);
+  TraceOptions opt;
+  opt.max_tokens_per_doc = 128;
+  trace_corpus(*model, heldout_sample(3), ws, opt);
+  const TraceData td = load_trace(ws);
+  REQUIRE(td.domains.size() == 22);
+  const auto stats = domain_stats(td, 0.9);
+  for (const DomainStats& s : stats) {
+    CAPTURE(s.domain);
+    CHECK(s.documents == 3);
+    for (const auto& l : s.layers) {
+      CHECK(l.pool.size() < 31);  // no domain needs every expert for 90% of its routing
+      CHECK(l.doc_entropy_bits < std::log2(31.0));
+    }
+  }
+  // Expert groups serve documents better than the same group sizes at random, in every layer.
+  for (size_t l = 0; l < td.layers.size(); ++l) {
+    const LayerGroups g = expert_groups(td, l, GroupOptions{});
+    CAPTURE(l);
+    CHECK(g.groups.size() >= 2);
+    CHECK(g.modularity > 0.0);
+  }
+  // Documents cluster by domain far above chance (NMI of random labels on 66 docs is ~0.4-0.5).
+  DocClusterOptions co;
+  co.k = 22;
+  const DocClusters dc = cluster_documents(td, co);
+  CHECK(dc.nmi > 0.7);
 }
