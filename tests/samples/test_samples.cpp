@@ -98,7 +98,8 @@ TEST_CASE("samples: the analysis finds domain structure in emo-sample's routing"
     CHECK(g.groups.size() >= 2);
     CHECK(g.modularity > 0.0);
   }
-  // Documents cluster by domain far above chance (NMI of random labels on 66 docs is ~0.4-0.5).
+  // Documents cluster by domain above chance: random labels give NMI 0.63 on average (max 0.66 in
+  // 200 draws) for 66 documents in 22 clusters; emo-sample reaches about 0.89.
   DocClusterOptions co;
   co.k = 22;
   const DocClusters dc = cluster_documents(td, co);
