@@ -124,6 +124,7 @@ LayerGroups expert_groups(const TraceData& td, size_t l, const GroupOptions& opt
     if (int(grp.domains.size()) > opt.top_domains) grp.domains.resize(size_t(opt.top_domains));
     for (const auto& [tok, count] : tok_sel[size_t(g)]) {
       const double total = tok_total[tok];
+      grp.frequent_tokens.push_back({tok, count / total, grp.share > 0 ? count / total / grp.share : 0, count});
       if (total < opt.min_token_count || grp.share <= 0) continue;
       const double share = count / total;
       if (share / grp.share > 1.0) grp.tokens.push_back({tok, share, share / grp.share, count});
@@ -133,6 +134,10 @@ LayerGroups expert_groups(const TraceData& td, size_t l, const GroupOptions& opt
       return a.enrichment != b.enrichment ? a.enrichment > b.enrichment : a.count > b.count;
     });
     if (int(grp.tokens.size()) > opt.top_tokens) grp.tokens.resize(size_t(opt.top_tokens));
+    std::sort(grp.frequent_tokens.begin(), grp.frequent_tokens.end(), [](const auto& a, const auto& b) {
+      return a.count != b.count ? a.count > b.count : a.index < b.index;
+    });
+    if (int(grp.frequent_tokens.size()) > opt.top_tokens) grp.frequent_tokens.resize(size_t(opt.top_tokens));
   }
 
   if (live >= 2) {

@@ -30,6 +30,7 @@ struct ExpertGroup {
   double share = 0;                     // of all routed selections in the layer
   std::vector<EnrichedLabel> domains;   // most enriched first (enrichment > 1 only)
   std::vector<EnrichedLabel> tokens;    // most enriched first (at least min_token_count occurrences)
+  std::vector<EnrichedLabel> frequent_tokens;  // most selections into the group first
 };
 
 struct LayerGroups {

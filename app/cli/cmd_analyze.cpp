@@ -89,7 +89,12 @@ int cmd_analyze(const std::vector<std::string>& argv) {
       for (const auto& t : grp.tokens)
         gt.push_back({{"id", t.index}, {"token", tok ? tok->decode({t.index}) : std::string()}, {"share", t.share},
                       {"enrichment", t.enrichment}, {"count", t.count}});
-      groups.push_back({{"experts", grp.experts}, {"share", grp.share}, {"domains", gd}, {"tokens", gt}});
+      nlohmann::json gf = nlohmann::json::array();
+      for (const auto& t : grp.frequent_tokens)
+        gf.push_back({{"id", t.index}, {"token", tok ? tok->decode({t.index}) : std::string()}, {"count", t.count},
+                      {"share", t.share}});
+      groups.push_back({{"experts", grp.experts}, {"share", grp.share}, {"domains", gd}, {"tokens", gt},
+                        {"frequent_tokens", gf}});
     }
     layers.push_back({{"layer", td.layers[l].layer},
                       {"num_standard", Es},
@@ -170,8 +175,8 @@ int cmd_analyze(const std::vector<std::string>& argv) {
           if (c == '\n' || c == '\t') c = ' ';
         toks += (toks.empty() ? "'" : " '") + s + "'";
       }
-      std::printf("    group %zu: %zu experts, %4.1f%% of routing; domains: %s; tokens: %s\n", i, grp.experts.size(),
-                  100 * grp.share, doms.empty() ? "-" : doms.c_str(), toks.empty() ? "-" : toks.c_str());
+      std::printf("    group %zu: %zu experts, %4.1f%% of routing; domains: %s; enriched tokens: %s\n", i, grp.experts.size(),
+                  100 * grp.share, doms.empty() ? "-" : doms.c_str(), toks.empty() ? "-" : toks.c_str());  // enriched tokens
     }
   }
   std::printf("\ndocument clusters: k %d on %d PCA components (%.0f%% of variance); vs domains NMI %.3f, ARI %.3f, "

@@ -123,6 +123,13 @@ TEST_CASE("expert groups: experts serving the same documents form a group named 
     // domain a has 12 of 20 selections: the {0,1} group's share is 0.6, enrichment 1/0.6
     CHECK(grp.share == doctest::Approx(want == 0 ? 0.6 : 0.4));
   }
+  for (const ExpertGroup& grp : g.groups) {
+    // Each token id occurs once per document here and always routes into its own domain's group:
+    // 2 selections per occurrence (K = 2, both experts in the group).
+    REQUIRE(!grp.frequent_tokens.empty());
+    CHECK(grp.frequent_tokens[0].count == doctest::Approx(4.0));  // token 10 (or 20): 2 occurrences x 2
+    CHECK(grp.frequent_tokens[0].share == doctest::Approx(1.0));
+  }
   CHECK(g.silhouette == doctest::Approx(1.0));  // identical profiles inside a group, orthogonal across
   CHECK(g.top_group_share == doctest::Approx(1.0));
   CHECK(g.modularity > 0.0);
