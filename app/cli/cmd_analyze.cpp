@@ -176,7 +176,7 @@ int cmd_analyze(const std::vector<std::string>& argv) {
         toks += (toks.empty() ? "'" : " '") + s + "'";
       }
       std::printf("    group %zu: %zu experts, %4.1f%% of routing; domains: %s; enriched tokens: %s\n", i, grp.experts.size(),
-                  100 * grp.share, doms.empty() ? "-" : doms.c_str(), toks.empty() ? "-" : toks.c_str());  // enriched tokens
+                  100 * grp.share, doms.empty() ? "-" : doms.c_str(), toks.empty() ? "-" : toks.c_str());
     }
   }
   std::printf("\ndocument clusters: k %d on %d PCA components (%.0f%% of variance); vs domains NMI %.3f, ARI %.3f, "
