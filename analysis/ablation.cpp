@@ -6,6 +6,7 @@
 #include <random>
 
 #include "analysis/corpus_scoring.h"
+#include "analysis/domain_stats.h"
 #include "engine/error.h"
 
 namespace moescope {
@@ -46,13 +47,7 @@ ExpertSubset subset_from(const ModelConfig& c, const TraceData& td, const std::f
 }  // namespace
 
 ExpertSubset top_k_subset(const ModelConfig& c, const TraceData& td, const std::vector<std::vector<double>>& score, int k) {
-  return subset_from(c, td, [&](size_t m) {
-    std::vector<int> ids(score[m].size());
-    std::iota(ids.begin(), ids.end(), 0);
-    std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return score[m][size_t(a)] > score[m][size_t(b)]; });
-    ids.resize(std::min(ids.size(), size_t(k)));
-    return ids;
-  });
+  return subset_from(c, td, [&](size_t m) { return top_k_ids(score[m], k); });
 }
 
 ExpertSubset random_subset(const ModelConfig& c, const TraceData& td, int k, uint64_t seed) {

@@ -31,6 +31,20 @@ double sq_dist(const std::vector<double>& a, const std::vector<double>& b) {
   return s;
 }
 
+// Counts of each label of a, of b, and of each (a, b) pair.
+struct Contingency {
+  double n = 0;
+  std::map<int, double> a, b;
+  std::map<std::pair<int, int>, double> joint;
+  Contingency(const std::vector<int>& x, const std::vector<int>& y) : n(double(x.size())) {
+    for (size_t i = 0; i < x.size(); ++i) {
+      a[x[i]] += 1;
+      b[y[i]] += 1;
+      joint[{x[i], y[i]}] += 1;
+    }
+  }
+};
+
 double entropy(const std::map<int, double>& counts, double total, double base_log) {
   double h = 0;
   for (const auto& [_, c] : counts)
@@ -83,36 +97,23 @@ double davies_bouldin(const Rows& x, const std::vector<int>& labels) {
 }
 
 double normalized_mutual_info(const std::vector<int>& a, const std::vector<int>& b) {
-  const double n = double(a.size());
-  std::map<int, double> ca, cb;
-  std::map<std::pair<int, int>, double> joint;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ca[a[i]] += 1;
-    cb[b[i]] += 1;
-    joint[{a[i], b[i]}] += 1;
-  }
+  const Contingency t(a, b);
+  const double n = t.n;
   double mi = 0;
-  for (const auto& [key, c] : joint) mi += (c / n) * std::log(c * n / (ca[key.first] * cb[key.second]));
-  const double ha = entropy(ca, n, 1.0), hb = entropy(cb, n, 1.0);
+  for (const auto& [key, c] : t.joint) mi += (c / n) * std::log(c * n / (t.a.at(key.first) * t.b.at(key.second)));
+  const double ha = entropy(t.a, n, 1.0), hb = entropy(t.b, n, 1.0);
   if (ha + hb <= 0) return 1.0;  // both labelings constant: identical
   return mi / ((ha + hb) / 2);
 }
 
 double adjusted_rand_index(const std::vector<int>& a, const std::vector<int>& b) {
   auto pairs = [](double c) { return c * (c - 1) / 2; };
-  const double n = double(a.size());
-  std::map<int, double> ca, cb;
-  std::map<std::pair<int, int>, double> joint;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ca[a[i]] += 1;
-    cb[b[i]] += 1;
-    joint[{a[i], b[i]}] += 1;
-  }
+  const Contingency t(a, b);
   double sum_joint = 0, sum_a = 0, sum_b = 0;
-  for (const auto& [_, c] : joint) sum_joint += pairs(c);
-  for (const auto& [_, c] : ca) sum_a += pairs(c);
-  for (const auto& [_, c] : cb) sum_b += pairs(c);
-  const double expected = sum_a * sum_b / pairs(n);
+  for (const auto& [_, c] : t.joint) sum_joint += pairs(c);
+  for (const auto& [_, c] : t.a) sum_a += pairs(c);
+  for (const auto& [_, c] : t.b) sum_b += pairs(c);
+  const double expected = sum_a * sum_b / pairs(t.n);
   const double max_index = (sum_a + sum_b) / 2;
   if (max_index == expected) return 1.0;
   return (sum_joint - expected) / (max_index - expected);

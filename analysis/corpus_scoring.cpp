@@ -1,6 +1,8 @@
 // corpus_scoring.cpp — scoring a corpus document by document, in packed batches.
 #include "analysis/corpus_scoring.h"
 
+#include "analysis/document_tokens.h"
+
 #include <algorithm>
 #include <map>
 
@@ -18,8 +20,7 @@ void ScoreTotals::add(const ScoreTotals& o) {
 
 CorpusScore score_corpus(const Model& model, const std::vector<CorpusDocument>& docs, const CorpusScoreOptions& opt) {
   if (!model.tokenizer()) fail(model.dir(), "has no tokenizer.json (needed to score text)");
-  const int64_t context = model.config().max_position_embeddings;
-  const int64_t max_tokens = opt.max_tokens_per_doc > 0 ? std::min(opt.max_tokens_per_doc, context) : context;
+  const int64_t max_tokens = token_limit(model, opt.max_tokens_per_doc);
   CorpusScore out;
   out.documents.resize(docs.size());
 
@@ -53,26 +54,13 @@ CorpusScore score_corpus(const Model& model, const std::vector<CorpusDocument>& 
   };
 
   for (size_t d = 0; d < docs.size(); ++d) {
-    Encoding enc;
-    try {
-      enc = model.tokenizer()->encode(docs[d].text);
-    } catch (const Error& e) {
-      fail("document '" + docs[d].id + "'", e.what());
-    }
+    DocumentTokens dt = encode_document(model, docs[d], max_tokens);
+    Encoding& enc = dt.enc;
     if (enc.ids.size() < 2) {
       ++out.skipped;
       continue;
     }
-    if (int64_t(enc.ids.size()) > max_tokens) {
-      enc.ids.resize(size_t(max_tokens));
-      enc.offsets.resize(size_t(max_tokens));
-      ++out.truncated;
-    }
-    for (size_t i = 0; i < enc.ids.size(); ++i)
-      if (enc.ids[i] >= model.config().vocab_size)
-        fail_expected("document '" + docs[d].id + "': token " + std::to_string(i),
-                      "tokenizer id outside the model's vocabulary", "< " + std::to_string(model.config().vocab_size),
-                      std::to_string(enc.ids[i]));
+    out.truncated += dt.truncated ? 1 : 0;
     // Bytes of the predicted tokens 1..n-1.
     const double bytes = double(enc.offsets.back().second - enc.offsets[1].first);
     if (batch_size + int64_t(enc.ids.size()) > opt.batch_tokens) flush(d);

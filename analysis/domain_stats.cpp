@@ -88,14 +88,16 @@ std::vector<std::vector<double>> domain_similarity(const std::vector<DomainStats
   return sim;
 }
 
-std::vector<int> keep_set(const DomainLayerStats& s, int k) {
-  std::vector<int> order(s.mean_prob.size());
+std::vector<int> top_k_ids(const std::vector<double>& score, int k) {
+  std::vector<int> order(score.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return s.mean_prob[size_t(a)] > s.mean_prob[size_t(b)]; });
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return score[size_t(a)] > score[size_t(b)]; });
   order.resize(std::min(order.size(), size_t(std::max(0, k))));
   std::sort(order.begin(), order.end());
   return order;
 }
+
+std::vector<int> keep_set(const DomainLayerStats& s, int k) { return top_k_ids(s.mean_prob, k); }
 
 std::vector<std::vector<double>> keep_set_jaccard(const std::vector<DomainStats>& s, size_t l, int k) {
   const size_t D = s.size();

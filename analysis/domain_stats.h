@@ -35,5 +35,7 @@ std::vector<std::vector<double>> domain_similarity(const std::vector<DomainStats
 std::vector<std::vector<double>> keep_set_jaccard(const std::vector<DomainStats>& s, size_t l, int k);
 // The top-k experts by mean_prob of one domain and layer, sorted by id.
 std::vector<int> keep_set(const DomainLayerStats& s, int k);
+// The indices of the k largest scores (ties: lower index first), returned sorted ascending.
+std::vector<int> top_k_ids(const std::vector<double>& score, int k);
 
 }  // namespace moescope

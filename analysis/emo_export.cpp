@@ -8,6 +8,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "analysis/batching.h"
+#include "analysis/document_tokens.h"
 #include "analysis/npy_writer.h"
 #include "engine/dtype.h"
 #include "engine/error.h"
@@ -48,24 +50,17 @@ EmoExportSummary export_emo_pipeline(const Model& model, const std::vector<Corpu
   if (fs::exists(out_dir)) fail(out_dir, "already exists (choose a new folder; nothing is overwritten)");
   if (!model.tokenizer()) fail(model.dir(), "has no tokenizer.json (needed to export text)");
   const ModelConfig& c = model.config();
-  const int64_t limit = max_tokens_per_doc > 0 ? std::min<int64_t>(max_tokens_per_doc, c.max_position_embeddings)
-                                               : c.max_position_embeddings;
+  const int64_t limit = token_limit(model, max_tokens_per_doc);
   // Tokenize everything first: the .npy headers need the final sizes.
   EmoExportSummary sum;
   std::vector<std::vector<int32_t>> ids;
   std::vector<size_t> which;  // corpus index of each exported document
   for (size_t d = 0; d < docs.size(); ++d) {
-    Encoding enc;
-    try {
-      enc = model.tokenizer()->encode(docs[d].text);
-    } catch (const Error& e) {
-      fail("document '" + docs[d].id + "'", e.what());
-    }
+    Encoding enc = encode_document(model, docs[d], limit).enc;
     if (enc.ids.empty()) {
       ++sum.skipped;
       continue;
     }
-    if (int64_t(enc.ids.size()) > limit) enc.ids.resize(size_t(limit));
     sum.tokens += enc.ids.size();
     ids.push_back(std::move(enc.ids));
     which.push_back(d);
@@ -79,11 +74,8 @@ EmoExportSummary export_emo_pipeline(const Model& model, const std::vector<Corpu
       sum.emb_dim += s.num_standard();
     }
 
-  const fs::path final_dir = fs::absolute(out_dir).lexically_normal();
-  const fs::path tmp = final_dir.parent_path() / (final_dir.filename().string() + ".partial-" + std::to_string(::getpid()));
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  try {
+  write_folder_atomically(out_dir, [&](const std::string& dir) {
+    const fs::path tmp(dir);
     NpyWriter logits((tmp / "embeddings_logits.npy").string(), "<f2", {int64_t(sum.tokens), sum.emb_dim}, 2);
     NpyWriter tokens((tmp / "documents.npy").string(), "<i4", {int64_t(sum.tokens)}, 4);
     GzLines meta_tokens((tmp / "metadata_tokens.jsonl.gz").string());
@@ -94,17 +86,10 @@ EmoExportSummary export_emo_pipeline(const Model& model, const std::vector<Corpu
     opt.router_logits = true;
     opt.nll = false;
     std::vector<uint16_t> row(size_t(sum.emb_dim));
-    for (size_t first = 0; first < ids.size();) {
-      size_t last = first;
-      int64_t size = 0;
-      std::vector<std::vector<int32_t>> batch;
-      while (last < ids.size() && (batch.empty() || size + int64_t(ids[last].size()) <= batch_tokens)) {
-        size += int64_t(ids[last].size());
-        batch.push_back(ids[last++]);
-      }
-      const ForwardResult r = model.forward(batch, opt);
-      for (size_t i = 0; i < batch.size(); ++i) {
-        const size_t doc_index = first + i;
+    for (const auto& range : pack_batches(ids, batch_tokens)) {
+      const ForwardResult r = model.forward(batch_of(ids, range), opt);
+      for (size_t i = 0; i < r.docs.size(); ++i) {
+        const size_t doc_index = range.first + i;
         const std::string& source = docs[which[doc_index]].domain;
         const DocumentSpan& span = r.docs[i];
         for (size_t t = span.begin; t < span.end; ++t) {
@@ -124,7 +109,6 @@ EmoExportSummary export_emo_pipeline(const Model& model, const std::vector<Corpu
         source_tokens[source] += int64_t(span.size());
         source_docs[source] += 1;
       }
-      first = last;
     }
     logits.finish();
     tokens.finish();
@@ -146,13 +130,7 @@ EmoExportSummary export_emo_pipeline(const Model& model, const std::vector<Corpu
                               {"dtype", "float16"},
                               {"layout", "layer-major router logits of the standard experts (shared columns dropped)"}};
     write_file_atomically((tmp / "info.json").string(), info.dump(2) + "\n");
-    if (fs::exists(final_dir)) fail(out_dir, "appeared while writing (nothing overwritten)");
-    fs::rename(tmp, final_dir);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    throw;
-  }
+  });
   return sum;
 }
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "analysis/batching.h"
+#include "analysis/domain_stats.h"
 #include "engine/error.h"
 
 namespace moescope {
@@ -24,14 +26,8 @@ ExpertSubset greedy_layerwise_subset(const Model& model, const std::vector<std::
     opt.mask = &subset;  // layers before l pruned, l and later full
     opt.last_layer = l;
     opt.nll = false;
-    for (size_t first = 0; first < calib.size();) {
-      std::vector<std::vector<int32_t>> batch;
-      int64_t size = 0;
-      while (first < calib.size() && (batch.empty() || size + int64_t(calib[first].size()) <= batch_tokens)) {
-        size += int64_t(calib[first].size());
-        batch.push_back(calib[first++]);
-      }
-      const ForwardResult r = model.forward(batch, opt);
+    for (const auto& range : pack_batches(calib, batch_tokens)) {
+      const ForwardResult r = model.forward(batch_of(calib, range), opt);
       const LayerRecord& rec = r.layers.back();  // layer l
       for (size_t d = 0; d < r.docs.size(); ++d) {
         const double n = double(r.docs[d].size());
@@ -40,12 +36,7 @@ ExpertSubset greedy_layerwise_subset(const Model& model, const std::vector<std::
       }
     }
     for (double& v : mean) v /= tokens;
-    std::vector<int> ids(static_cast<size_t>(Es));
-    std::iota(ids.begin(), ids.end(), 0);
-    std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return mean[size_t(a)] > mean[size_t(b)]; });
-    ids.resize(size_t(k));
-    std::sort(ids.begin(), ids.end());
-    subset.kept_per_layer[size_t(l)] = ids;
+    subset.kept_per_layer[size_t(l)] = top_k_ids(mean, k);
     if (scores_out) scores_out->push_back(mean);
   }
   return subset;
@@ -59,14 +50,8 @@ ExpertSubset easy_ep_subset(const Model& model, const std::vector<std::vector<in
   ForwardOptions opt;
   opt.easy_ep = true;
   opt.nll = false;
-  for (size_t first = 0; first < calib.size();) {
-    std::vector<std::vector<int32_t>> batch;
-    int64_t size = 0;
-    while (first < calib.size() && (batch.empty() || size + int64_t(calib[first].size()) <= batch_tokens)) {
-      size += int64_t(calib[first].size());
-      batch.push_back(calib[first++]);
-    }
-    const ForwardResult r = model.forward(batch, opt);
+  for (const auto& range : pack_batches(calib, batch_tokens)) {
+    const ForwardResult r = model.forward(batch_of(calib, range), opt);
     if (total.empty()) total.resize(r.layers.size());
     for (size_t l = 0; l < r.layers.size(); ++l) {
       total[l].resize(r.layers[l].easy_ep_scores.size(), 0.0);
@@ -80,14 +65,10 @@ ExpertSubset easy_ep_subset(const Model& model, const std::vector<std::vector<in
     if (!spec.is_moe()) continue;
     const int Es = spec.num_standard();
     if (k > Es) fail_expected("EASY-EP selection", "more experts than the layer has", "<= " + std::to_string(Es), std::to_string(k));
-    const std::vector<double>& sc = total[m++];
-    std::vector<int> ids(static_cast<size_t>(Es));
-    std::iota(ids.begin(), ids.end(), 0);
-    std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return sc[size_t(a)] > sc[size_t(b)]; });
-    ids.resize(size_t(k));
-    std::sort(ids.begin(), ids.end());
-    subset.kept_per_layer[size_t(l)] = ids;
-    if (scores_out) scores_out->push_back(std::vector<double>(sc.begin(), sc.begin() + Es));
+    const std::vector<double> standard(total[m].begin(), total[m].begin() + Es);  // shared experts are always kept
+    ++m;
+    subset.kept_per_layer[size_t(l)] = top_k_ids(standard, k);
+    if (scores_out) scores_out->push_back(standard);
   }
   return subset;
 }

@@ -167,12 +167,9 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
   meta["num_shared_experts"] = c.num_shared_experts;
   meta["experts_kept_per_layer"] = kept_json;
 
-  // Build beside the destination, then rename: the folder appears complete or not at all.
-  const fs::path final_dir = fs::absolute(out_dir).lexically_normal();
-  const fs::path tmp = final_dir.parent_path() / (final_dir.filename().string() + ".partial-" + std::to_string(::getpid()));
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  try {
+  // The folder appears complete or not at all.
+  write_folder_atomically(out_dir, [&](const std::string& dir) {
+    const fs::path tmp(dir);
     write_safetensors((tmp / "model.safetensors").string(), out, {{"format", "pt"}});
     write_file_atomically((tmp / "config.json").string(), cfg.dump(2) + "\n");
     write_file_atomically((tmp / "pruning_metadata.json").string(), meta.dump(2) + "\n");
@@ -180,13 +177,7 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
       const fs::path src = fs::path(model_dir) / extra;
       if (fs::exists(src)) fs::copy_file(src, tmp / extra);
     }
-    if (fs::exists(final_dir)) fail(out_dir, "appeared while writing (nothing overwritten)");
-    fs::rename(tmp, final_dir);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    throw;
-  }
+  });
   info.tensors = out.size();
   for (const auto& t : out) info.bytes += t.bytes.size();
   return info;

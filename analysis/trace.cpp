@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "analysis/document_tokens.h"
 #include "engine/dtype.h"
 #include "engine/error.h"
 
@@ -37,9 +38,8 @@ TraceSummary trace_corpus(const Model& model, const std::vector<CorpusDocument>&
                           const TraceOptions& opt) {
   if (!model.tokenizer()) fail(model.dir(), "has no tokenizer.json (needed to trace text)");
   const ModelConfig& c = model.config();
-  const int64_t context = c.max_position_embeddings;
   TraceSettings settings;
-  settings.max_tokens_per_doc = opt.max_tokens_per_doc > 0 ? std::min(opt.max_tokens_per_doc, context) : context;
+  settings.max_tokens_per_doc = token_limit(model, opt.max_tokens_per_doc);
   settings.probs = opt.probs;
   std::vector<LayerLayout> layout;
   for (int l = 0; l < c.num_layers; ++l) {
@@ -104,27 +104,15 @@ TraceSummary trace_corpus(const Model& model, const std::vector<CorpusDocument>&
       sum.stopped = true;
       break;
     }
-    Encoding enc;
-    try {
-      enc = model.tokenizer()->encode(docs[d].text);
-    } catch (const Error& e) {
-      fail("document '" + docs[d].id + "'", e.what());
-    }
+    DocumentTokens dt = encode_document(model, docs[d], settings.max_tokens_per_doc);
+    Encoding& enc = dt.enc;
     DocumentRecord p;
     p.doc_id = ids[d];
-    if (int64_t(enc.ids.size()) > settings.max_tokens_per_doc) {
-      enc.ids.resize(size_t(settings.max_tokens_per_doc));
-      enc.offsets.resize(size_t(settings.max_tokens_per_doc));
-      p.truncated = true;
-      ++sum.truncated;
-    }
-    for (size_t i = 0; i < enc.ids.size(); ++i) {
-      if (enc.ids[i] >= c.vocab_size)
-        fail_expected("document '" + docs[d].id + "': token " + std::to_string(i),
-                      "tokenizer id outside the model's vocabulary", "< " + std::to_string(c.vocab_size),
-                      std::to_string(enc.ids[i]));
-      p.offsets.push_back(int32_t(enc.offsets[i].first));
-      p.offsets.push_back(int32_t(enc.offsets[i].second));
+    p.truncated = dt.truncated;
+    sum.truncated += dt.truncated ? 1 : 0;
+    for (const auto& o : enc.offsets) {
+      p.offsets.push_back(int32_t(o.first));
+      p.offsets.push_back(int32_t(o.second));
     }
     if (!enc.ids.empty()) {
       if (batch_size + int64_t(enc.ids.size()) > opt.batch_tokens && !batch.empty()) {

@@ -1,6 +1,8 @@
 // safetensors_writer.cpp — serialising tensors to safetensors with an atomic rename.
 #include "engine/safetensors_writer.h"
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -85,6 +87,28 @@ TensorToWrite tensor_bf16(const std::string& name, std::vector<int64_t> shape, c
     std::memcpy(t.bytes.data() + 2 * i, &b, 2);
   }
   return t;
+}
+
+}  // namespace moescope
+
+namespace moescope {
+
+void write_folder_atomically(const std::string& dir, const std::function<void(const std::string& tmp)>& fill) {
+  namespace fs = std::filesystem;
+  if (fs::exists(dir)) fail(dir, "already exists (choose a new folder; nothing is overwritten)");
+  const fs::path final_dir = fs::absolute(dir).lexically_normal();
+  const fs::path tmp = final_dir.parent_path() / (final_dir.filename().string() + ".partial-" + std::to_string(::getpid()));
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  try {
+    fill(tmp.string());
+    if (fs::exists(final_dir)) fail(dir, "appeared while writing (nothing overwritten)");
+    fs::rename(tmp, final_dir);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
 }
 
 }  // namespace moescope

@@ -12,6 +12,7 @@
 
 #include "analysis/coactivation.h"
 #include "analysis/doc_clusters.h"
+#include "analysis/document_tokens.h"
 #include "analysis/domain_stats.h"
 #include "analysis/expert_groups.h"
 #include "analysis/trace.h"
@@ -47,8 +48,7 @@ int cmd_bench_trace(const std::vector<std::string>& argv) {
   const auto model = Model::load(args.require("model"));
   const std::vector<CorpusDocument> docs = read_corpus(args.require("corpus"));
   const int repeat = args.get_int("repeat", 3, 1);
-  const int64_t context = model->config().max_position_embeddings;
-  const int64_t limit = std::min<int64_t>(args.get_int("max-tokens-per-doc", int(context), 1), context);
+  const int64_t limit = token_limit(*model, args.get_int("max-tokens-per-doc", 0, 1));
   constexpr int64_t kBatchTokens = 16384;  // trace_corpus's default
 
   // The bare pass: tokenize, truncate, pack into the same batches as trace, forward, keep nothing.
@@ -57,9 +57,8 @@ int cmd_bench_trace(const std::vector<std::string>& argv) {
     std::vector<std::vector<int32_t>> batch;
     int64_t size = 0;
     for (const auto& d : docs) {
-      Encoding enc = model->tokenizer()->encode(d.text);
+      Encoding enc = encode_document(*model, d, limit).enc;
       if (enc.ids.empty()) continue;
-      if (int64_t(enc.ids.size()) > limit) enc.ids.resize(size_t(limit));
       if (size + int64_t(enc.ids.size()) > kBatchTokens && !batch.empty()) {
         model->forward(batch, ForwardOptions{});
         batch.clear();

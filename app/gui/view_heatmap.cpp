@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <numeric>
 
+#include "analysis/domain_stats.h"
 #include "app/gui/app.h"
 #include "app/gui/widget_heatmap.h"
 
@@ -39,13 +39,8 @@ void App::view_heatmap() {
   ImGui::Separator();
   ImGui::TextUnformatted("expert pool (90% of the text's routing mass)");
   for (const LayerRecord& l : r.layers) {
-    std::vector<int> order(static_cast<size_t>(l.num_standard));
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return l.doc_mean_probs[size_t(a)] > l.doc_mean_probs[size_t(b)]; });
-    float acc = 0;
-    int n = 0;
-    while (n < l.num_standard && acc < 0.9f) acc += l.doc_mean_probs[size_t(order[size_t(n++)])];
-    ImGui::Text("L%d: %d of %d experts", l.layer, n, l.num_standard);
+    const std::vector<double> mean(l.doc_mean_probs.begin(), l.doc_mean_probs.begin() + l.num_standard);
+    ImGui::Text("L%d: %zu of %d experts", l.layer, mass_pool(mean, 0.9).size(), l.num_standard);
   }
   if (pinned_ >= 0 && size_t(pinned_) < routed->enc.ids.size()) {
     ImGui::Separator();

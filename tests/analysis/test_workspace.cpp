@@ -66,6 +66,38 @@ std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
+// Starts argv[0] with argv, output discarded; returns the child's pid.
+pid_t spawn_quiet(const std::vector<std::string>& argv) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execv(a[0], a.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Polls the workspace until it holds at least `want` traced documents (or ~10 s pass).
+size_t wait_for_documents(const std::string& ws_path, size_t want) {
+  size_t seen = 0;
+  for (int i = 0; i < 2000 && seen < want; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!std::filesystem::exists(ws_path)) continue;
+    try {
+      Workspace peek(ws_path, false);
+      seen = peek.traced_documents().size();
+    } catch (const Error&) {
+      // the schema may not be there yet
+    }
+  }
+  return seen;
+}
+
 }  // namespace
 
 TEST_CASE("workspace: trace records equal each document's own forward pass") {
@@ -190,34 +222,9 @@ TEST_CASE("workspace: a trace killed mid-run (SIGKILL) keeps every committed doc
   const std::vector<std::string> argv = {test::cli_path(), "trace", "--model", fixture("emo-shared"), "--corpus",
                                          dir / "c.jsonl", "--workspace", ws_path, "--batch-tokens", "24",
                                          "--threads", "1"};
-  auto spawn = [&]() {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      std::vector<char*> a;
-      for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-      a.push_back(nullptr);
-      const int devnull = ::open("/dev/null", O_WRONLY);
-      ::dup2(devnull, 1);
-      ::dup2(devnull, 2);
-      ::execv(a[0], a.data());
-      ::_exit(127);
-    }
-    return pid;
-  };
-  const pid_t pid = spawn();
+  const pid_t pid = spawn_quiet(argv);
   REQUIRE(pid > 0);
-  // Wait for some committed documents, then kill without warning.
-  size_t seen = 0;
-  for (int i = 0; i < 2000 && seen < 20; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    if (!std::filesystem::exists(ws_path)) continue;
-    try {
-      Workspace peek(ws_path, false);
-      seen = peek.traced_documents().size();
-    } catch (const Error&) {
-      // the schema may not be there yet
-    }
-  }
+  wait_for_documents(ws_path, 20);  // some committed documents, then kill without warning
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -231,7 +238,7 @@ TEST_CASE("workspace: a trace killed mid-run (SIGKILL) keeps every committed doc
     CHECK(committed < docs.size());
     for (int64_t id : done) CHECK_NOTHROW(ws.record(id));  // every committed record reads back whole
   }
-  const pid_t again = spawn();
+  const pid_t again = spawn_quiet(argv);
   ::waitpid(again, &status, 0);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
@@ -258,28 +265,9 @@ TEST_CASE("workspace: Ctrl-C (SIGINT) stops a trace after the batch in flight, e
   const std::string ws_path = dir / "w.moescope";
   const std::vector<std::string> argv = {test::cli_path(), "trace", "--model", fixture("emo-shared"), "--corpus",
                                          dir / "c.jsonl", "--workspace", ws_path, "--batch-tokens", "24", "--threads", "1"};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> a;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::execv(a[0], a.data());
-    ::_exit(127);
-  }
+  const pid_t pid = spawn_quiet(argv);
   REQUIRE(pid > 0);
-  size_t seen = 0;
-  for (int i = 0; i < 2000 && seen < 10; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    if (!std::filesystem::exists(ws_path)) continue;
-    try {
-      Workspace peek(ws_path, false);
-      seen = peek.traced_documents().size();
-    } catch (const Error&) {
-    }
-  }
+  wait_for_documents(ws_path, 10);
   ::kill(pid, SIGINT);
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -212,29 +212,3 @@ class MoEModel(nn.Module):
             "torch_dtype": "bfloat16",
         }
 
-
-def load_checkpoint(folder):
-    """A saved sample (config.json + model.safetensors) back as an MoEModel in eval mode (fp32 weights)."""
-    import json
-    import os
-
-    from safetensors.torch import load_file
-    cfg = json.load(open(os.path.join(folder, "config.json")))
-    spec = ModelSpec(vocab=cfg["vocab_size"], hidden=cfg["hidden_size"], layers=cfg["num_hidden_layers"],
-                     heads=cfg["num_attention_heads"], experts=cfg["num_experts"], top_k=cfg["num_experts_per_tok"],
-                     expert_width=cfg["intermediate_size"], context=cfg["max_position_embeddings"],
-                     rope_theta=cfg["rope_theta"], eps=cfg["rms_norm_eps"], eos=cfg["eos_token_id"])
-    model = MoEModel(spec, "std")
-    tensors = load_file(os.path.join(folder, "model.safetensors"))
-    with torch.no_grad():
-        for l, blk in enumerate(model.layers):
-            for n in ("gate_proj", "up_proj", "down_proj"):
-                stacked = torch.stack([tensors[f"model.layers.{l}.mlp.experts.{e}.{n}.weight"] for e in range(spec.experts)])
-                getattr(blk.mlp, n).copy_(stacked.float())
-        for hf_name, value in model.hf_state_dict().items():
-            if ".mlp.experts." in hf_name:
-                continue
-            # hf_state_dict returns detached views of the parameters: copy into them in place.
-            value.copy_(tensors[hf_name].float())
-    model.eval()
-    return model
