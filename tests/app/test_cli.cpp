@@ -345,3 +345,40 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
   CHECK(bad.code == 1);
   CHECK(bad.err.find("more than the layer has") != std::string::npos);
 }
+
+TEST_CASE("cli analysis commands: bad options get a clear message and exit 1") {
+  moescope::test::TempDir tmp("cli-analysis-bad");
+  {
+    std::ofstream out(tmp / "c.jsonl");
+    out << json{{"text", "the river runs to the sea"}, {"domain", "water"}}.dump() << "\n";
+    out << json{{"text", "code compiles to machine words"}, {"domain", "code"}}.dump() << "\n";
+  }
+  const std::string ws = tmp / "w.moescope", model = model_dir("emo-shared");
+  REQUIRE(run_cli({"trace", "--model", model, "--corpus", tmp / "c.jsonl", "--workspace", ws}).code == 0);
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"subset", "select", "--workspace", ws, "--experts", "2", "--method", "magic"}, "unknown selection method"},
+      {{"subset", "select", "--workspace", ws, "--experts", "2", "--domain", "law"}, "--domain: not in the workspace"},
+      {{"subset", "select", "--workspace", ws, "--experts", "2", "--lang", "xx"}, "no traced document matches"},
+      {{"subset", "ablate", "--workspace", ws, "--budgets", "2,x"}, "--budgets: bad value"},
+      {{"subset", "frobnicate"}, "unknown action"},
+      {{"analyze", "--workspace", ws, "--cluster-features", "logits"}, "--cluster-features: unknown"},
+      {{"analyze", "--workspace", ws, "--pool-mass", "1.5"}, "--pool-mass: out of range"},
+      {{"render", "--workspace", ws, "--what", "pie", "--out", tmp / "x.png"}, "--what: unknown figure"},
+      {{"render", "--workspace", ws, "--what", "domain-heatmap", "--layer", "7", "--out", tmp / "x.png"},
+       "--layer: not a MoE layer"},
+      {{"render", "--workspace", ws, "--what", "ablation", "--out", tmp / "x.png"}, "no ablation results"},
+      {{"analyze", "--workspace", tmp / "none.moescope"}, "no such workspace"},
+      {{"trace", "--model", model, "--corpus", tmp / "missing.jsonl", "--workspace", ws}, "no such file or folder"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.message);
+    const Run r = run_cli(c.args);
+    CHECK(r.code == 1);
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(tmp / "x.png"));
+}

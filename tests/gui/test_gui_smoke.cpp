@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <stb/stb_image.h>
 
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -13,6 +15,9 @@ TEST_CASE("gui: a screenshot under Xvfb shows the routed text") {
 #ifndef MOESCOPE_GUI_PATH
   MESSAGE("skipped: the desktop app was not built (MOESCOPE_GUI off or Dear ImGui/GLFW missing)");
 #else
+  // A bad option is refused before any window is opened (exit code 2).
+  const int bad = std::system((std::string("'") + MOESCOPE_GUI_PATH + "' --bogus >/dev/null 2>&1").c_str());
+  CHECK(WEXITSTATUS(bad) == 2);
   if (std::system("command -v xvfb-run >/dev/null 2>&1") != 0) {
     MESSAGE("skipped: xvfb-run not installed (tools/install-deps.sh installs it)");
     return;
