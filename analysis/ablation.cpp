@@ -87,7 +87,9 @@ std::vector<AblationPoint> ablate_domain(const Model& model, const TraceData& td
   const auto score = mean_probs_over(td, [&](const TracedDocument& d) { return d.domain == dom && calibration(d); });
 
   std::vector<AblationPoint> out;
+  auto stopped = [&] { return opt.stop && opt.stop->load(); };
   auto run = [&](const std::string& method, int k, int64_t seed, const ExpertSubset* mask) {
+    if (stopped()) return;
     CorpusScoreOptions so;
     so.max_tokens_per_doc = opt.max_tokens_per_doc;
     so.mask = mask;
@@ -100,6 +102,7 @@ std::vector<AblationPoint> ablate_domain(const Model& model, const TraceData& td
   for (int k : budgets) {
     if (k <= 0 || k > es) fail_expected("budget", "out of range", "1.." + std::to_string(es), std::to_string(k));
     if (k == es) continue;  // the full model, already measured
+    if (stopped()) break;
     const ExpertSubset chosen = opt.select ? opt.select(k) : top_k_subset(model.config(), td, score, k);
     run(opt.select ? opt.method : "global_mean_prob", k, -1, &chosen);
     for (int s = 0; s < opt.random_seeds; ++s) {

@@ -4,6 +4,7 @@
 // against the full model. Results are stored in the workspace (table `ablations`).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,6 +28,10 @@ ExpertSubset random_subset(const ModelConfig& c, const TraceData& td, int k, uin
 // Budgets scaled to the model: Es/16, Es/8, Es/4, Es/2 (at least 1, distinct) and all.
 std::vector<int> default_budgets(int num_standard);
 
+// The held-out split of a workspace's own documents, used when no evaluation corpus is given:
+// documents whose id hashes to 0 mod 4 are evaluated on, the others calibrate the selection.
+inline bool is_workspace_heldout(int64_t doc_id) { return (uint64_t(doc_id) * 0x9E3779B97F4A7C15ull >> 62) == 0; }
+
 struct AblationPoint {
   std::string domain, method;  // method: "full", "global_mean_prob", "random"
   int k = 0;                   // standard experts per layer (the layer's Es for "full")
@@ -44,6 +49,7 @@ struct AblationOptions {
   int random_seeds = 3;
   int64_t max_tokens_per_doc = 0;
   std::function<void(const AblationPoint&)> progress;
+  const std::atomic<bool>* stop = nullptr;  // checked between points; a stopped sweep returns what it has
 };
 
 // calibration: the traced documents the selection may look at; eval: held-out documents of the domain.

@@ -17,7 +17,10 @@ run() { echo; echo "\$ $*"; "$@"; }
 # first time; a re-run resumes the same workspace instantly).
 run "$cli" trace --model "$model" --corpus "$corpus" --workspace "$ws" --max-tokens-per-doc 128
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x build/moescope ]; then
-  exec build/moescope --model "$model" --workspace "$ws"
+  # The standard-routing sample's trace too, for the Compare view.
+  run "$cli" trace --model samples/models/std-sample --corpus "$corpus" --workspace build/sample-heldout-std.moescope \
+    --max-tokens-per-doc 128
+  exec build/moescope --model "$model" --workspace "$ws" --compare-workspace build/sample-heldout-std.moescope
 fi
 echo
 echo "No display found: the desktop window cannot open here. Everything is available headless"

@@ -3,14 +3,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <numeric>
-#include <optional>
-#include <random>
 
 #include "analysis/ablation.h"
-#include "analysis/domain_stats.h"
 #include "analysis/greedy_select.h"
 #include "analysis/pruned_checkpoint.h"
+#include "analysis/subset_select.h"
 #include "app/cli/commands.h"
 #include "engine/config.h"
 #include "engine/cpu_ops.h"
@@ -24,94 +21,25 @@ namespace moescope::cli {
 
 namespace {
 
-constexpr const char* kSubsetSchema = "moescope-subset/1";
-
 int subset_select(const std::vector<std::string>& argv) {
   Args args(argv, {"json"}, {"workspace", "domain", "lang", "experts", "method", "seed", "out", "ranking-out"});
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
-  const std::string method = args.get("method").value_or("global");
-  if (method != "global" && method != "random" && method != "greedy" && method != "easy-ep")
-    fail_expected("--method", "unknown selection method", "global, greedy, easy-ep or random", method);
-  const std::string model_path = td.run["model"]["path"].get<std::string>();
-  const ModelConfig c = ModelConfig::from_file((fs::path(model_path) / "config.json").string());
-  const int k = args.get_int("experts", 0, 1);
-  if (k == 0) fail("--experts", "missing (required): standard experts to keep per layer");
-  const std::string domain = args.get("domain").value_or(""), lang = args.get("lang").value_or("");
-  if (!domain.empty() && std::find(td.domains.begin(), td.domains.end(), domain) == td.domains.end())
-    fail_expected("--domain", "not in the workspace", "one of its domains", domain);
-  // The documents the selection looks at: the domain's (all without --domain), optionally one language.
-  auto chosen = [&](const TracedDocument& d) {
-    return (domain.empty() || td.domains[size_t(d.domain)] == domain) && (lang.empty() || d.lang == lang);
-  };
-  size_t calib_docs = 0;
-  for (const TracedDocument& d : td.docs) calib_docs += chosen(d) ? 1 : 0;
-  if (calib_docs == 0) fail("subset select", "no traced document matches --domain/--lang");
-  // Calibration statistic: the mean routing probability over those documents (token-weighted).
-  std::vector<std::vector<double>> mean = mean_probs_over(td, chosen);
-  std::mt19937_64 rng(uint64_t(args.get_int("seed", 0, 0)));
-  std::optional<ExpertSubset> greedy;
-  if (method == "greedy" || method == "easy-ep") {
-    // Calibration = the domain's traced documents, as traced (same truncation), re-run layer by layer.
-    const ModelIdentity now = identify_model(model_path);
-    if (now.config_hash != td.run["model"]["config_hash"] || now.weights_hash != td.run["model"]["weights_hash"])
-      fail(model_path, "changed since the workspace was traced (config or weights hash differs)");
-    const auto model = Model::load(model_path);
-    const int64_t limit = td.run["settings"]["max_tokens_per_doc"].get<int64_t>();
-    std::vector<std::vector<int32_t>> calib;
-    for (const TracedDocument& d : td.docs)
-      if (chosen(d)) {
-        std::vector<int32_t> ids = d.ids;
-        if (int64_t(ids.size()) > limit) ids.resize(size_t(limit));
-        calib.push_back(std::move(ids));
-      }
-    std::vector<std::vector<double>> scores;
-    greedy = method == "greedy" ? greedy_layerwise_subset(*model, calib, k, 16384, &scores)
-                                : easy_ep_subset(*model, calib, k, 16384, &scores);
-    mean = scores;
-  }
-  nlohmann::json kept = nlohmann::json::array();
-  std::string ranking;  // vllm-ascend expert_list_file: one line per MoE layer, every expert best first
-  size_t moe = 0;
-  for (int l = 0; l < c.num_layers; ++l) {
-    if (!c.layers[size_t(l)].is_moe()) {
-      kept.push_back(nullptr);
-      continue;
-    }
-    if (moe >= td.layers.size() || td.layers[moe].layer != l)
-      fail(ws.path(), "the traced model's layers no longer match " + model_path + "/config.json");
-    const int Es = td.layers[moe].num_standard;
-    if (k > Es) fail_expected("--experts", "more than the layer has", "<= " + std::to_string(Es), std::to_string(k));
-    std::vector<int> ids(static_cast<size_t>(Es));
-    std::iota(ids.begin(), ids.end(), 0);
-    if (method != "random") {
-      const auto& m = mean[moe];
-      std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return m[size_t(a)] > m[size_t(b)]; });
-    } else {
-      std::shuffle(ids.begin(), ids.end(), rng);
-    }
-    ranking += nlohmann::json{{std::to_string(l), ids}}.dump() + "\n";
-    ids.resize(size_t(k));
-    std::sort(ids.begin(), ids.end());
-    kept.push_back(ids);
-    ++moe;
-  }
-  const nlohmann::json out{{"schema", kSubsetSchema},
-                           {"model", td.run["model"]},
-                           {"method", method == "global" ? "global_mean_prob" : (method == "greedy" ? "greedy_layerwise" : (method == "easy-ep" ? "easy_ep" : "random"))},
-                           {"domain", domain.empty() ? nlohmann::json() : nlohmann::json(domain)},
-                           {"lang", lang.empty() ? nlohmann::json() : nlohmann::json(lang)},
-                           {"calibration_documents", method != "random" ? nlohmann::json(calib_docs) : nlohmann::json()},
-                           {"seed", method == "random" ? nlohmann::json(args.get_int("seed", 0, 0)) : nlohmann::json()},
-                           {"standard_experts_per_layer", k},
-                           {"shared_experts", "always kept, not listed"},
-                           {"experts_kept_per_layer", kept}};
-  if (auto path = args.get("ranking-out")) write_file_atomically(*path, ranking);
+  SubsetRequest req;
+  req.method = args.get("method").value_or("global");
+  subset_method_name(req.method);  // an unknown method is refused before anything runs
+  req.k = args.get_int("experts", 0, 1);
+  if (req.k == 0) fail("--experts", "missing (required): standard experts to keep per layer");
+  req.domain = args.get("domain").value_or("");
+  req.lang = args.get("lang").value_or("");
+  req.seed = uint64_t(args.get_int("seed", 0, 0));
+  const SubsetSelection sel = select_subset(td, req);
+  if (auto path = args.get("ranking-out")) write_file_atomically(*path, sel.ranking);
   if (auto path = args.get("out")) {
-    write_file_atomically(*path, out.dump(2) + "\n");
-    if (!args.flag("json")) std::printf("wrote %s (%d standard experts per MoE layer, %s)\n", path->c_str(), k, method.c_str());
+    write_file_atomically(*path, sel.file.dump(2) + "\n");
+    if (!args.flag("json")) std::printf("wrote %s (%d standard experts per MoE layer, %s)\n", path->c_str(), req.k, req.method.c_str());
   }
-  if (args.flag("json") || !args.get("out")) std::cout << out.dump(2) << "\n";
+  if (args.flag("json") || !args.get("out")) std::cout << sel.file.dump(2) << "\n";
   return 0;
 }
 
@@ -138,10 +66,6 @@ int subset_export(const std::vector<std::string>& argv) {
   return 0;
 }
 
-// Held-out split of a workspace's own documents when no --eval corpus is given: every document
-// whose id hashes to 0 mod 4 is evaluated on, the others calibrate the selection.
-bool is_heldout(int64_t doc_id) { return (uint64_t(doc_id) * 0x9E3779B97F4A7C15ull >> 62) == 0; }
-
 std::vector<int> parse_budgets(const std::string& text) {
   std::vector<int> out;
   size_t pos = 0;
@@ -166,9 +90,7 @@ int subset_ablate(const std::vector<std::string>& argv) {
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   const std::string model_path = td.run["model"]["path"].get<std::string>();
-  const ModelIdentity now = identify_model(model_path);
-  if (now.config_hash != td.run["model"]["config_hash"] || now.weights_hash != td.run["model"]["weights_hash"])
-    fail(model_path, "changed since the workspace was traced (config or weights hash differs)");
+  check_model_unchanged(td);
   set_cpu_threads(args.get_int("threads", 0, 1));
   const auto model = Model::load(model_path);
   std::vector<CorpusDocument> eval;
@@ -179,8 +101,8 @@ int subset_ablate(const std::vector<std::string>& argv) {
     eval_source = fs::absolute(*e).lexically_normal().string();
   } else {
     for (auto& d : ws.corpus())
-      if (is_heldout(std::stoll(d.id))) eval.push_back(std::move(d));
-    calibration = [](const TracedDocument& d) { return !is_heldout(d.id); };
+      if (is_workspace_heldout(std::stoll(d.id))) eval.push_back(std::move(d));
+    calibration = [](const TracedDocument& d) { return !is_workspace_heldout(d.id); };
     eval_source = "workspace split (1 in 4 documents held out)";
   }
   AblationOptions opt;

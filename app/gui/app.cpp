@@ -1,83 +1,219 @@
-// app.cpp — model loading and the Model view; window placement on first use.
+// app.cpp — the app's frame (one full-window tab bar), model loading and the Model view.
 #include "app/gui/app.h"
 
 #include <imgui.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "engine/error.h"
 
+namespace fs = std::filesystem;
+
 namespace moescope::gui {
 
-App::App(const std::string& model_dir, const std::string& initial_text, const std::string& workspace) : text_(initial_text) {
-  std::snprintf(path_buf_, sizeof path_buf_, "%s", model_dir.c_str());
-  std::snprintf(ws_buf_, sizeof ws_buf_, "%s", workspace.c_str());
-  load(model_dir);
-  if (!workspace.empty()) corpus_.open(workspace);
+namespace {
+constexpr View kViews[] = {View::Model, View::Text, View::Corpus, View::Groups, View::Subsets, View::Compare};
+
+void copy_into(char* buf, size_t n, const std::string& s) { std::snprintf(buf, n, "%s", s.c_str()); }
+}  // namespace
+
+const char* view_name(View v) {
+  switch (v) {
+    case View::Model: return "Model";
+    case View::Text: return "Text";
+    case View::Corpus: return "Corpus";
+    case View::Groups: return "Groups";
+    case View::Subsets: return "Subsets";
+    case View::Compare: return "Compare";
+  }
+  return "?";
 }
 
-void App::load(const std::string& dir) {
-  try {
-    auto m = std::shared_ptr<const Model>(Model::load(dir).release());
-    if (!m->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
-    router_.reset();  // the old worker finishes before its model goes
-    model_ = std::move(m);
-    model_dir_ = dir;
-    load_error_.clear();
-    router_ = std::make_unique<TextRouter>(model_);
-    router_->submit(text_, std::chrono::milliseconds(0));
-    layer_ = 0;
-    pinned_ = -1;
-  } catch (const Error& e) {
-    load_error_ = e.what();
+bool parse_view(const std::string& name, View* out) {
+  for (View v : kViews) {
+    std::string n = view_name(v);
+    for (char& c : n) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (n == name) {
+      *out = v;
+      return true;
+    }
   }
+  return false;
+}
+
+App::App(const AppOptions& options) : opt_(options), text_(options.text) {
+  copy_into(model_path_, sizeof model_path_, opt_.model_dir);
+  copy_into(ws_path_, sizeof ws_path_, opt_.workspace);
+  copy_into(corpus_path_, sizeof corpus_path_, "samples/corpus/heldout.jsonl");
+  copy_into(trace_ws_path_, sizeof trace_ws_path_, "corpus.moescope");
+  copy_into(export_json_path_, sizeof export_json_path_, "subset.json");
+  copy_into(export_ckpt_path_, sizeof export_ckpt_path_, "pruned-model");
+  copy_into(compare_a_, sizeof compare_a_, opt_.emo_sample);
+  copy_into(compare_b_, sizeof compare_b_, opt_.std_sample);
+  copy_into(compare_ws_, sizeof compare_ws_, opt_.compare_workspace);
+  load_model(opt_.model_dir);
+  if (!opt_.workspace.empty()) open_workspace(opt_.workspace);
+}
+
+App::~App() {
+  trace_job_.cancel();
+  ablation_job_.cancel();
+  router_.reset();
+}
+
+bool App::busy() const {
+  if (model_job_.running() || corpus_job_.running() || trace_job_.running() || groups_job_.running() ||
+      clusters_job_.running() || ablation_job_.running() || export_job_.running() || compare_job_a_.running() ||
+      compare_job_b_.running() || compare_corpus_job_.running())
+    return true;
+  for (const TextRouter* r : {router_.get(), compare_router_a_.get(), compare_router_b_.get()})
+    if (r && !r->idle()) return true;
+  if (view_ == View::Groups && !graph_.settled() && graph_.nodes() > 0) return true;
+  return false;
+}
+
+std::string App::screenshot_request() {
+  std::string s;
+  s.swap(screenshot_);
+  return s;
+}
+
+void App::load_model(const std::string& dir) {
+  model_job_.start([dir](JobControl& job) {
+    job.report(0.2, "loading " + dir);
+    auto m = std::make_shared<LoadedModel>();
+    m->model = std::shared_ptr<const Model>(Model::load(dir).release());
+    if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
+    m->dir = dir;
+    m->identity = identify_model(dir);
+    return std::shared_ptr<const LoadedModel>(m);
+  });
+}
+
+// A finished load replaces the model and its text router (the old router finishes first).
+void App::adopt_loaded_model() {
+  const auto loaded = model_job_.result();
+  if (!loaded || loaded == model_) return;
+  router_.reset();
+  model_ = loaded;
+  router_ = std::make_unique<TextRouter>(model_->model);
+  router_->submit(text_, std::chrono::milliseconds(0));
+  layer_ = 0;
+  pinned_ = -1;
+}
+
+void App::job_status(const char* what, double fraction, const std::string& message, bool running, const std::string& error,
+                     const std::function<void()>& cancel) {
+  if (running) {
+    char overlay[64];
+    std::snprintf(overlay, sizeof overlay, "%s %.0f%%", what, 100 * fraction);
+    ImGui::ProgressBar(float(fraction), ImVec2(300, 0), overlay);
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", message.c_str());
+    if (cancel) {
+      ImGui::SameLine();
+      ImGui::PushID(what);
+      if (ImGui::Button("Cancel")) cancel();
+      ImGui::PopID();
+    }
+  }
+  if (!error.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", error.c_str());
 }
 
 void App::frame() {
-  if (first_frame_) {  // a sensible first layout; afterwards imgui.ini remembers the user's
-    ImGui::SetNextWindowPos(ImVec2(10, 10), ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowSize(ImVec2(430, 330), ImGuiCond_FirstUseEver);
+  adopt_loaded_model();
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(vp->WorkPos);
+  ImGui::SetNextWindowSize(vp->WorkSize);
+  ImGui::Begin("moescope", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoBringToFrontOnFocus);
+  // Header: the loaded model and what runs in the background.
+  if (model_) ImGui::Text("model: %s", model_->dir.c_str());
+  else ImGui::TextDisabled("no model loaded");
+  if (model_job_.running()) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("(loading %s...)", model_path_);
   }
-  view_model();
-  if (first_frame_) {
-    ImGui::SetNextWindowPos(ImVec2(450, 10), ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowSize(ImVec2(1040, 560), ImGuiCond_FirstUseEver);
+  const std::string model_error = model_job_.error();
+  if (!model_error.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", model_error.c_str());
+  if (ImGui::BeginTabBar("views")) {
+    for (View v : kViews) {
+      const ImGuiTabItemFlags flags = view_requested_ && v == requested_view_ ? ImGuiTabItemFlags_SetSelected : 0;
+      if (ImGui::BeginTabItem(view_name(v), nullptr, flags)) {
+        view_ = v;
+        switch (v) {
+          case View::Model: view_model(); break;
+          case View::Text: view_text(); break;
+          case View::Corpus: view_corpus(); break;
+          case View::Groups: view_groups(); break;
+          case View::Subsets: view_subsets(); break;
+          case View::Compare: view_compare(); break;
+        }
+        ImGui::EndTabItem();
+      }
+    }
+    view_requested_ = false;
+    ImGui::EndTabBar();
   }
-  view_text();
-  if (first_frame_) {
-    ImGui::SetNextWindowPos(ImVec2(10, 350), ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowSize(ImVec2(430, 580), ImGuiCond_FirstUseEver);
-  }
-  view_heatmap();
-  if (first_frame_) {
-    ImGui::SetNextWindowPos(ImVec2(450, 580), ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowSize(ImVec2(1040, 350), ImGuiCond_FirstUseEver);
-  }
-  view_corpus();
-  first_frame_ = false;
+  ImGui::End();
 }
 
 void App::view_model() {
-  ImGui::Begin("Model");
-  ImGui::InputText("folder", path_buf_, sizeof path_buf_);
+  ImGui::TextUnformatted("Checkpoint folder (Hugging Face layout: config.json, *.safetensors, tokenizer.json)");
+  ImGui::SetNextItemWidth(620);
+  const bool enter = ImGui::InputText("##folder", model_path_, sizeof model_path_, ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
-  if (ImGui::Button("Load")) load(path_buf_);
-  if (!load_error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", load_error_.c_str());
-  if (model_) {
-    const ModelConfig& c = model_->config();
-    ImGui::Separator();
-    ImGui::Text("%s", model_dir_.c_str());
-    ImGui::Text("architecture  %s", c.model_type.c_str());
+  if (ImGui::Button("Load") || enter) load_model(model_path_);
+  ImGui::SameLine();
+  if (ImGui::Button("Browse...")) browser_.open(model_path_, true, {}, "Open a checkpoint folder");
+  std::string picked;
+  if (browser_.draw(&picked)) {
+    copy_into(model_path_, sizeof model_path_, picked);
+    load_model(picked);
+  }
+  if (!opt_.emo_sample.empty()) {
+    if (ImGui::Button("EMO sample")) {
+      copy_into(model_path_, sizeof model_path_, opt_.emo_sample);
+      load_model(opt_.emo_sample);
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("standard sample")) {
+      copy_into(model_path_, sizeof model_path_, opt_.std_sample);
+      load_model(opt_.std_sample);
+    }
+    ImGui::SameLine();
+    ImGui::TextDisabled("built-in sample models (samples/models)");
+  }
+  job_status("loading", model_job_.progress().first, model_job_.progress().second, model_job_.running(), "", nullptr);
+  ImGui::Separator();
+  if (!model_) return;
+  const ModelConfig& c = model_->model->config();
+  if (ImGui::BeginTable("info", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV, ImVec2(620, 0))) {
+    auto row = [](const char* k, const std::string& v) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(k);
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(v.c_str());
+    };
     int moe = 0;
     for (const auto& l : c.layers) moe += l.is_moe();
-    ImGui::Text("layers        %d (%d MoE)", c.num_layers, moe);
-    ImGui::Text("hidden        %d, %d heads", c.hidden_size, c.num_heads);
-    ImGui::Text("vocabulary    %d, context %d", c.vocab_size, c.max_position_embeddings);
-    ImGui::Text("top-k         %d", c.top_k);
+    row("folder", model_->dir);
+    row("architecture", c.model_type);
+    row("layers", std::to_string(c.num_layers) + " (" + std::to_string(moe) + " MoE)");
+    row("hidden size", std::to_string(c.hidden_size));
+    row("attention heads", std::to_string(c.num_heads) + " (" + std::to_string(c.num_kv_heads) + " key/value)");
+    row("vocabulary", std::to_string(c.vocab_size));
+    row("context", std::to_string(c.max_position_embeddings));
+    row("experts per token (top-k)", std::to_string(c.top_k));
     if (!c.layers.empty())
-      ImGui::Text("experts       %d per layer (%d shared)", c.layers.back().num_experts, c.layers.back().num_shared);
+      row("experts per layer", std::to_string(c.layers.back().num_experts) + " (" + std::to_string(c.layers.back().num_shared) + " shared)");
+    row("config hash", model_->identity.config_hash);
+    row("weights hash", model_->identity.weights_hash);
+    ImGui::EndTable();
   }
-  ImGui::End();
 }
 
 }  // namespace moescope::gui

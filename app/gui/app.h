@@ -1,41 +1,170 @@
-// app.h — the moescope desktop app: state shared by the views, and one frame of UI.
-// Views today: Model (what is loaded), Text (type and watch the experts fire), Routing heatmap,
-// Corpus (a traced workspace: domain x expert, domain similarity).
+// app.h — the moescope desktop app: the state the views share and one frame of UI.
+// One full-window tab bar holds the views: Model, Text, Corpus, Groups, Subsets, Compare.
+// Every model run (load, route, trace, cluster, ablate, export) is a background Job; the UI
+// thread only reads finished results, so a frame never waits on the engine.
 #pragma once
 
+#include <deque>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "app/gui/corpus_loader.h"
+#include "analysis/ablation.h"
+#include "analysis/doc_clusters.h"
+#include "analysis/subset_select.h"
+#include "app/gui/corpus_state.h"
+#include "app/gui/job.h"
 #include "app/gui/text_router.h"
+#include "app/gui/token_layout.h"
+#include "app/gui/widget_file_browser.h"
+#include "app/gui/widget_graph.h"
 #include "engine/model.h"
 
 namespace moescope::gui {
 
+enum class View { Model, Text, Corpus, Groups, Subsets, Compare };
+const char* view_name(View v);
+bool parse_view(const std::string& name, View* out);
+
+struct LoadedModel {
+  std::shared_ptr<const Model> model;
+  std::string dir;
+  ModelIdentity identity;
+};
+
+struct AblationRun {
+  std::string domain, method;
+  std::vector<AblationPoint> points;
+  bool cancelled = false;
+};
+
+struct ExportDone {
+  std::string path, summary;
+};
+
+struct AppOptions {
+  std::string model_dir, text, workspace;
+  std::string emo_sample, std_sample;  // the built-in samples (Model view buttons, Compare defaults)
+  std::string compare_workspace;       // a second workspace for Compare (e.g. std-sample's trace)
+};
+
 class App {
  public:
-  App(const std::string& model_dir, const std::string& initial_text, const std::string& workspace);
-  void frame();  // draws every window; never blocks on the model
+  explicit App(const AppOptions& options);
+  ~App();
+  void frame();  // draws the window; never blocks on the model
+  // True while a job runs or the routed text is older than the text (screenshots wait for this).
+  bool busy() const;
+  void select_view(View v) {
+    requested_view_ = v;
+    view_requested_ = true;
+  }
+  View current_view() const { return view_; }
+  // A scripted command (--script): the same actions the widgets trigger. Returns an error
+  // message ("" when it worked); "quit" sets quit_requested().
+  std::string run_command(const std::string& line);
+  bool quit_requested() const { return quit_; }
+  std::string screenshot_request();  // a path asked for by the script's `screenshot`, once
 
  private:
-  void load(const std::string& dir);
+  // Model
+  void load_model(const std::string& dir);
+  void adopt_loaded_model();
   void view_model();
+  // Text
+  void set_text(const std::string& text);
   void view_text();
-  void view_heatmap();
-  void view_corpus();
+  void text_heatmaps(const RoutedText& r);
   void token_tooltip(const RoutedText& r, size_t t);
+  std::vector<int> token_colour_groups(const RoutedText& r, size_t layer_index);
+  // Corpus
+  void open_workspace(const std::string& path);
+  void start_trace(const std::string& corpus, const std::string& workspace, int64_t max_tokens);
+  void view_corpus();
+  void corpus_pools(const CorpusState& c, size_t l);
+  void corpus_clusters(const CorpusState& c);
+  // Groups
+  void view_groups();
+  void expert_details(const CorpusState& c, const LayerAnalysis& a, int expert);
+  // Subsets
+  void view_subsets();
+  void run_ablation();
+  void export_subset_json(const std::string& path);
+  void export_checkpoint(const std::string& dir);
+  SubsetRequest subset_request(const CorpusState& c) const;
+  // Compare
+  void view_compare();
+  void load_compare_models();
+  // Shared
+  // The layer's groups/co-activation of the open corpus; starts computing them when missing (null until done).
+  std::shared_ptr<const LayerAnalysis> analysis_for(size_t l);
+  // True when the open corpus was traced with the loaded model (its groups can colour the text).
+  bool corpus_matches_model() const;
+  std::shared_ptr<const CorpusState> corpus() const { return corpus_job_.result(); }
+  void job_status(const char* what, double fraction, const std::string& message, bool running, const std::string& error,
+                  const std::function<void()>& cancel);
 
-  std::string model_dir_, load_error_;
-  std::shared_ptr<const Model> model_;
+  AppOptions opt_;
+  View view_ = View::Text;
+  View requested_view_ = View::Text;
+  bool view_requested_ = true;
+  bool quit_ = false;
+  std::string screenshot_;
+
+  // Model view
+  Job<LoadedModel> model_job_;
+  std::shared_ptr<const LoadedModel> model_;
   std::unique_ptr<TextRouter> router_;
+  char model_path_[1024] = {};
+  FileBrowser browser_;
+
+  // Text view
   std::string text_;
-  char path_buf_[1024] = {};
-  int layer_ = 0;          // index into the routed layers (MoE layers)
-  int pinned_ = -1;        // pinned token, -1 = none
-  bool first_frame_ = true;
-  CorpusLoader corpus_;
-  char ws_buf_[1024] = {};
+  int layer_ = 0;        // index into the routed layers (MoE layers)
+  int pinned_ = -1;      // pinned token, -1 = none
+  int colour_mode_ = 0;  // 0 expert group (from the corpus), 1 top expert
+  int heat_mode_ = 0;    // 0 mean probability, 1 top-k frequency
+  bool heat_rows_normalised_ = false;
+  TokenLayout layout_;
+
+  // Corpus view
+  Job<CorpusState> corpus_job_;
+  Job<TraceRun> trace_job_;
+  char ws_path_[1024] = {}, corpus_path_[1024] = {}, trace_ws_path_[1024] = {};
+  int trace_max_tokens_ = 256;
   int corpus_layer_ = 0;
+  int corpus_heat_mode_ = 0;
+  int keep_k_ = 0;
+  Job<DocClusters> clusters_job_;
+  int cluster_k_ = 0;
+
+  // Groups view
+  std::map<size_t, std::shared_ptr<const LayerAnalysis>> analyses_;  // per MoE layer, for the current corpus
+  Job<LayerAnalysis> groups_job_;
+  const CorpusState* analyses_for_ = nullptr;
+  float pmi_threshold_ = 0.5f;  // nats
+  ForceGraph graph_;
+  size_t graph_layer_ = size_t(-1);
+  int selected_expert_ = -1;
+
+  // Subsets view
+  int subset_domain_ = 0, subset_method_ = 0, subset_k_ = 4;
+  Job<AblationRun> ablation_job_;
+  Job<ExportDone> export_job_;
+  char export_json_path_[1024] = {}, export_ckpt_path_[1024] = {};
+  std::string confirm_;  // "json" or "checkpoint" while the confirmation popup is open
+  std::string preview_key_, preview_error_;  // the kept experts of the current request (global/random)
+  std::vector<std::string> preview_lines_;
+
+  // Compare view
+  char compare_a_[1024] = {}, compare_b_[1024] = {}, compare_ws_[1024] = {};
+  Job<LoadedModel> compare_job_a_, compare_job_b_;
+  std::unique_ptr<TextRouter> compare_router_a_, compare_router_b_;
+  const LoadedModel* compare_loaded_a_ = nullptr;
+  const LoadedModel* compare_loaded_b_ = nullptr;
+  Job<CorpusState> compare_corpus_job_;
+  int compare_layer_ = 0;
 };
 
 }  // namespace moescope::gui

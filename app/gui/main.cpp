@@ -1,7 +1,9 @@
 // main.cpp — `moescope`, the desktop app: GLFW window + OpenGL 3.3 + Dear ImGui.
-//   moescope [--model DIR] [--text T] [--workspace WS.moescope] [--screenshot OUT.png [--frames N]]
-// --screenshot renders N frames (default 60), writes the window as PNG and exits: how the app is
-// checked on machines without a screen (under Xvfb). Without a display it says so and points to
+//   moescope [--model DIR] [--text T | --text-file F] [--workspace WS] [--compare-workspace WS]
+//            [--view NAME] [--script FILE] [--screenshot OUT.png] [--frame-stats]
+// --screenshot waits until the view's background work has finished, writes the window as PNG
+// and exits: how the app is checked on machines without a screen (under Xvfb). --script runs
+// app commands (app_script.cpp) one after another. Without a display it says so and points to
 // moescope-cli.
 #include <GLFW/glfw3.h>
 #include <imgui.h>
@@ -10,15 +12,21 @@
 #include <stb/stb_image_write.h>
 #include <unistd.h>
 
+#include <cfloat>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "app/gui/app.h"
+#include "engine/error.h"
+#include "engine/json_file.h"
+#include "engine/safetensors_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -38,14 +46,34 @@ std::string default_model(const char* argv0) {
   return "samples/models/emo-sample";
 }
 
-std::string ini_path() {
+// The user's config folder for moescope ($XDG_CONFIG_HOME/moescope or ~/.config/moescope).
+std::string config_dir() {
   const char* xdg = std::getenv("XDG_CONFIG_HOME");
   const char* home = std::getenv("HOME");
   fs::path dir = xdg && *xdg ? fs::path(xdg) : (home ? fs::path(home) / ".config" : fs::temp_directory_path());
   dir /= "moescope";
   std::error_code ec;
   fs::create_directories(dir, ec);
-  return (dir / "imgui.ini").string();
+  return dir.string();
+}
+
+// The window's size and place, the open view, model and workspace, remembered between runs
+// (session.json beside imgui.ini; unreadable or missing = defaults).
+nlohmann::json read_session() {
+  try {
+    const std::string p = config_dir() + "/session.json";
+    if (fs::exists(p)) return moescope::read_json_file(p, "session");
+  } catch (const moescope::Error&) {
+  }
+  return nlohmann::json::object();
+}
+
+void write_session(const nlohmann::json& s) {
+  try {
+    moescope::write_file_atomically(config_dir() + "/session.json", s.dump(2) + "\n");
+  } catch (const moescope::Error& e) {
+    std::fprintf(stderr, "moescope: could not remember the session: %s\n", e.what());
+  }
 }
 
 bool save_screenshot(GLFWwindow* w, const std::string& path) {
@@ -65,11 +93,18 @@ const char* kSampleText =
     "In the beginning God created the heaven and the earth.\n\n"
     "Die Experten eines Mischmodells teilen sich die Arbeit: jedes Token geht an wenige.";
 
-}  // namespace
+struct Options {
+  moescope::gui::AppOptions app;
+  std::string screenshot, script;
+  moescope::gui::View view = moescope::gui::View::Text;
+  int min_frames = 0;  // --frames: frames rendered with the work done before the final screenshot
+  bool frame_stats = false, view_given = false;
+};
 
-int main(int argc, char** argv) {
-  std::string model, text = kSampleText, screenshot, workspace;
-  int frames = 60;
+// Exits with 2 and a message for bad options, before any window opens.
+Options parse_options(int argc, char** argv) {
+  Options o;
+  o.app.text = kSampleText;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -79,25 +114,83 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--model") model = value("--model");
-    else if (a == "--text") text = value("--text");
-    else if (a == "--screenshot") screenshot = value("--screenshot");
-    else if (a == "--workspace") workspace = value("--workspace");
-    else if (a == "--frames") frames = std::max(1, std::atoi(value("--frames").c_str()));
-    else if (a == "--help" || a == "-h") {
-      std::printf("usage: moescope [--model DIR] [--text T] [--workspace WS.moescope] [--screenshot OUT.png [--frames N]]\n");
-      return 0;
+    if (a == "--model") o.app.model_dir = value("--model");
+    else if (a == "--text") o.app.text = value("--text");
+    else if (a == "--text-file") {
+      const std::string f = value("--text-file");
+      try {
+        o.app.text = moescope::read_text_file(f, "text file");
+      } catch (const moescope::Error& e) {
+        std::fprintf(stderr, "moescope: %s\n", e.what());
+        std::exit(2);
+      }
+    } else if (a == "--workspace") o.app.workspace = value("--workspace");
+    else if (a == "--compare-workspace") o.app.compare_workspace = value("--compare-workspace");
+    else if (a == "--screenshot") o.screenshot = value("--screenshot");
+    else if (a == "--script") o.script = value("--script");
+    else if (a == "--frame-stats") o.frame_stats = true;
+    else if (a == "--frames") {
+      const std::string v = value("--frames");
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (*end || n < 1 || n > 100000) {
+        std::fprintf(stderr, "moescope: --frames expects a count from 1 to 100000, got '%s'\n", v.c_str());
+        std::exit(2);
+      }
+      o.min_frames = int(n);
+    }
+    else if (a == "--view") {
+      const std::string v = value("--view");
+      o.view_given = true;
+      if (!moescope::gui::parse_view(v, &o.view)) {
+        std::fprintf(stderr, "moescope: unknown view '%s' (model, text, corpus, groups, subsets, compare)\n", v.c_str());
+        std::exit(2);
+      }
+    } else if (a == "--help" || a == "-h") {
+      std::printf(
+          "usage: moescope [--model DIR] [--text T | --text-file F] [--workspace WS.moescope] [--compare-workspace WS]\n"
+          "                [--view model|text|corpus|groups|subsets|compare] [--script FILE] [--screenshot OUT.png]\n"
+          "                [--frames N] [--frame-stats]\n");
+      std::exit(0);
     } else {
       std::fprintf(stderr, "moescope: unknown option '%s' (try --help)\n", a.c_str());
-      return 2;
+      std::exit(2);
     }
   }
-  if (model.empty()) model = default_model(argv[0]);
+  return o;
+}
 
+std::vector<std::string> read_script(const std::string& path) {
+  std::vector<std::string> lines;
+  if (path.empty()) return lines;
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "moescope: cannot read the script %s\n", path.c_str());
+    std::exit(2);
+  }
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt = parse_options(argc, argv);
+  std::vector<std::string> script = read_script(opt.script);
+  const std::string emo = default_model(argv[0]);
+  opt.app.emo_sample = emo;
+  opt.app.std_sample = (fs::path(emo).parent_path() / "std-sample").string();
+  if (opt.app.model_dir.empty()) opt.app.model_dir = emo;
+  const std::string model = opt.app.model_dir;
+  const bool headless_run = !opt.screenshot.empty() || !opt.script.empty();
+  nlohmann::json session = headless_run ? nlohmann::json::object() : read_session();
+  const int win_w = std::clamp(session.value("width", 1500), 640, 8192), win_h = std::clamp(session.value("height", 940), 480, 8192);
+  if (!opt.view_given && session.contains("view") && session["view"].is_string())
+    moescope::gui::parse_view(session["view"].get<std::string>(), &opt.view);
   glfwSetErrorCallback(on_glfw_error);
   if (!glfwInit()) {
     std::fprintf(stderr,
-                 "moescope: cannot open a window (%s).\n"
+                 "moescope: cannot open a window (%s): no display here.\n"
                  "No display? Everything is available headless through moescope-cli, for example:\n"
                  "  moescope-cli info --model %s\n"
                  "  moescope-cli route --model %s --text 'Some text'\n"
@@ -109,7 +202,7 @@ int main(int argc, char** argv) {
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-  GLFWwindow* window = glfwCreateWindow(1500, 940, "moescope", nullptr, nullptr);
+  GLFWwindow* window = glfwCreateWindow(win_w, win_h, "moescope", nullptr, nullptr);
   if (!window) {
     std::fprintf(stderr, "moescope: cannot create an OpenGL 3.3 window (%s)\n", glfw_error.c_str());
     glfwTerminate();
@@ -121,8 +214,8 @@ int main(int argc, char** argv) {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
-  static const std::string ini = ini_path();  // ImGui keeps the pointer
-  io.IniFilename = screenshot.empty() ? ini.c_str() : nullptr;  // screenshots use the default layout
+  static const std::string ini = config_dir() + "/imgui.ini";  // ImGui keeps the pointer
+  io.IniFilename = headless_run ? nullptr : ini.c_str();  // scripted runs and screenshots use the default layout
   for (const char* f : {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"})
     if (fs::exists(f)) io.Fonts->AddFontFromFileTTF(f, 16.f);
   ImGui::StyleColorsDark();
@@ -131,32 +224,78 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   {
-    moescope::gui::App app(model, text, workspace);
+    moescope::gui::App app(opt.app);
+    app.select_view(opt.view);
+    size_t next_command = 0;
+    int idle_frames = 0;
+    std::vector<double> frame_ms;
+    const auto started = std::chrono::steady_clock::now();
     for (int frame = 0; !glfwWindowShouldClose(window); ++frame) {
       glfwPollEvents();
+      const auto t0 = std::chrono::steady_clock::now();
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
+      if (headless_run) io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // no stray tooltips where Xvfb parks the cursor
       ImGui::NewFrame();
       app.frame();
       ImGui::Render();
+      // Frame statistics count frames showing finished results (not those waiting on a job).
+      if (!app.busy()) frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       int w = 0, h = 0;
       glfwGetFramebufferSize(window, &w, &h);
       glViewport(0, 0, w, h);
       glClearColor(0.10f, 0.10f, 0.12f, 1.f);
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-      if (!screenshot.empty() && frame + 1 >= frames) {
-        if (!save_screenshot(window, screenshot)) {
-          std::fprintf(stderr, "moescope: cannot write %s\n", screenshot.c_str());
-          exit_code = 1;
-        } else {
-          std::printf("wrote %s\n", screenshot.c_str());
+      idle_frames = app.busy() ? 0 : idle_frames + 1;
+      // Scripted runs and screenshots act once the app has been idle for a few frames (layouts settle).
+      if (headless_run && idle_frames >= 3) {
+        auto save = [&](const std::string& path) {
+          if (save_screenshot(window, path)) {
+            std::printf("wrote %s\n", path.c_str());
+          } else {
+            std::fprintf(stderr, "moescope: cannot write %s\n", path.c_str());
+            exit_code = 1;
+          }
+        };
+        if (const std::string script_shot = app.screenshot_request(); !script_shot.empty()) {
+          save(script_shot);
+        } else if (next_command < script.size()) {
+          const std::string err = app.run_command(script[next_command]);
+          if (!err.empty()) {
+            std::fprintf(stderr, "moescope: script line %zu: %s\n", next_command + 1, err.c_str());
+            exit_code = 1;
+          }
+          ++next_command;
+          idle_frames = 0;
+        } else if (opt.screenshot.empty()) {
+          break;  // the script is done
+        } else if (idle_frames >= opt.min_frames) {
+          save(opt.screenshot);
+          break;
         }
+        if (app.quit_requested()) break;
+      }
+      if (headless_run && std::chrono::steady_clock::now() - started > std::chrono::minutes(5)) {
+        std::fprintf(stderr, "moescope: gave up waiting for the background work (5 minutes)\n");
+        exit_code = 1;
         break;
       }
       glfwSwapBuffers(window);
-      // Screenshots wait for the first routing result so the picture shows it.
-      if (!screenshot.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (headless_run) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!headless_run) {
+      int w = 0, h = 0;
+      glfwGetWindowSize(window, &w, &h);
+      std::string v = moescope::gui::view_name(app.current_view());
+      for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
+      write_session({{"width", w}, {"height", h}, {"view", v}});
+    }
+    if (opt.frame_stats && !frame_ms.empty()) {
+      std::vector<double> v = frame_ms;
+      std::sort(v.begin(), v.end());
+      std::printf("frames %zu: UI time per frame median %.2f ms, p95 %.2f ms, max %.2f ms\n", v.size(), v[v.size() / 2],
+                  v[std::min(v.size() - 1, v.size() * 95 / 100)], v.back());
     }
   }
   ImGui_ImplOpenGL3_Shutdown();

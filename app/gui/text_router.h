@@ -33,6 +33,11 @@ class TextRouter {
   // The newest finished result, or null if none yet. Cheap: shares the result.
   std::shared_ptr<const RoutedText> latest() const;
   bool busy() const { return busy_.load(); }
+  // True when the latest result is of the latest submitted text.
+  bool idle() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_version_ == pending_version_;
+  }
 
  private:
   void run();

@@ -1,68 +1,236 @@
-// view_corpus.cpp — the Corpus view: open a traced workspace; per layer the domain x expert
-// heatmap (mean routing probability), each domain's pool size, and domain-domain similarity.
+// view_corpus.cpp — the Corpus view: open a traced workspace, or trace a corpus (JSONL or domain
+// folders) with the loaded model (progress, tokens/s, Cancel; resumable). Per MoE layer: the
+// domain x expert heatmap, domain-domain similarity, per-domain pools and their overlap, and
+// document clusters with their purity against the domain labels.
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
+#include "app/gui/labels.h"
 #include "app/gui/app.h"
 #include "app/gui/widget_heatmap.h"
 
 namespace moescope::gui {
 
+void App::open_workspace(const std::string& path) {
+  std::snprintf(ws_path_, sizeof ws_path_, "%s", path.c_str());
+  groups_job_.cancel();
+  clusters_job_.cancel();
+  clusters_job_.wait();
+  clusters_job_.clear();
+  corpus_job_.start([path](JobControl& job) { return load_corpus_state(path, job); });
+}
+
+void App::start_trace(const std::string& corpus, const std::string& workspace, int64_t max_tokens) {
+  if (!model_) return;
+  const std::string dir = model_->dir;
+  trace_job_.start([=](JobControl& job) { return trace_into_workspace(dir, corpus, workspace, max_tokens, job); });
+}
+
+bool App::corpus_matches_model() const {
+  const auto c = corpus();
+  if (!c || !model_) return false;
+  const auto& m = c->trace.run["model"];
+  return m.value("config_hash", "") == model_->identity.config_hash && m.value("weights_hash", "") == model_->identity.weights_hash;
+}
+
+std::shared_ptr<const LayerAnalysis> App::analysis_for(size_t l) {
+  const auto c = corpus();
+  if (!c) return nullptr;
+  if (analyses_for_ != c.get()) {  // another corpus: forget the old layers
+    analyses_.clear();
+    analyses_for_ = c.get();
+    groups_job_.cancel();
+    groups_job_.wait();
+    groups_job_.clear();
+  }
+  if (const auto done = groups_job_.result(); done && !groups_job_.running()) {
+    analyses_[done->layer] = done;
+    groups_job_.clear();
+  }
+  const auto it = analyses_.find(l);
+  if (it != analyses_.end()) return it->second;
+  if (!groups_job_.running()) groups_job_.start([c, l](JobControl& job) { return analyse_layer(*c, l, job); });
+  return nullptr;
+}
+
 void App::view_corpus() {
-  ImGui::Begin("Corpus");
-  ImGui::InputText("workspace", ws_buf_, sizeof ws_buf_);
+  // Finished traces open their workspace.
+  if (const auto run = trace_job_.result(); run && !trace_job_.running()) {
+    const std::string ws = run->workspace;
+    trace_job_.clear();
+    open_workspace(ws);
+  }
+  ImGui::SetNextItemWidth(520);
+  ImGui::InputText("##ws", ws_path_, sizeof ws_path_);
   ImGui::SameLine();
-  if (ImGui::Button("Open")) corpus_.open(ws_buf_);
-  if (corpus_.loading()) ImGui::TextDisabled("loading...");
-  const std::string err = corpus_.error();
-  if (!err.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", err.c_str());
-  const auto v = corpus_.view();
-  if (!v) {
-    ImGui::TextDisabled("make one with: moescope-cli trace --model DIR --corpus FILE --workspace WS.moescope");
-    ImGui::End();
+  if (ImGui::Button("Open workspace")) open_workspace(ws_path_);
+  ImGui::SameLine();
+  if (ImGui::Button("Browse...##ws")) browser_.open(ws_path_, false, {".moescope"}, "Open a workspace");
+  std::string picked;
+  if (browser_.draw(&picked)) {
+    if (picked.size() > 9 && picked.substr(picked.size() - 9) == ".moescope") open_workspace(picked);
+    else std::snprintf(corpus_path_, sizeof corpus_path_, "%s", picked.c_str());
+  }
+  if (ImGui::CollapsingHeader("Trace a corpus with the loaded model", trace_job_.running() ? ImGuiTreeNodeFlags_DefaultOpen : 0)) {
+    ImGui::SetNextItemWidth(420);
+    ImGui::InputText("corpus (JSONL or domain folders)", corpus_path_, sizeof corpus_path_);
+    ImGui::SameLine();
+    if (ImGui::Button("Browse...##corpus")) browser_.open(corpus_path_, false, {".jsonl"}, "Open a corpus");
+    ImGui::SetNextItemWidth(420);
+    ImGui::InputText("workspace to write", trace_ws_path_, sizeof trace_ws_path_);
+    ImGui::SetNextItemWidth(160);
+    ImGui::InputInt("tokens per document (0 = context)", &trace_max_tokens_, 64);
+    trace_max_tokens_ = std::max(0, trace_max_tokens_);
+    ImGui::BeginDisabled(!model_ || trace_job_.running());
+    if (ImGui::Button("Trace")) start_trace(corpus_path_, trace_ws_path_, trace_max_tokens_);
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::TextDisabled("resumes where an earlier run stopped; Cancel keeps every finished batch");
+  }
+  const auto tp = trace_job_.progress();
+  job_status("tracing", tp.first, tp.second, trace_job_.running(), trace_job_.error(), [this] { trace_job_.cancel(); });
+  const auto cp = corpus_job_.progress();
+  job_status("opening", cp.first, cp.second, corpus_job_.running(), corpus_job_.error(), nullptr);
+  const auto c = corpus();
+  if (!c) {
+    ImGui::TextDisabled("open a workspace (moescope-cli trace writes one) or trace a corpus above");
     return;
   }
-  const TraceData& td = v->trace;
-  ImGui::Text("%zu documents, %zu tokens, %zu domains", td.docs.size(), v->tokens, td.domains.size());
+  const TraceData& td = c->trace;
+  ImGui::Text("%s: %zu documents, %zu tokens, %zu domains", c->path.c_str(), td.docs.size(), c->tokens, td.domains.size());
   const int layers = int(td.layers.size());
   corpus_layer_ = std::clamp(corpus_layer_, 0, layers - 1);
   char format[48];
   std::snprintf(format, sizeof format, "%%d (layer %d)", td.layers[size_t(corpus_layer_)].layer);
-  ImGui::SetNextItemWidth(260);
+  ImGui::SetNextItemWidth(220);
   ImGui::SliderInt("MoE layer##corpus", &corpus_layer_, 0, layers - 1, format);
   const size_t l = size_t(corpus_layer_);
   if (ImGui::BeginTabBar("corpus_tabs")) {
     if (ImGui::BeginTabItem("domain x expert")) {
+      ImGui::SetNextItemWidth(170);
+      ImGui::Combo("##corpus_heat", &corpus_heat_mode_, "mean probability\0top-k frequency\0");
       HeatmapData d;
-      d.rows = int(v->stats.size());
+      d.rows = int(c->stats.size());
       d.cols = td.layers[l].num_standard;
-      d.value_name = "mean probability";
-      for (const auto& s : v->stats) {
-        char label[96];
-        std::snprintf(label, sizeof label, "%s (%zu)", s.domain.c_str(), s.layers[l].pool.size());
-        d.row_labels.push_back(label);
-        for (double x : s.layers[l].mean_prob) d.values.push_back(float(x));
+      d.value_name = corpus_heat_mode_ == 0 ? "mean probability" : "selections per token";
+      for (const auto& s : c->stats) {
+        d.row_labels.push_back(s.domain + " (" + std::to_string(s.layers[l].pool.size()) + ")");
+        for (double x : corpus_heat_mode_ == 0 ? s.layers[l].mean_prob : s.layers[l].topk_freq) d.values.push_back(float(x));
       }
-      ImGui::TextDisabled("rows: domain (experts in its 90%% pool)");
+      ImGui::TextDisabled("rows: domain (experts in its 90%% pool); columns: standard experts");
       draw_heatmap("##domain_heat", d, 16.f);
       ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("domain similarity")) {
       HeatmapData d;
-      const auto sim = domain_similarity(v->stats, l);
+      const auto sim = domain_similarity(c->stats, l);
       d.rows = d.cols = int(sim.size());
-      d.value_name = "cosine";
-      for (const auto& s : v->stats) d.row_labels.push_back(s.domain);
+      d.value_name = "cosine of mean probabilities";
+      for (const auto& s : c->stats) d.row_labels.push_back(s.domain);
       for (const auto& row : sim)
         for (double x : row) d.values.push_back(float(x));
       draw_heatmap("##sim_heat", d, 16.f);
       ImGui::EndTabItem();
     }
+    if (ImGui::BeginTabItem("pools and overlap")) {
+      corpus_pools(*c, l);
+      ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("document clusters")) {
+      corpus_clusters(*c);
+      ImGui::EndTabItem();
+    }
     ImGui::EndTabBar();
   }
-  ImGui::End();
+}
+
+void App::corpus_pools(const CorpusState& c, size_t l) {
+  const int Es = c.trace.layers[l].num_standard;
+  if (keep_k_ <= 0) keep_k_ = std::max(1, Es / 8);
+  keep_k_ = std::clamp(keep_k_, 1, Es);
+  ImGui::BeginChild("pools", ImVec2(430, 0), true);
+  if (ImGui::BeginTable("pool_table", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV)) {
+    ImGui::TableSetupColumn("domain");
+    ImGui::TableSetupColumn("docs");
+    ImGui::TableSetupColumn("90% pool");
+    ImGui::TableSetupColumn("entropy (bits)");
+    ImGui::TableHeadersRow();
+    for (const auto& s : c.stats) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(s.domain.c_str());
+      ImGui::TableNextColumn();
+      ImGui::Text("%zu", s.documents);
+      ImGui::TableNextColumn();
+      ImGui::Text("%zu / %d", s.layers[l].pool.size(), Es);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.2f", s.layers[l].doc_entropy_bits);
+    }
+    ImGui::EndTable();
+  }
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginGroup();
+  ImGui::SetNextItemWidth(200);
+  ImGui::SliderInt("keep-set size k", &keep_k_, 1, Es);
+  ImGui::TextDisabled("Jaccard overlap of the domains' top-k experts by mean probability");
+  HeatmapData d;
+  const auto jac = keep_set_jaccard(c.stats, l, keep_k_);
+  d.rows = d.cols = int(jac.size());
+  d.value_name = "Jaccard";
+  for (const auto& s : c.stats) d.row_labels.push_back(s.domain);
+  for (const auto& row : jac)
+    for (double x : row) d.values.push_back(float(x));
+  draw_heatmap("##jaccard", d, 16.f);
+  ImGui::EndGroup();
+}
+
+void App::corpus_clusters(const CorpusState& c) {
+  if (cluster_k_ <= 0) cluster_k_ = int(c.trace.domains.size());
+  ImGui::SetNextItemWidth(160);
+  ImGui::InputInt("clusters k", &cluster_k_);
+  cluster_k_ = std::clamp(cluster_k_, 2, std::max(2, int(c.trace.docs.size())));
+  ImGui::SameLine();
+  const auto cs = corpus();
+  if (ImGui::Button("Cluster documents") && cs) {
+    const int k = cluster_k_;
+    clusters_job_.start([cs, k](JobControl& job) {
+      job.report(0.3, "PCA, spherical k-means");
+      DocClusterOptions o;
+      o.k = k;
+      return std::make_shared<const DocClusters>(cluster_documents(cs->trace, o));
+    });
+  }
+  ImGui::SameLine();
+  ImGui::TextDisabled("EMO's pipeline: per-layer mean probabilities -> centre -> PCA 95%% -> L2 -> spherical k-means");
+  job_status("clustering", 0.3, "", clusters_job_.running(), clusters_job_.error(), nullptr);
+  const auto r = clusters_job_.result();
+  if (!r || r->labels.size() != c.trace.docs.size()) return;
+  // Purity: the share of documents in their cluster's majority domain.
+  size_t majority = 0;
+  for (const auto& row : r->domain_counts) majority += size_t(*std::max_element(row.begin(), row.end()));
+  ImGui::Text("k = %d, %d PCA components (%.0f%% of variance); purity %.3f, NMI %.3f, ARI %.3f, silhouette %.3f", r->k,
+              r->components, 100 * r->explained, double(majority) / double(r->labels.size()), r->nmi, r->ari, r->silhouette_cosine);
+  HeatmapData d;
+  d.rows = r->k;
+  d.cols = int(c.trace.domains.size());
+  d.col_labels = c.trace.domains;
+  d.value_name = "share of the cluster's documents";
+  for (int i = 0; i < r->k; ++i) {
+    const auto& row = r->domain_counts[size_t(i)];
+    int n = 0;
+    for (int x : row) n += x;
+    const auto top = size_t(std::max_element(row.begin(), row.end()) - row.begin());
+    std::string label = prefixed("c", i);
+    label += " " + c.trace.domains[top] + " (" + std::to_string(n) + ")";
+    d.row_labels.push_back(label);
+    for (int x : row) d.values.push_back(n ? float(x) / float(n) : 0.f);
+  }
+  ImGui::TextDisabled("rows: clusters (majority domain, documents); columns: domains");
+  draw_heatmap("##clusters", d, 14.f);
 }
 
 }  // namespace moescope::gui

@@ -1,45 +1,36 @@
-// view_text.cpp — the Text view: type or paste text; it is routed as you type. Tokens are shown
-// over the text, coloured by the expert each token leans on most in the selected layer; hovering
-// a token shows its top-k experts and weights in every layer, a click pins it.
+// view_text.cpp — the Text view: type or paste text; it is routed as you type (debounced, in the
+// background). Tokens are drawn over the text, coloured by the expert group each token leans on
+// in the selected layer (groups of the open corpus, when it was traced with this model) or by its
+// heaviest expert; hover a token for its experts in every layer, click to pin it. On the right:
+// layer x expert heatmaps of the whole text and of the pinned token, and the text's expert pool.
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "analysis/domain_stats.h"
+#include "app/gui/labels.h"
 #include "app/gui/app.h"
+#include "app/gui/colors.h"
+#include "app/gui/widget_heatmap.h"
 
 namespace moescope::gui {
 
-namespace {
-
-// A distinct, readable background per expert id (golden-angle hue steps).
-ImU32 expert_color(int e, float alpha = 0.55f) {
-  const float h = std::fmod(float(e) * 0.618034f, 1.f);
-  float r, g, b;
-  ImGui::ColorConvertHSVtoRGB(h, 0.55f, 0.95f, r, g, b);
-  return ImGui::GetColorU32(ImVec4(r, g, b, alpha));
+void App::set_text(const std::string& text) {
+  text_ = text;
+  pinned_ = -1;
+  if (router_) router_->submit(text_);
 }
-
-std::string visible(const std::string& piece) {
-  std::string out;
-  for (char c : piece) out += c == '\n' ? std::string("\\n") : (c == '\t' ? std::string("\\t") : std::string(1, c));
-  return out;
-}
-
-}  // namespace
 
 void App::token_tooltip(const RoutedText& r, size_t t) {
   ImGui::BeginTooltip();
   const auto& off = r.enc.offsets[t];
-  ImGui::Text("token %zu: '%s' (id %d)", t, visible(r.text.substr(off.first, off.second - off.first)).c_str(), r.enc.ids[t]);
-  if (t + 1 < r.result.nll.size() && std::isfinite(r.result.nll[t]))
-    ImGui::Text("NLL of the next token: %.3f nats", r.result.nll[t]);
+  ImGui::Text("token %zu: '%s' (id %d)", t, visible_token(r.text.substr(off.first, off.second - off.first)).c_str(), r.enc.ids[t]);
+  if (t < r.result.nll.size() && std::isfinite(r.result.nll[t])) ImGui::Text("NLL of the next token: %.3f nats", r.result.nll[t]);
   ImGui::Separator();
   for (const LayerRecord& l : r.result.layers) {
-    char head[32];
-    std::snprintf(head, sizeof head, "layer %d:", l.layer);
-    std::string line = head;
+    std::string line = "layer " + std::to_string(l.layer) + ":";
     for (int j = 0; j < l.k; ++j) {
       char buf[48];
       const int e = l.topk_ids[t * size_t(l.k) + size_t(j)];
@@ -48,76 +39,179 @@ void App::token_tooltip(const RoutedText& r, size_t t) {
     }
     ImGui::TextUnformatted(line.c_str());
   }
+  ImGui::TextDisabled("click to pin");
   ImGui::EndTooltip();
 }
 
+// Per token: the colour class in the layer — the group carrying most of its routing weight
+// (colour_mode_ 0, when groups are known), else its heaviest standard expert.
+std::vector<int> App::token_colour_groups(const RoutedText& r, size_t li) {
+  const LayerRecord& l = r.result.layers[li];
+  std::shared_ptr<const LayerAnalysis> a;
+  if (colour_mode_ == 0 && corpus_matches_model()) a = analysis_for(li);
+  const size_t T = r.enc.ids.size();
+  std::vector<int> out(T, -1);
+  std::vector<float> mass;
+  for (size_t t = 0; t < T; ++t) {
+    if (a) {
+      mass.assign(a->groups.groups.size(), 0.f);
+      for (int j = 0; j < l.k; ++j) {
+        const int e = l.topk_ids[t * size_t(l.k) + size_t(j)];
+        if (e < l.num_standard && a->group_of[size_t(e)] >= 0) mass[size_t(a->group_of[size_t(e)])] += l.topk_weights[t * size_t(l.k) + size_t(j)];
+      }
+      const auto it = std::max_element(mass.begin(), mass.end());
+      if (it != mass.end() && *it > 0) out[t] = int(it - mass.begin());
+    } else {
+      float best = -1;
+      for (int j = 0; j < l.k; ++j) {
+        const int e = l.topk_ids[t * size_t(l.k) + size_t(j)];
+        const float w = l.topk_weights[t * size_t(l.k) + size_t(j)];
+        if (e < l.num_standard && w > best) best = w, out[t] = e;
+      }
+    }
+  }
+  return out;
+}
+
 void App::view_text() {
-  ImGui::Begin("Text");
-  if (ImGui::InputTextMultiline("##text", &text_, ImVec2(-1, 140)) && router_) router_->submit(text_);
+  const float right_w = std::min(520.f, ImGui::GetContentRegionAvail().x * 0.42f);
+  ImGui::BeginChild("text_left", ImVec2(-right_w, 0));
+  if (ImGui::InputTextMultiline("##text", &text_, ImVec2(-1, 130)) && router_) {
+    pinned_ = -1;
+    router_->submit(text_);
+  }
   const auto routed = router_ ? router_->latest() : nullptr;
   if (!routed) {
-    ImGui::TextDisabled(model_ ? "routing..." : "no model loaded");
-    ImGui::End();
+    ImGui::TextDisabled(model_ || model_job_.running() ? "routing..." : "no model loaded (Model tab)");
+    ImGui::EndChild();
     return;
   }
   const RoutedText& r = *routed;
   if (!r.error.empty()) ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "%s", r.error.c_str());
   const int layers = int(r.result.layers.size());
-  if (layers > 0) {
-    layer_ = std::clamp(layer_, 0, layers - 1);
-    ImGui::SetNextItemWidth(260);
-    char format[48];
-    std::snprintf(format, sizeof format, "%%d (layer %d)", r.result.layers[size_t(layer_)].layer);
-    ImGui::SliderInt("MoE layer", &layer_, 0, layers - 1, format);
-    ImGui::SameLine();
-    ImGui::TextDisabled("%zu tokens, routed in %.0f ms%s", r.enc.ids.size(), 1000 * r.seconds,
-                        router_->busy() ? " (updating)" : "");
+  if (layers == 0 || r.enc.ids.empty()) {
+    ImGui::TextDisabled("type some text");
+    ImGui::EndChild();
+    return;
+  }
+  layer_ = std::clamp(layer_, 0, layers - 1);
+  ImGui::SetNextItemWidth(220);
+  char format[48];
+  std::snprintf(format, sizeof format, "%%d (layer %d)", r.result.layers[size_t(layer_)].layer);
+  ImGui::SliderInt("MoE layer", &layer_, 0, layers - 1, format);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(150);
+  ImGui::Combo("colour", &colour_mode_, "expert group\0top expert\0");
+  ImGui::SameLine();
+  ImGui::TextDisabled("%zu tokens, routed in %.0f ms%s", r.enc.ids.size(), 1000 * r.seconds, router_->busy() ? " (updating)" : "");
+  const std::vector<int> cls = token_colour_groups(r, size_t(layer_));
+  const bool by_group = colour_mode_ == 0 && corpus_matches_model() && analysis_for(size_t(layer_));
+  if (colour_mode_ == 0 && !by_group)
+    ImGui::TextDisabled(corpus_matches_model() ? "computing the layer's expert groups..."
+                                               : "groups come from a corpus traced with this model (Corpus tab); colouring by top expert");
+  if (by_group) {  // legend: each group's colour and the domain that uses it most
+    const auto a = analysis_for(size_t(layer_));
+    const auto c = corpus();
+    for (size_t g = 0; g < a->groups.groups.size(); ++g) {
+      const ExpertGroup& grp = a->groups.groups[g];
+      std::string name = prefixed("", long(g));
+      name += ": ";
+      name += grp.domains.empty() ? "mixed" : c->trace.domains[size_t(grp.domains[0].index)];
+      const float w = ImGui::CalcTextSize(name.c_str()).x + 6;
+      if (g > 0 && ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
+      ImGui::InvisibleButton(prefixed("##legend", long(g)).c_str(), ImVec2(w, ImGui::GetTextLineHeight() + 2));
+      const ImVec2 q = ImGui::GetItemRectMin();
+      ImGui::GetWindowDrawList()->AddRectFilled(q, ImVec2(q.x + w, q.y + ImGui::GetTextLineHeight() + 2), category_color(int(g), 0.55f), 3.f);
+      ImGui::GetWindowDrawList()->AddText(ImVec2(q.x + 3, q.y + 1), ImGui::GetColorU32(ImGuiCol_Text), name.c_str());
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("group %zu: %zu experts, %.1f%% of the corpus's selections in this layer", g, grp.experts.size(), 100 * grp.share);
+      ImGui::SameLine();
+    }
+    ImGui::NewLine();
   }
   ImGui::Separator();
+  // Token boxes: laid out once per text/width, only the visible rows drawn.
   ImGui::BeginChild("tokens", ImVec2(0, 0), false);
-  if (layers > 0 && !r.enc.ids.empty()) {
-    const LayerRecord& l = r.result.layers[size_t(layer_)];
-    // Token boxes flow like text; each is coloured by its heaviest routed (non-shared) expert.
-    const float max_x = ImGui::GetContentRegionAvail().x;
-    float x = 0;
-    ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(1, 3));
-    for (size_t t = 0; t < r.enc.ids.size(); ++t) {
-      const auto& off = r.enc.offsets[t];
-      const std::string piece = r.text.substr(off.first, off.second - off.first);
-      const bool newline = piece.find('\n') != std::string::npos;
-      const std::string label = visible(piece);
-      int top = -1;
-      float best = -1;
-      for (int j = 0; j < l.k; ++j) {
-        const int e = l.topk_ids[t * size_t(l.k) + size_t(j)];
-        const float w = l.topk_weights[t * size_t(l.k) + size_t(j)];
-        if (e < l.num_standard && w > best) {
-          best = w;
-          top = e;
-        }
-      }
-      const ImVec2 sz = ImGui::CalcTextSize(label.c_str());
-      if (x > 0 && x + sz.x + 4 > max_x) x = 0;
-      else if (x > 0) ImGui::SameLine();
-      const ImVec2 p = ImGui::GetCursorScreenPos();
-      ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + sz.x + 4, p.y + sz.y + 2), expert_color(top), 3.f);
-      if (int(t) == pinned_)
-        ImGui::GetWindowDrawList()->AddRect(p, ImVec2(p.x + sz.x + 4, p.y + sz.y + 2), IM_COL32(255, 255, 255, 255), 3.f, 0, 2.f);
-      ImGui::SetCursorScreenPos(ImVec2(p.x + 2, p.y + 1));
-      ImGui::TextUnformatted(label.c_str());
-      ImGui::SetCursorScreenPos(p);
-      ImGui::PushID(int(t));
-      ImGui::InvisibleButton("##tok", ImVec2(sz.x + 4, sz.y + 2));
-      ImGui::PopID();
-      if (ImGui::IsItemHovered()) token_tooltip(r, t);
-      if (ImGui::IsItemClicked()) pinned_ = pinned_ == int(t) ? -1 : int(t);
-      x += sz.x + 5;
-      if (newline) x = max_x;  // the next token starts a new line
+  layout_.update(r.text, r.enc, r.version, ImGui::GetContentRegionAvail().x);
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const float scroll = ImGui::GetScrollY(), view_h = ImGui::GetWindowHeight();
+  const auto [first, last] = layout_.visible(scroll, scroll + view_h);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float lh = layout_.line_height();
+  const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text);
+  for (size_t t = first; t < last; ++t) {
+    const TokenLayout::Box& b = layout_.boxes()[t];
+    const ImVec2 p(origin.x + b.x, origin.y + float(b.line) * lh);
+    dl->AddRectFilled(p, ImVec2(p.x + b.w, p.y + lh - 3), category_color(cls[t], 0.55f), 3.f);
+    if (int(t) == pinned_) dl->AddRect(p, ImVec2(p.x + b.w, p.y + lh - 3), IM_COL32(255, 255, 255, 255), 3.f, 0, 2.f);
+    dl->AddText(ImVec2(p.x + 2, p.y + 1), text_col, b.label.c_str());
+  }
+  ImGui::Dummy(ImVec2(1, float(layout_.lines()) * lh));
+  if (ImGui::IsWindowHovered()) {
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    const int t = layout_.hit(m.x - origin.x, m.y - origin.y);
+    if (t >= 0) {
+      token_tooltip(r, size_t(t));
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) pinned_ = pinned_ == t ? -1 : t;
     }
-    ImGui::PopStyleVar();
   }
   ImGui::EndChild();
-  ImGui::End();
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("text_right", ImVec2(0, 0), true);
+  text_heatmaps(r);
+  ImGui::EndChild();
+}
+
+void App::text_heatmaps(const RoutedText& r) {
+  const ForwardResult& f = r.result;
+  HeatmapData d;
+  d.rows = int(f.layers.size());
+  for (const auto& l : f.layers) d.cols = std::max(d.cols, l.num_standard);
+  d.values.assign(size_t(d.rows) * size_t(d.cols), NAN);
+  ImGui::SetNextItemWidth(170);
+  ImGui::Combo("##heatmode", &heat_mode_, "mean probability\0top-k frequency\0");
+  ImGui::SameLine();
+  ImGui::Checkbox("normalise rows", &heat_rows_normalised_);
+  d.value_name = heat_mode_ == 0 ? "mean probability" : "share of tokens selecting";
+  for (int i = 0; i < d.rows; ++i) {
+    const LayerRecord& l = f.layers[size_t(i)];
+    d.row_labels.push_back(prefixed("L", l.layer));
+    const auto& src = heat_mode_ == 0 ? l.doc_mean_probs : l.doc_topk_freq;
+    float mx = 0;
+    for (int e = 0; e < l.num_standard; ++e) mx = std::max(mx, src[size_t(e)]);
+    for (int e = 0; e < l.num_standard; ++e)
+      d.values[size_t(i) * size_t(d.cols) + size_t(e)] = heat_rows_normalised_ && mx > 0 ? src[size_t(e)] / mx : src[size_t(e)];
+  }
+  ImGui::TextUnformatted("whole text: layer x expert");
+  draw_heatmap("##text_heat", d);
+  ImGui::Separator();
+  ImGui::TextUnformatted("expert pool: experts carrying 90% of the text's routing mass");
+  for (const LayerRecord& l : f.layers) {
+    const std::vector<double> mean(l.doc_mean_probs.begin(), l.doc_mean_probs.begin() + l.num_standard);
+    const size_t n = mass_pool(mean, 0.9).size();
+    ImGui::Text("L%-3d %3zu of %d", l.layer, n, l.num_standard);
+    ImGui::SameLine(ImGui::CalcTextSize("L000 0000 of 0000").x + 16);
+    ImGui::ProgressBar(float(n) / float(l.num_standard), ImVec2(-1, ImGui::GetTextLineHeight()), "");
+  }
+  if (pinned_ >= 0 && size_t(pinned_) < r.enc.ids.size()) {
+    ImGui::Separator();
+    const auto& off = r.enc.offsets[size_t(pinned_)];
+    ImGui::Text("pinned token %d '%s': routing weights", pinned_, visible_token(r.text.substr(off.first, off.second - off.first)).c_str());
+    HeatmapData p = d;
+    std::fill(p.values.begin(), p.values.end(), 0.f);
+    p.value_name = "weight";
+    for (int i = 0; i < p.rows; ++i) {
+      const LayerRecord& l = f.layers[size_t(i)];
+      for (int j = 0; j < l.k; ++j) {
+        const int e = l.topk_ids[size_t(pinned_) * size_t(l.k) + size_t(j)];
+        if (e < l.num_standard) p.values[size_t(i) * size_t(p.cols) + size_t(e)] = l.topk_weights[size_t(pinned_) * size_t(l.k) + size_t(j)];
+      }
+    }
+    draw_heatmap("##pin_heat", p);
+  } else {
+    ImGui::TextDisabled("click a token to pin it");
+  }
 }
 
 }  // namespace moescope::gui

@@ -1,44 +1,215 @@
-// test_gui_smoke.cpp — the desktop app opens, routes its sample text and renders under a virtual
-// display (Xvfb). Skipped with a message where the app was not built or xvfb-run is missing.
+// test_gui_smoke.cpp — the desktop app under a virtual display (Xvfb) on the EMO sample model and
+// a small traced sample corpus: a screenshot of every view shows its content, and a scripted
+// session (paste text, pin a token, choose and export a subset, write a pruned checkpoint) leaves
+// files that agree with moescope-cli. Skipped with a message where the app was not built or
+// xvfb-run is missing.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 #include <stb/stb_image.h>
 
 #include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "tests/test_paths.h"
 
-TEST_CASE("gui: a screenshot under Xvfb shows the routed text") {
+namespace {
+
+#ifdef MOESCOPE_GUI_PATH
+int sh(const std::string& cmd) {
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+// A shell command from words, each single-quoted except shell syntax given as `raw` pieces.
+std::string cli_cmd(std::initializer_list<std::string> words, const std::string& redirect) {
+  std::string c = "'";
+  c += moescope::test::cli_path();
+  c += "'";
+  for (const auto& w : words) {
+    c += " '";
+    c += w;
+    c += "'";
+  }
+  c += ' ';
+  c += redirect;
+  return c;
+}
+
+std::string sample_model() {
+  std::string p = moescope::test::source_dir();
+  p += "/samples/models/emo-sample";
+  return p;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The app on the sample model with `args`, under Xvfb, HOME in `home` (so no user settings leak in).
+int run_app(const std::string& home, const std::string& args) {
+  return sh("HOME='" + home + "' xvfb-run -a -s '-screen 0 1600x1000x24' '" + MOESCOPE_GUI_PATH + "' --model '" +
+            moescope::test::source_dir() + "/samples/models/emo-sample' " + args + " >'" + home + "/app.log' 2>&1");
+}
+
+struct Image {
+  int w = 0, h = 0;
+  std::vector<unsigned char> rgb;
+  size_t colours(int x0, int y0, int x1, int y1) const {  // distinct colours in a rectangle
+    std::set<uint32_t> s;
+    for (int y = y0; y < std::min(y1, h); ++y)
+      for (int x = x0; x < std::min(x1, w); ++x) {
+        const unsigned char* p = &rgb[3 * (size_t(y) * size_t(w) + size_t(x))];
+        s.insert(uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2]);
+      }
+    return s.size();
+  }
+};
+
+Image load_png(const std::string& path) {
+  Image im;
+  int ch = 0;
+  unsigned char* px = stbi_load(path.c_str(), &im.w, &im.h, &ch, 3);
+  REQUIRE_MESSAGE(px, "cannot read " << path);
+  im.rgb.assign(px, px + size_t(im.w) * size_t(im.h) * 3);
+  stbi_image_free(px);
+  return im;
+}
+
+// A small labelled corpus from the committed held-out sample (8 documents of each of 6 domains),
+// traced with the CLI: what the Corpus, Groups and Subsets views show.
+std::string traced_sample(const moescope::test::TempDir& tmp) {
+  std::ifstream in(moescope::test::source_dir() + "/samples/corpus/heldout.jsonl");
+  std::ofstream out(tmp / "corpus.jsonl");
+  std::map<std::string, int> taken;
+  const std::set<std::string> domains{"biology", "code_python", "lang_de", "lang_es", "legal", "religion_en"};
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    const std::string d = j["domain"];
+    if (domains.count(d) && taken[d]++ < 8) out << line << "\n";
+  }
+  out.close();
+  const std::string ws = tmp / "sample.moescope";
+  REQUIRE(sh(cli_cmd({"trace", "--model", sample_model(), "--corpus", tmp / "corpus.jsonl", "--workspace", ws,
+                      "--max-tokens-per-doc", "96"},
+                     ">/dev/null 2>&1")) == 0);
+  return ws;
+}
+#endif
+
+}  // namespace
+
+TEST_CASE("gui: bad options are refused before a window opens") {
 #ifndef MOESCOPE_GUI_PATH
   MESSAGE("skipped: the desktop app was not built (MOESCOPE_GUI off or Dear ImGui/GLFW missing)");
 #else
-  // A bad option is refused before any window is opened (exit code 2).
-  const int bad = std::system((std::string("'") + MOESCOPE_GUI_PATH + "' --bogus >/dev/null 2>&1").c_str());
-  CHECK(WEXITSTATUS(bad) == 2);
-  if (std::system("command -v xvfb-run >/dev/null 2>&1") != 0) {
+  CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --bogus >/dev/null 2>&1") == 2);
+  CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --view nowhere >/dev/null 2>&1") == 2);
+  CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --script /nonexistent/script.txt >/dev/null 2>&1") == 2);
+  CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --text-file /nonexistent/text.txt >/dev/null 2>&1") == 2);
+#endif
+}
+
+TEST_CASE("gui: a screenshot of every view under Xvfb shows its content") {
+#ifndef MOESCOPE_GUI_PATH
+  MESSAGE("skipped: the desktop app was not built");
+#else
+  if (sh("command -v xvfb-run >/dev/null 2>&1") != 0) {
     MESSAGE("skipped: xvfb-run not installed (tools/install-deps.sh installs it)");
     return;
   }
-  moescope::test::TempDir tmp("gui");
-  const std::string png = tmp / "shot.png";
-  const std::string cmd = std::string("HOME=") + tmp.str() + " xvfb-run -a -s '-screen 0 1600x1000x24' '" + MOESCOPE_GUI_PATH +
-                          "' --model '" + moescope::test::fixtures_dir() + "/models/emo-shared' --text 'hello world' " +
-                          "--screenshot '" + png + "' --frames 30 >/dev/null 2>&1";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  int w = 0, h = 0, ch = 0;
-  unsigned char* img = stbi_load(png.c_str(), &w, &h, &ch, 3);
-  REQUIRE(img);
-  CHECK(w == 1500);
-  CHECK(h == 940);
-  // Not a blank frame: many distinct colours (windows, text, heatmap cells, token boxes).
-  int changes = 0;
-  for (int i = 1; i < w * h; ++i) changes += img[3 * i] != img[3 * (i - 1)];
-  stbi_image_free(img);
-  CHECK(changes > 5000);
-  // The app never writes imgui.ini during screenshots (the default layout is what is checked).
+  moescope::test::TempDir tmp("gui-views");
+  const std::string ws = traced_sample(tmp);
+  std::map<std::string, Image> shots;
+  for (const char* view : {"model", "text", "corpus", "groups", "subsets", "compare"}) {
+    const std::string png = tmp / (std::string(view) + ".png");
+    INFO("view " << view << "; log: " << slurp(tmp / "app.log"));
+    REQUIRE(run_app(tmp.str(), std::string("--workspace '") + ws + "' --compare-workspace '" + ws + "' --view " + view +
+                                   " --screenshot '" + png + "'") == 0);
+    shots[view] = load_png(png);
+    CHECK(shots[view].w == 1500);
+    CHECK(shots[view].h == 940);
+  }
+  // The heatmaps (Text: right pane; Corpus: domain x expert; Compare: both columns) hold many colours,
+  // the token boxes and graph nodes take group colours; a blank or unfinished view has a handful.
+  CHECK(shots["text"].colours(980, 100, 1500, 200) > 40);   // layer x expert heatmap of the text
+  CHECK(shots["text"].colours(0, 220, 960, 330) > 20);      // coloured token boxes
+  CHECK(shots["corpus"].colours(150, 220, 1500, 400) > 60); // domain x expert heatmap
+  CHECK(shots["groups"].colours(0, 100, 740, 840) > 20);    // the graph: nodes in group colours, edges
+  CHECK(shots["compare"].colours(0, 160, 1500, 240) > 60);  // two text heatmaps side by side
+  CHECK(shots["model"].colours(0, 60, 700, 400) > 10);      // the info table
+  CHECK(shots["subsets"].colours(0, 60, 700, 200) > 10);    // the kept experts, buttons
+  // Views differ from each other (the tab really switched).
+  for (const char* v : {"model", "corpus", "groups", "subsets", "compare"}) CHECK(shots[v].rgb != shots["text"].rgb);
+  // Screenshots never write the user's layout files.
   CHECK_FALSE(std::filesystem::exists(tmp / ".config/moescope/imgui.ini"));
+  CHECK_FALSE(std::filesystem::exists(tmp / ".config/moescope/session.json"));
+#endif
+}
+
+TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset and a pruned checkpoint") {
+#ifndef MOESCOPE_GUI_PATH
+  MESSAGE("skipped: the desktop app was not built");
+#else
+  if (sh("command -v xvfb-run >/dev/null 2>&1") != 0) {
+    MESSAGE("skipped: xvfb-run not installed");
+    return;
+  }
+  moescope::test::TempDir tmp("gui-script");
+  const std::string ws = traced_sample(tmp);
+  {
+    std::ofstream s(tmp / "script.txt");
+    s << "text Die Experten teilen sich die Arbeit.\\nIn the beginning God created the heaven.\n"
+      << "pin 2\n"
+      << "workspace " << ws << "\n"
+      << "view subsets\n"
+      << "subset lang_de global 3\n"
+      << "export-subset " << tmp / "subset.json" << "\n"
+      << "export-checkpoint " << tmp / "pruned" << "\n"
+      << "ablate\n"
+      << "save-state " << tmp / "state.json" << "\n"
+      << "model /nonexistent/checkpoint\n"
+      << "save-state " << tmp / "state-bad-model.json" << "\n"
+      << "quit\n";
+  }
+  INFO(slurp(tmp / "app.log"));
+  REQUIRE(run_app(tmp.str(), "--script '" + tmp / "script.txt" + "'") == 0);
+  const auto state = nlohmann::json::parse(slurp(tmp / "state.json"));
+  CHECK(state["errors"].empty());
+  CHECK(state["view"] == "Subsets");
+  CHECK(state["pinned"] == 2);
+  // The pinned token is the third token of the pasted text, as the CLI tokenizes it.
+  const std::string tok = tmp / "tok.json";
+  REQUIRE(sh(cli_cmd({"tokenize", "--model", sample_model(), "--text", "Die Experten teilen", "--json"}, ">" + tok)) == 0);
+  const auto tj = nlohmann::json::parse(slurp(tok));
+  CHECK(state["pinned_token"]["id"] == tj["ids"][2]);
+  CHECK(state["pinned_token"]["layers"].size() == 4);
+  CHECK(state["ablation_points"].get<int>() > 5);
+  // The exported subset is what `moescope-cli subset select` chooses for the same request.
+  const std::string cli_subset = tmp / "cli-subset.json";
+  REQUIRE(sh(cli_cmd({"subset", "select", "--workspace", ws, "--domain", "lang_de", "--experts", "3", "--out", cli_subset},
+                     ">/dev/null")) == 0);
+  const auto gui = nlohmann::json::parse(slurp(tmp / "subset.json")), cli = nlohmann::json::parse(slurp(cli_subset));
+  CHECK(gui["schema"] == "moescope-subset/1");
+  CHECK(gui["experts_kept_per_layer"] == cli["experts_kept_per_layer"]);
+  CHECK(gui["experts_kept_per_layer"][0].size() == 3);
+  // The pruned checkpoint loads and has 3 standard + 1 shared experts per layer.
+  const std::string info = tmp / "info.json";
+  REQUIRE(sh(cli_cmd({"info", "--model", tmp / "pruned", "--json"}, ">" + info)) == 0);
+  const auto ij = nlohmann::json::parse(slurp(info));
+  CHECK(ij["experts_per_layer"] == nlohmann::json::array({4, 4, 4, 4}));
+  // A bad checkpoint folder is an error shown in the window; the loaded model stays.
+  const auto bad = nlohmann::json::parse(slurp(tmp / "state-bad-model.json"));
+  CHECK(bad["errors"]["model"].get<std::string>().find("/nonexistent/checkpoint") != std::string::npos);
+  CHECK(bad["model"] == state["model"]);
 #endif
 }

@@ -1,0 +1,130 @@
+// app_script.cpp — scripted commands (`moescope --script FILE`): the actions a user takes with
+// the mouse, by name, so tests and demos can drive the app end to end under Xvfb. One command per
+// line; the app runs the next one once the previous one's background work has finished.
+//   model DIR | text TEXT (\n for newlines) | text-file F | view NAME | layer N | pin N
+//   workspace WS | trace CORPUS WS [MAX_TOKENS] | subset DOMAIN METHOD K | ablate
+//   export-subset PATH | export-checkpoint DIR | save-state PATH | screenshot PATH | quit
+#include <fstream>
+#include <sstream>
+
+#include "app/gui/app.h"
+#include "engine/error.h"
+#include "engine/json_file.h"
+#include "engine/safetensors_writer.h"
+
+namespace moescope::gui {
+
+namespace {
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size() && (s[i + 1] == 'n' || s[i + 1] == 't' || s[i + 1] == '\\')) {
+      out += s[i + 1] == 'n' ? '\n' : (s[i + 1] == 't' ? '\t' : '\\');
+      ++i;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string App::run_command(const std::string& line) {
+  std::istringstream in(line);
+  std::string cmd;
+  in >> cmd;
+  std::string rest;
+  std::getline(in >> std::ws, rest);
+  try {
+    if (cmd.empty() || cmd[0] == '#') return "";
+    if (cmd == "model") {
+      std::snprintf(model_path_, sizeof model_path_, "%s", rest.c_str());
+      load_model(rest);
+    } else if (cmd == "text") {
+      set_text(unescape(rest));
+    } else if (cmd == "text-file") {
+      set_text(read_text_file(rest, "text file"));
+    } else if (cmd == "view") {
+      View v;
+      if (!parse_view(rest, &v)) return "unknown view '" + rest + "' (model, text, corpus, groups, subsets, compare)";
+      select_view(v);
+    } else if (cmd == "layer") {
+      layer_ = corpus_layer_ = std::stoi(rest);
+    } else if (cmd == "pin") {
+      pinned_ = std::stoi(rest);
+    } else if (cmd == "workspace") {
+      open_workspace(rest);
+    } else if (cmd == "trace") {
+      std::istringstream a(rest);
+      std::string corpus, ws;
+      int64_t max_tokens = 0;
+      a >> corpus >> ws >> max_tokens;
+      if (ws.empty()) return "trace needs CORPUS WORKSPACE [MAX_TOKENS]";
+      std::snprintf(trace_ws_path_, sizeof trace_ws_path_, "%s", ws.c_str());
+      start_trace(corpus, ws, max_tokens);
+    } else if (cmd == "subset") {
+      std::istringstream a(rest);
+      std::string domain, method;
+      int k = 0;
+      a >> domain >> method >> k;
+      const auto c = corpus();
+      if (!c) return "subset needs an open workspace";
+      const auto it = std::find(c->trace.domains.begin(), c->trace.domains.end(), domain);
+      if (it == c->trace.domains.end()) return "domain '" + domain + "' is not in the workspace";
+      subset_domain_ = int(it - c->trace.domains.begin());
+      const char* methods[] = {"global", "greedy", "easy-ep", "random"};
+      subset_method_ = -1;
+      for (int i = 0; i < 4; ++i)
+        if (method == methods[i]) subset_method_ = i;
+      if (subset_method_ < 0) return "unknown method '" + method + "' (global, greedy, easy-ep, random)";
+      subset_k_ = k;
+    } else if (cmd == "ablate") {
+      run_ablation();
+    } else if (cmd == "export-subset") {
+      std::snprintf(export_json_path_, sizeof export_json_path_, "%s", rest.c_str());
+      export_subset_json(rest);  // a script confirms by naming the path
+    } else if (cmd == "export-checkpoint") {
+      std::snprintf(export_ckpt_path_, sizeof export_ckpt_path_, "%s", rest.c_str());
+      export_checkpoint(rest);
+    } else if (cmd == "save-state") {
+      // What the user sees: view, model, routed tokens, the pinned token and its experts, jobs' errors.
+      nlohmann::json s{{"view", view_name(view_)}, {"model", model_ ? model_->dir : ""}, {"pinned", pinned_}};
+      if (const auto r = router_ ? router_->latest() : nullptr) {
+        s["tokens"] = r->enc.ids.size();
+        s["text_error"] = r->error;
+        if (pinned_ >= 0 && size_t(pinned_) < r->enc.ids.size()) {
+          const auto& off = r->enc.offsets[size_t(pinned_)];
+          nlohmann::json layers = nlohmann::json::array();
+          for (const LayerRecord& l : r->result.layers)
+            layers.push_back({{"layer", l.layer},
+                              {"experts", std::vector<int>(l.topk_ids.begin() + long(size_t(pinned_) * size_t(l.k)),
+                                                           l.topk_ids.begin() + long(size_t(pinned_ + 1) * size_t(l.k)))}});
+          s["pinned_token"] = {{"id", r->enc.ids[size_t(pinned_)]}, {"text", r->text.substr(off.first, off.second - off.first)}, {"layers", layers}};
+        }
+      }
+      if (const auto c = corpus()) s["workspace"] = {{"path", c->path}, {"documents", c->trace.docs.size()}, {"domains", c->trace.domains}};
+      if (const auto a = ablation_job_.result()) s["ablation_points"] = a->points.size();
+      if (const auto e = export_job_.result()) s["exported"] = e->path;
+      nlohmann::json errors = nlohmann::json::object();
+      for (const auto& [name, err] : {std::pair{"model", model_job_.error()}, std::pair{"corpus", corpus_job_.error()},
+                                      std::pair{"trace", trace_job_.error()}, std::pair{"ablation", ablation_job_.error()},
+                                      std::pair{"export", export_job_.error()}})
+        if (!err.empty()) errors[name] = err;
+      s["errors"] = errors;
+      write_file_atomically(rest, s.dump(2) + "\n");
+    } else if (cmd == "screenshot") {
+      screenshot_ = rest;
+    } else if (cmd == "quit") {
+      quit_ = true;
+    } else {
+      return "unknown command '" + cmd + "'";
+    }
+  } catch (const Error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return "bad arguments for '" + cmd + "': " + e.what();
+  }
+  return "";
+}
+
+}  // namespace moescope::gui

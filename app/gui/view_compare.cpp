@@ -1,0 +1,156 @@
+// view_compare.cpp — the Compare view: the Text view's text routed by two models side by side
+// (by default the EMO sample and the standard sample: one glance shows EMO's concentrated,
+// document-level pools against per-token routing spread over many experts), and two traced
+// workspaces' domain x expert heatmaps of the same layer.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "analysis/domain_stats.h"
+#include "app/gui/labels.h"
+#include "app/gui/app.h"
+#include "app/gui/widget_heatmap.h"
+
+namespace moescope::gui {
+
+namespace {
+
+auto load_job(const std::string& dir) {
+  return [dir](JobControl& job) {
+    job.report(0.2, "loading " + dir);
+    auto m = std::make_shared<LoadedModel>();
+    m->model = std::shared_ptr<const Model>(Model::load(dir).release());
+    if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
+    m->dir = dir;
+    return std::shared_ptr<const LoadedModel>(m);
+  };
+}
+
+// One model's column: layer x expert heatmap of the text and the pool size per layer.
+void routed_column(const char* id, const std::string& dir, const TextRouter* router, const std::string& error) {
+  ImGui::TextUnformatted(dir.c_str());
+  if (!error.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", error.c_str());
+  const auto r = router ? router->latest() : nullptr;
+  if (!r || r->result.layers.empty()) {
+    ImGui::TextDisabled(router ? "routing..." : "not loaded");
+    return;
+  }
+  if (!r->error.empty()) ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "%s", r->error.c_str());
+  HeatmapData d;
+  d.rows = int(r->result.layers.size());
+  for (const auto& l : r->result.layers) d.cols = std::max(d.cols, l.num_standard);
+  d.values.assign(size_t(d.rows) * size_t(d.cols), NAN);
+  d.value_name = "mean probability";
+  double pool_sum = 0, nll = 0;
+  size_t nll_n = 0;
+  for (float x : r->result.nll)
+    if (std::isfinite(x)) nll += x, ++nll_n;
+  std::string pools;
+  for (int i = 0; i < d.rows; ++i) {
+    const LayerRecord& l = r->result.layers[size_t(i)];
+    d.row_labels.push_back(prefixed("L", l.layer));
+    for (int e = 0; e < l.num_standard; ++e) d.values[size_t(i) * size_t(d.cols) + size_t(e)] = l.doc_mean_probs[size_t(e)];
+    const std::vector<double> mean(l.doc_mean_probs.begin(), l.doc_mean_probs.begin() + l.num_standard);
+    const size_t n = mass_pool(mean, 0.9).size();
+    pool_sum += double(n) / l.num_standard;
+    if (!pools.empty()) pools += ", ";
+    pools += std::to_string(n);
+  }
+  ImGui::Text("%zu tokens, mean NLL %.3f nats", r->enc.ids.size(), nll_n ? nll / double(nll_n) : 0.0);
+  ImGui::Text("90%% pool per layer: %s (%.0f%% of the experts on average)", pools.c_str(), 100 * pool_sum / d.rows);
+  draw_heatmap(id, d);
+}
+
+}  // namespace
+
+void App::load_compare_models() {
+  compare_router_a_.reset();
+  compare_router_b_.reset();
+  compare_loaded_a_ = compare_loaded_b_ = nullptr;
+  compare_job_a_.start(load_job(compare_a_));
+  compare_job_b_.start(load_job(compare_b_));
+}
+
+void App::view_compare() {
+  if (!compare_router_a_ && !compare_router_b_ && !compare_job_a_.running() && !compare_job_b_.running() &&
+      !compare_job_a_.result() && compare_job_a_.error().empty())
+    load_compare_models();  // first visit
+  // Adopt finished loads; re-route when the text changed.
+  for (auto [job, router, seen] : {std::tuple{&compare_job_a_, &compare_router_a_, &compare_loaded_a_},
+                                   std::tuple{&compare_job_b_, &compare_router_b_, &compare_loaded_b_}}) {
+    const auto m = job->result();
+    if (m && !job->running() && m.get() != *seen) {
+      router->reset();
+      *router = std::make_unique<TextRouter>(m->model);
+      *seen = m.get();
+      (*router)->submit(text_, std::chrono::milliseconds(0));
+    }
+    if (*router) {
+      const auto latest = (*router)->latest();
+      if (latest && latest->text != text_ && (*router)->idle()) (*router)->submit(text_, std::chrono::milliseconds(0));
+    }
+  }
+  ImGui::SetNextItemWidth(420);
+  ImGui::InputText("model A", compare_a_, sizeof compare_a_);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(420);
+  ImGui::InputText("model B", compare_b_, sizeof compare_b_);
+  ImGui::SameLine();
+  if (ImGui::Button("Load both")) load_compare_models();
+  ImGui::TextDisabled("the text of the Text tab, routed by both models");
+  if (ImGui::BeginTable("cmp", 2, ImGuiTableFlags_BordersInnerV)) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    routed_column("##cmp_a", compare_a_, compare_router_a_.get(), compare_job_a_.error());
+    ImGui::TableNextColumn();
+    routed_column("##cmp_b", compare_b_, compare_router_b_.get(), compare_job_b_.error());
+    ImGui::EndTable();
+  }
+  // Corpus side by side: the open workspace against a second one.
+  ImGui::Separator();
+  ImGui::SetNextItemWidth(420);
+  ImGui::InputText("second workspace", compare_ws_, sizeof compare_ws_);
+  ImGui::SameLine();
+  if (ImGui::Button("Open##cmpws")) {
+    const std::string p = compare_ws_;
+    compare_corpus_job_.start([p](JobControl& job) { return load_corpus_state(p, job); });
+  }
+  if (!compare_corpus_job_.result() && !compare_corpus_job_.running() && compare_corpus_job_.error().empty() && compare_ws_[0]) {
+    const std::string p = compare_ws_;
+    compare_corpus_job_.start([p](JobControl& job) { return load_corpus_state(p, job); });
+  }
+  job_status("opening", 0.5, "", compare_corpus_job_.running(), compare_corpus_job_.error(), nullptr);
+  const auto a = corpus(), b = compare_corpus_job_.result();
+  if (!a || !b) {
+    ImGui::TextDisabled("open a workspace in the Corpus tab and a second one here to compare domain pools");
+    return;
+  }
+  const int layers = int(std::min(a->trace.layers.size(), b->trace.layers.size()));
+  compare_layer_ = std::clamp(compare_layer_, 0, layers - 1);
+  ImGui::SetNextItemWidth(220);
+  ImGui::SliderInt("MoE layer##cmp", &compare_layer_, 0, layers - 1);
+  if (ImGui::BeginTable("cmp_ws", 2, ImGuiTableFlags_BordersInnerV)) {
+    ImGui::TableNextRow();
+    for (const auto& c : {a, b}) {
+      ImGui::TableNextColumn();
+      const size_t l = size_t(compare_layer_);
+      double pool = 0;
+      HeatmapData d;
+      d.rows = int(c->stats.size());
+      d.cols = c->trace.layers[l].num_standard;
+      d.value_name = "mean probability";
+      for (const auto& s : c->stats) {
+        pool += double(s.layers[l].pool.size());
+        d.row_labels.push_back(s.domain);
+        for (double x : s.layers[l].mean_prob) d.values.push_back(float(x));
+      }
+      ImGui::TextUnformatted(c->trace.run["model"]["path"].get<std::string>().c_str());
+      ImGui::Text("mean 90%% pool of a domain: %.1f of %d experts", pool / std::max(1, d.rows), d.cols);
+      draw_heatmap(c == a ? "##cmp_heat_a" : "##cmp_heat_b", d, 12.f);
+    }
+    ImGui::EndTable();
+  }
+}
+
+}  // namespace moescope::gui

@@ -1,0 +1,260 @@
+// view_subsets.cpp — the Subsets view: pick a domain, a selection method and a budget k; run the
+// ablation sweep in the background (bits per byte vs k: selected subsets, random subsets, the
+// full model); export the subset JSON or a pruned checkpoint after a confirmation that shows
+// exactly what will be written.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "analysis/corpus.h"
+#include "analysis/greedy_select.h"
+#include "analysis/pruned_checkpoint.h"
+#include "analysis/workspace.h"
+#include "app/gui/app.h"
+#include "app/gui/widget_curves.h"
+#include "engine/safetensors_writer.h"
+#include "engine/subset.h"
+
+namespace fs = std::filesystem;
+
+namespace moescope::gui {
+
+namespace {
+constexpr const char* kMethods[] = {"global", "greedy", "easy-ep", "random"};
+constexpr const char* kMethodLabels = "global mean probability\0greedy layer-wise\0EASY-EP\0random\0";
+}  // namespace
+
+SubsetRequest App::subset_request(const CorpusState& c) const {
+  SubsetRequest req;
+  req.method = kMethods[std::clamp(subset_method_, 0, 3)];
+  req.domain = c.trace.domains.empty() ? "" : c.trace.domains[size_t(std::clamp(subset_domain_, 0, int(c.trace.domains.size()) - 1))];
+  req.k = subset_k_;
+  return req;
+}
+
+void App::run_ablation() {
+  const auto c = corpus();
+  if (!c) return;
+  const SubsetRequest req = subset_request(*c);
+  ablation_job_.start([c, req](JobControl& job) {
+    job.report(0, "loading the traced model");
+    check_model_unchanged(c->trace);
+    const auto model = Model::load(c->trace.run["model"]["path"].get<std::string>());
+    // Evaluate on the workspace's held-out quarter; calibrate on the rest (as `subset ablate` without --eval).
+    Workspace ws(c->path, false);
+    std::vector<CorpusDocument> eval;
+    for (auto& d : ws.corpus())
+      if (is_workspace_heldout(std::stoll(d.id)) && d.domain == req.domain) eval.push_back(std::move(d));
+    auto calibration = [](const TracedDocument& d) { return !is_workspace_heldout(d.id); };
+    AblationOptions opt;
+    opt.random_seeds = 2;
+    opt.max_tokens_per_doc = c->trace.run["settings"]["max_tokens_per_doc"].get<int64_t>();
+    opt.stop = &job.stop_flag();
+    int es = c->trace.layers.front().num_standard;
+    for (const auto& l : c->trace.layers) es = std::min(es, l.num_standard);
+    const size_t total = 1 + (default_budgets(es).size() - 1) * size_t(1 + opt.random_seeds);
+    size_t done = 0;
+    opt.progress = [&](const AblationPoint& p) {
+      char msg[128];
+      std::snprintf(msg, sizeof msg, "%s k=%d: %.4f bits/byte", p.method.c_str(), p.k, p.bits_per_byte);
+      job.report(double(++done) / double(total), msg);
+    };
+    if (req.method == "greedy" || req.method == "easy-ep") {
+      std::vector<std::vector<int32_t>> calib;
+      const int64_t limit = opt.max_tokens_per_doc;
+      for (const TracedDocument& d : c->trace.docs)
+        if (c->trace.domains[size_t(d.domain)] == req.domain && calibration(d)) {
+          calib.push_back(d.ids);
+          if (int64_t(calib.back().size()) > limit) calib.back().resize(size_t(limit));
+        }
+      opt.method = subset_method_name(req.method);
+      const Model* m = model.get();
+      opt.select = [m, calib, req](int k) {
+        return req.method == "greedy" ? greedy_layerwise_subset(*m, calib, k) : easy_ep_subset(*m, calib, k);
+      };
+    }
+    auto run = std::make_shared<AblationRun>();
+    run->domain = req.domain;
+    run->method = req.method == "random" ? "global_mean_prob" : subset_method_name(req.method);
+    run->points = ablate_domain(*model, c->trace, req.domain, calibration, eval, opt);
+    run->cancelled = job.cancelled();
+    if (!run->cancelled) store_ablations(ws, run->points, "workspace split (1 in 4 documents held out)");
+    return std::shared_ptr<const AblationRun>(run);
+  });
+}
+
+void App::export_subset_json(const std::string& path) {
+  const auto c = corpus();
+  if (!c) return;
+  const SubsetRequest req = subset_request(*c);
+  export_job_.start([c, req, path](JobControl& job) {
+    job.report(0.2, "selecting experts");
+    const SubsetSelection sel = select_subset(c->trace, req);
+    write_file_atomically(path, sel.file.dump(2) + "\n");
+    auto done = std::make_shared<ExportDone>();
+    done->path = path;
+    done->summary = "wrote " + path + " (" + std::to_string(req.k) + " standard experts per MoE layer, " + sel.file["method"].get<std::string>() + ")";
+    return std::shared_ptr<const ExportDone>(done);
+  });
+}
+
+void App::export_checkpoint(const std::string& dir) {
+  const auto c = corpus();
+  if (!c) return;
+  const SubsetRequest req = subset_request(*c);
+  export_job_.start([c, req, dir](JobControl& job) {
+    job.report(0.1, "selecting experts");
+    const SubsetSelection sel = select_subset(c->trace, req);
+    const std::string model_dir = c->trace.run["model"]["path"].get<std::string>();
+    const ModelConfig cfg = ModelConfig::from_file((fs::path(model_dir) / "config.json").string());
+    const ExpertSubset subset = ExpertSubset::from_json_text(sel.file.dump(), "the selected subset", cfg);
+    job.report(0.4, "writing the pruned checkpoint");
+    nlohmann::json meta = sel.file;
+    meta.erase("experts_kept_per_layer");
+    meta["pruning_method"] = meta["method"];
+    const PrunedCheckpointInfo info = write_pruned_checkpoint(model_dir, subset, dir, meta);
+    auto done = std::make_shared<ExportDone>();
+    done->path = dir;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "wrote %s: %zu tensors, %.2f MB (BF16), pruning_metadata.json with the original ids", dir.c_str(),
+                  info.tensors, double(info.bytes) / 1e6);
+    done->summary = buf;
+    return std::shared_ptr<const ExportDone>(done);
+  });
+}
+
+void App::view_subsets() {
+  const auto c = corpus();
+  if (!c) {
+    ImGui::TextDisabled("open a traced workspace in the Corpus tab first: subsets are chosen from its documents");
+    return;
+  }
+  const TraceData& td = c->trace;
+  int es = td.layers.front().num_standard;
+  for (const auto& l : td.layers) es = std::min(es, l.num_standard);
+  subset_domain_ = std::clamp(subset_domain_, 0, int(td.domains.size()) - 1);
+  subset_k_ = std::clamp(subset_k_, 1, es);
+  ImGui::SetNextItemWidth(220);
+  if (ImGui::BeginCombo("domain", td.domains[size_t(subset_domain_)].c_str())) {
+    for (size_t i = 0; i < td.domains.size(); ++i)
+      if (ImGui::Selectable(td.domains[i].c_str(), int(i) == subset_domain_)) subset_domain_ = int(i);
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(220);
+  ImGui::Combo("method", &subset_method_, kMethodLabels);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(200);
+  ImGui::SliderInt("budget k (experts per layer)", &subset_k_, 1, es);
+  const SubsetRequest req = subset_request(*c);
+  // The chosen subset at a glance (global/random are instant; greedy/EASY-EP re-run the model on export).
+  if (req.method == "global" || req.method == "random") {
+    const std::string key = c->path + "|" + req.domain + "|" + req.method + "|" + std::to_string(req.k);
+    if (key != preview_key_) {  // recomputed only when the request changes (it reads config.json)
+      preview_key_ = key;
+      preview_lines_.clear();
+      preview_error_.clear();
+      try {
+        const SubsetSelection sel = select_subset(td, req);
+        size_t moe = 0;
+        for (const auto& kept : sel.file["experts_kept_per_layer"]) {
+          if (kept.is_null()) continue;
+          std::string line = "L" + std::to_string(td.layers[moe++].layer) + " keeps";
+          for (int e : kept) {
+            line += ' ';
+            line += std::to_string(e);
+          }
+          preview_lines_.push_back(line);
+        }
+      } catch (const Error& e) {
+        preview_error_ = e.what();
+      }
+    }
+    for (const auto& line : preview_lines_) ImGui::TextUnformatted(line.c_str());
+    if (!preview_error_.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", preview_error_.c_str());
+  } else {
+    ImGui::TextDisabled("%s re-runs the model on the domain's documents: the experts are chosen when you export or sweep",
+                        req.method.c_str());
+  }
+  ImGui::Separator();
+  ImGui::BeginDisabled(ablation_job_.running());
+  if (ImGui::Button("Run ablation sweep")) run_ablation();
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::TextDisabled("budgets Es/16 .. Es/2 and all; 2 random subsets per budget; held-out quarter of the workspace");
+  const auto ap = ablation_job_.progress();
+  job_status("sweeping", ap.first, ap.second, ablation_job_.running(), ablation_job_.error(), [this] { ablation_job_.cancel(); });
+  ImGui::SetNextItemWidth(420);
+  ImGui::InputText("##json_path", export_json_path_, sizeof export_json_path_);
+  ImGui::SameLine();
+  if (ImGui::Button("Export subset JSON...")) confirm_ = "json";
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(300);
+  ImGui::InputText("##ckpt_path", export_ckpt_path_, sizeof export_ckpt_path_);
+  ImGui::SameLine();
+  if (ImGui::Button("Export pruned checkpoint...")) confirm_ = "checkpoint";
+  const auto ep = export_job_.progress();
+  job_status("exporting", ep.first, ep.second, export_job_.running(), export_job_.error(), nullptr);
+  if (const auto done = export_job_.result(); done && !export_job_.running()) ImGui::TextColored(ImVec4(0.5f, 0.9f, 0.5f, 1), "%s", done->summary.c_str());
+  // Confirmation: what will be written, where.
+  if (!confirm_.empty()) ImGui::OpenPopup("Confirm export");
+  if (ImGui::BeginPopupModal("Confirm export", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    const bool json = confirm_ == "json";
+    const std::string target = json ? export_json_path_ : export_ckpt_path_;
+    ImGui::Text("%s", json ? "Write the subset file" : "Write a pruned checkpoint folder");
+    ImGui::BulletText("to %s", fs::absolute(target).lexically_normal().c_str());
+    ImGui::BulletText("domain %s, method %s, %d standard experts per MoE layer (shared experts always kept)", req.domain.c_str(),
+                      req.method.c_str(), req.k);
+    if (fs::exists(target)) {
+      if (json) ImGui::TextColored(ImVec4(1, 0.7f, 0.3f, 1), "the file exists and will be replaced");
+      else ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "the folder exists: choose another (checkpoints are never overwritten)");
+    }
+    if (!json)
+      ImGui::BulletText("BF16 safetensors, config.json, tokenizer.json, pruning_metadata.json (original ids); %d of %d experts per layer",
+                        req.k, es);
+    if (ImGui::Button("Write")) {
+      json ? export_subset_json(target) : export_checkpoint(target);
+      confirm_.clear();
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel")) {
+      confirm_.clear();
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
+  }
+  // Curves of the last sweep.
+  const auto run = ablation_job_.result();
+  if (!run) {
+    ImGui::TextDisabled("no sweep yet");
+    return;
+  }
+  ImGui::Text("%s: bits per byte on held-out documents%s", run->domain.c_str(), run->cancelled ? " (cancelled: partial)" : "");
+  CurveSeries sel{run->method, IM_COL32(90, 200, 255, 255), {}, {}}, rnd{"random (mean of seeds)", IM_COL32(255, 150, 80, 255), {}, {}},
+      full{"full model", IM_COL32(200, 200, 200, 255), {}, {}, true};
+  std::map<int, std::pair<double, int>> rand_mean;
+  double full_bpb = NAN;
+  int kmin = es, kmax = 1;
+  for (const AblationPoint& p : run->points) {
+    if (p.method == "full") full_bpb = p.bits_per_byte;
+    else if (p.method == "random") rand_mean[p.k].first += p.bits_per_byte, rand_mean[p.k].second += 1;
+    else sel.x.push_back(p.k), sel.y.push_back(p.bits_per_byte);
+    if (p.method != "full") kmin = std::min(kmin, p.k), kmax = std::max(kmax, p.k);
+  }
+  for (const auto& [k, s] : rand_mean) rnd.x.push_back(k), rnd.y.push_back(s.first / s.second);
+  if (std::isfinite(full_bpb)) {  // the full model at k = Es, and as a reference level
+    sel.x.push_back(es), sel.y.push_back(full_bpb);
+    rnd.x.push_back(es), rnd.y.push_back(full_bpb);
+    full.x = {double(kmin), double(es)};
+    full.y = {full_bpb, full_bpb};
+  }
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  draw_curves("##curves", ImVec2(std::min(avail.x, 900.f), std::max(220.f, avail.y - 8)), {sel, rnd, full},
+              {"standard experts kept per layer (k)", "bits per byte", true});
+}
+
+}  // namespace moescope::gui
