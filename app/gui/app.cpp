@@ -60,6 +60,12 @@ App::~App() {
   trace_job_.cancel();
   ablation_job_.cancel();
   router_.reset();
+  for (auto& t : retired_) t.join();
+}
+
+void App::retire(std::unique_ptr<TextRouter>& router) {
+  if (!router) return;
+  retired_.emplace_back([r = std::shared_ptr<TextRouter>(router.release())]() mutable { r.reset(); });
 }
 
 bool App::busy() const {
@@ -95,7 +101,7 @@ void App::load_model(const std::string& dir) {
 void App::adopt_loaded_model() {
   const auto loaded = model_job_.result();
   if (!loaded || loaded == model_) return;
-  router_.reset();
+  retire(router_);
   model_ = loaded;
   router_ = std::make_unique<TextRouter>(model_->model);
   router_->submit(text_, std::chrono::milliseconds(0));

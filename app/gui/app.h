@@ -4,10 +4,10 @@
 // thread only reads finished results, so a frame never waits on the engine.
 #pragma once
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "analysis/ablation.h"
@@ -97,6 +97,10 @@ class App {
   void view_compare();
   void load_compare_models();
   // Shared
+  // Hands a router to a side thread to be destroyed: its worker may be in the middle of a long
+  // forward pass, which the UI thread must not wait for.
+  void retire(std::unique_ptr<TextRouter>& router);
+  std::vector<std::thread> retired_;
   // The layer's groups/co-activation of the open corpus; starts computing them when missing (null until done).
   std::shared_ptr<const LayerAnalysis> analysis_for(size_t l);
   // True when the open corpus was traced with the loaded model (its groups can colour the text).

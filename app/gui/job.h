@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/error.h"
 
@@ -40,19 +41,36 @@ class JobControl {
 template <class R>
 class Job {
  public:
-  ~Job() { wait(); }
-  // Starts fn on a new thread; a job still running is cancelled and waited for first.
-  void start(std::function<std::shared_ptr<const R>(JobControl&)> fn) {
-    if (running()) control_->cancel();
-    wait();
-    auto control = std::make_shared<JobControl>();
+  ~Job() {
+    cancel();
+    std::vector<Run> runs;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      control_ = control;
-      error_.clear();
-      running_ = true;
+      runs.swap(runs_);
     }
-    thread_ = std::thread([this, fn = std::move(fn), control] {
+    for (auto& r : runs) r.thread.join();
+  }
+  // Starts fn on a new thread. A run still going is cancelled and left to finish on its own (its
+  // result is dropped): starting never waits, so the UI thread never blocks here.
+  void start(std::function<std::shared_ptr<const R>(JobControl&)> fn) {
+    auto control = std::make_shared<JobControl>();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = runs_.begin(); it != runs_.end();) {  // join the runs that have ended
+      if (it->done->load()) {
+        it->thread.join();
+        it = runs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (control_) control_->cancel();
+    control_ = control;
+    error_.clear();
+    running_ = true;
+    Run run;
+    run.done = done;
+    run.thread = std::thread([this, fn = std::move(fn), control, done] {
       std::shared_ptr<const R> out;
       std::string err;
       try {
@@ -63,17 +81,26 @@ class Job {
         err = std::string("internal error: ") + e.what();
       }
       std::lock_guard<std::mutex> lock(mu_);
+      *done = true;
+      if (control != control_) return;  // superseded by a newer run, or reset
       if (out) result_ = out;
       error_ = err;
       running_ = false;
     });
+    runs_.push_back(std::move(run));
+  }
+  // Cancels the run in flight and forgets it and any result: its outcome is dropped.
+  void reset() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (control_) control_->cancel();
+    control_.reset();
+    result_.reset();
+    error_.clear();
+    running_ = false;
   }
   void cancel() {
     std::lock_guard<std::mutex> lock(mu_);
     if (control_) control_->cancel();
-  }
-  void wait() {
-    if (thread_.joinable()) thread_.join();
   }
   bool running() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -103,7 +130,11 @@ class Job {
   std::shared_ptr<const R> result_;
   std::string error_;
   bool running_ = false;
-  std::thread thread_;
+  struct Run {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Run> runs_;  // runs not joined yet (joined once ended, at the next start, or when the Job goes)
 };
 
 }  // namespace moescope::gui

@@ -65,8 +65,8 @@ void routed_column(const char* id, const std::string& dir, const TextRouter* rou
 }  // namespace
 
 void App::load_compare_models() {
-  compare_router_a_.reset();
-  compare_router_b_.reset();
+  retire(compare_router_a_);
+  retire(compare_router_b_);
   compare_loaded_a_ = compare_loaded_b_ = nullptr;
   compare_job_a_.start(load_job(compare_a_));
   compare_job_b_.start(load_job(compare_b_));
@@ -81,7 +81,7 @@ void App::view_compare() {
                                    std::tuple{&compare_job_b_, &compare_router_b_, &compare_loaded_b_}}) {
     const auto m = job->result();
     if (m && !job->running() && m.get() != *seen) {
-      router->reset();
+      retire(*router);
       *router = std::make_unique<TextRouter>(m->model);
       *seen = m.get();
       (*router)->submit(text_, std::chrono::milliseconds(0));

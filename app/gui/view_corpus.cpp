@@ -16,10 +16,7 @@ namespace moescope::gui {
 
 void App::open_workspace(const std::string& path) {
   std::snprintf(ws_path_, sizeof ws_path_, "%s", path.c_str());
-  groups_job_.cancel();
-  clusters_job_.cancel();
-  clusters_job_.wait();
-  clusters_job_.clear();
+  clusters_job_.reset();
   corpus_job_.start([path](JobControl& job) { return load_corpus_state(path, job); });
 }
 
@@ -42,9 +39,7 @@ std::shared_ptr<const LayerAnalysis> App::analysis_for(size_t l) {
   if (analyses_for_ != c.get()) {  // another corpus: forget the old layers
     analyses_.clear();
     analyses_for_ = c.get();
-    groups_job_.cancel();
-    groups_job_.wait();
-    groups_job_.clear();
+    groups_job_.reset();
   }
   if (const auto done = groups_job_.result(); done && !groups_job_.running()) {
     analyses_[done->layer] = done;
