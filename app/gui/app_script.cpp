@@ -1,7 +1,7 @@
 // app_script.cpp — scripted commands (`moescope --script FILE`): the actions a user takes with
 // the mouse, by name, so tests and demos can drive the app end to end under Xvfb. One command per
 // line; the app runs the next one once the previous one's background work has finished.
-//   model DIR | text TEXT (\n for newlines) | text-file F | view NAME | layer N | pin N
+//   model DIR | browse DIR | text TEXT (\n for newlines) | text-file F | view NAME | layer N | pin N
 //   workspace WS | trace CORPUS WS [MAX_TOKENS] | subset DOMAIN METHOD K | ablate
 //   export-subset PATH | export-checkpoint DIR | save-state PATH | screenshot PATH | quit
 #include <fstream>
@@ -40,6 +40,9 @@ std::string App::run_command(const std::string& line) {
     if (cmd == "model") {
       std::snprintf(model_path_, sizeof model_path_, "%s", rest.c_str());
       load_model(rest);
+    } else if (cmd == "browse") {  // the Model view's file browser, opened at a folder
+      select_view(View::Model);
+      browser_.open(rest, true, {}, "Open a checkpoint folder");
     } else if (cmd == "text") {
       set_text(unescape(rest));
     } else if (cmd == "text-file") {
