@@ -41,6 +41,7 @@ TraceSummary trace_corpus(const Model& model, const std::vector<CorpusDocument>&
   TraceSettings settings;
   settings.max_tokens_per_doc = token_limit(model, opt.max_tokens_per_doc);
   settings.probs = opt.probs;
+  settings.bf16 = model.precision() == Precision::BF16;
   std::vector<LayerLayout> layout;
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerSpec& s = c.layers[size_t(l)];

@@ -34,7 +34,12 @@ ModelIdentity identify_model(const std::string& dir);
 struct TraceSettings {
   int64_t max_tokens_per_doc = 0;  // after clamping to the context
   bool probs = false;
-  nlohmann::json to_json() const { return {{"max_tokens_per_doc", max_tokens_per_doc}, {"probs", probs}}; }
+  bool bf16 = false;  // records made in the BF16 compute mode (kept apart from FP32 ones)
+  nlohmann::json to_json() const {
+    nlohmann::json j{{"max_tokens_per_doc", max_tokens_per_doc}, {"probs", probs}};
+    if (bf16) j["precision"] = "bf16";  // absent = f32, as in workspaces made before the BF16 mode
+    return j;
+  }
 };
 
 struct LayerLayout {       // one MoE layer's shape in the record blobs

@@ -8,9 +8,11 @@ then times a prefill of 32 documents x 512 tokens with full router recording:
   - transformers on PyTorch CPU, batch [32, 512], output_router_logits=True, with each experts
     implementation it offers (eager, batched_mm, grouped_mm),
 all with the same thread count, and prints medians, ratios, and achieved GFLOP/s against this
-machine's fp32 GEMM rate measured here with torch.mm (MKL/oneDNN) and with Eigen.
+machine's GEMM rate in the same dtype measured here with torch.mm (MKL/oneDNN) and with Eigen.
+--dtype bf16 saves the checkpoint in BF16 and runs both engines in BF16: transformers with
+dtype=bfloat16, moescope with --precision bf16 (BF16 weight GEMMs, FP32 accumulation).
 
-Run:  /opt/mtools/bin/python bench/cpu_route_vs_transformers.py [--threads N] [--repeat R]
+Run:  /opt/mtools/bin/python bench/cpu_route_vs_transformers.py [--threads N] [--repeat R] [--dtype f32|bf16]
 Needs: torch + transformers in the Python environment, build/moescope-cli built (tools/build.sh).
 """
 import argparse
@@ -28,7 +30,7 @@ from transformers import OlmoeConfig, OlmoeForCausalLM
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def make_checkpoint(path, vocab):
+def make_checkpoint(path, vocab, dtype):
     if os.path.exists(os.path.join(path, "model.safetensors")):
         return
     torch.manual_seed(0)
@@ -37,7 +39,7 @@ def make_checkpoint(path, vocab):
                       max_position_embeddings=4096, rope_theta=10000.0, norm_topk_prob=False,
                       output_router_logits=True, tie_word_embeddings=False,
                       bos_token_id=None, eos_token_id=vocab - 1, pad_token_id=vocab - 1)
-    model = OlmoeForCausalLM(cfg).eval()
+    model = OlmoeForCausalLM(cfg).eval().to(dtype)
     model.save_pretrained(path)
 
 
@@ -49,8 +51,8 @@ def flops_per_run(docs, tokens, V, D=512, H=8, Dh=64, L=4, E=64, K=8, I=256):
     return L * per_layer + 2 * T * D * V
 
 
-def torch_sgemm_gflops(n=2048, repeats=5):
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def torch_gemm_gflops(dtype, n=2048, repeats=5):
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
     torch.mm(a, b)
     rates = []
     for _ in range(repeats):
@@ -60,8 +62,8 @@ def torch_sgemm_gflops(n=2048, repeats=5):
     return statistics.median(rates)
 
 
-def load_transformers(path, impl):
-    model = OlmoeForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+def load_transformers(path, impl, dtype):
+    model = OlmoeForCausalLM.from_pretrained(path, dtype=dtype).eval()
     model.set_experts_implementation(impl)
     return model
 
@@ -78,10 +80,11 @@ def time_transformers_once(model, x):
     return seconds
 
 
-def time_moescope_once(cli, checkpoint, ids_path, threads):
+def time_moescope_once(cli, checkpoint, ids_path, threads, precision):
     # One warm-up forward then one timed forward inside the CLI; only the timed one is reported.
     out = subprocess.run([cli, "bench", "--model", checkpoint, "--ids", ids_path, "--repeat", "1",
-                          "--threads", str(threads), "--json"], check=True, capture_output=True, text=True).stdout
+                          "--threads", str(threads), "--precision", precision, "--json"],
+                         check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
 
@@ -96,12 +99,15 @@ def main():
     ap.add_argument("--checkpoint", default=None, help="where to cache the random checkpoint")
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "moescope-cli"))
     ap.add_argument("--impls", default="eager,grouped_mm,batched_mm")
+    ap.add_argument("--dtype", choices=["f32", "bf16"], default="f32", help="weights and compute of both engines")
     args = ap.parse_args()
+    dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
     torch.set_num_threads(args.threads)
 
     if args.checkpoint is None:
-        args.checkpoint = os.path.join(tempfile.gettempdir(), f"moescope-bench-olmoe-512x64-v{args.vocab}")
-    make_checkpoint(args.checkpoint, args.vocab)
+        suffix = "" if args.dtype == "f32" else "-bf16"
+        args.checkpoint = os.path.join(tempfile.gettempdir(), f"moescope-bench-olmoe-512x64-v{args.vocab}{suffix}")
+    make_checkpoint(args.checkpoint, args.vocab, dtype)
     g = torch.Generator().manual_seed(1)
     x = torch.randint(0, args.vocab, (args.docs, args.tokens), generator=g)
     ids = x.tolist()
@@ -114,7 +120,7 @@ def main():
     models = {}
     for impl in [s for s in args.impls.split(",") if s]:
         try:
-            models[impl] = load_transformers(args.checkpoint, impl)
+            models[impl] = load_transformers(args.checkpoint, impl, dtype)
             time_transformers_once(models[impl], x)  # warm-up
         except Exception as e:  # an implementation this torch/transformers cannot run on CPU
             models.pop(impl, None)
@@ -126,15 +132,15 @@ def main():
     times.update({impl: [] for impl in models})
     ours = None
     for _ in range(args.repeat):
-        ours = time_moescope_once(args.cli, args.checkpoint, ids_path, args.threads)
+        ours = time_moescope_once(args.cli, args.checkpoint, ids_path, args.threads, args.dtype)
         times["moescope"].append(ours["seconds_median"])
         for impl, model in models.items():
             times[impl].append(time_transformers_once(model, x))
-    peak_torch = torch_sgemm_gflops()
+    peak_torch = torch_gemm_gflops(dtype)
 
     print(f"CPU prefill, {args.docs} docs x {args.tokens} tokens = {T} tokens, {args.threads} threads, "
-          f"random OLMoE 4L/512/64x256/top-8/V{args.vocab} (fp32), router logits recorded; {args.repeat} interleaved rounds")
-    print(f"machine fp32 GEMM 2048^3: torch.mm {peak_torch:.1f} GFLOP/s, moescope's GEMM {ours['sgemm_gflops_engine_2048']:.1f} GFLOP/s")
+          f"random OLMoE 4L/512/64x256/top-8/V{args.vocab} ({args.dtype}), router logits recorded; {args.repeat} interleaved rounds")
+    print(f"machine {args.dtype} GEMM 2048^3: torch.mm {peak_torch:.1f} GFLOP/s; moescope's fp32 GEMM {ours['sgemm_gflops_engine_2048']:.1f} GFLOP/s")
     print(f"{'engine':<34}{'tokens/s':>10}{'GFLOP/s':>10}{'% peak':>8}{'moescope x':>12}")
     med = {k: statistics.median(v) for k, v in times.items()}
     for name, t in med.items():

@@ -1,6 +1,8 @@
 // cpu_ops.cpp — RMSNorm, RoPE, packed causal attention and SwiGLU on the CPU.
 #include "engine/cpu_ops.h"
 
+#include "engine/gemm_bf16.h"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -31,7 +33,12 @@ void rms_norm_inplace(ActMatrix& x, const Matrix& w, float eps) {
 }
 
 void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& y) {
-  y.noalias() = x * w.view().transpose();
+  if (!w.bf16.empty()) {  // BF16 compute mode
+    y.resize(x.rows(), w.rows);
+    gemm_bf16(x.data(), x.rows(), x.cols(), w.bf16.data(), w.rows, y.data());
+  } else {
+    y.noalias() = x * w.view().transpose();
+  }
   if (!bias.empty()) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data, bias.cols);
 }
 
@@ -118,7 +125,13 @@ void swiglu(const ActMatrix& x, const ExpertWeights& w, ActMatrix& y) {
   ActMatrix a;
   if (w.up.data == w.gate.data + I * w.gate.cols && w.gate_bias.empty()) {
     // One GEMM for both projections: gu [n, 2I] = x [n, D] · [gate; up]^T [D, 2I]
-    ActMatrix gu = x * MatrixView(w.gate.data, 2 * I, w.gate.cols).transpose();
+    ActMatrix gu;
+    if (!w.gate.bf16.empty()) {  // BF16 compute mode: gate.bf16 holds [gate; up]
+      gu.resize(x.rows(), 2 * I);
+      gemm_bf16(x.data(), x.rows(), x.cols(), w.gate.bf16.data(), 2 * I, gu.data());
+    } else {
+      gu.noalias() = x * MatrixView(w.gate.data, 2 * I, w.gate.cols).transpose();
+    }
     auto g = gu.leftCols(I).array();
     a = (g / (1.0f + (-g).exp())) * gu.rightCols(I).array();  // silu(g) * u  [n, I]
   } else {

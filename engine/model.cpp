@@ -51,6 +51,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     fail_expected(dir, "expert subset has the wrong number of layers", std::to_string(m->config_.num_layers),
                   std::to_string(m->loaded_.kept_per_layer.size()));
   m->weights_ = load_weights(*m->checkpoint_, m->config_, m->loaded_);
+  m->precision_ = options.precision.value_or(cpu_precision());
+  if (m->precision_ == Precision::BF16) add_bf16_copies(m->weights_);
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   if (options.load_tokenizer && fs::exists(tok_path))
     m->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok_path));
@@ -275,7 +277,12 @@ void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptio
   ActMatrix logits;
   for (int64_t t0 = 0; t0 < T; t0 += kHeadChunkTokens) {
     const int64_t n = std::min(kHeadChunkTokens, T - t0);
-    logits.noalias() = x.middleRows(t0, n) * head.transpose();  // [n, V]
+    if (!weights_.lm_head.bf16.empty()) {  // BF16 compute mode
+      logits.resize(n, V);
+      gemm_bf16(x.data() + t0 * x.cols(), n, x.cols(), weights_.lm_head.bf16.data(), V, logits.data());
+    } else {
+      logits.noalias() = x.middleRows(t0, n) * head.transpose();  // [n, V]
+    }
     if (opt.logits) std::copy(logits.data(), logits.data() + n * V, r.logits.begin() + t0 * V);
     if (!opt.nll) continue;
 #pragma omp parallel for schedule(static) if (n * V >= 65536)

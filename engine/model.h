@@ -16,6 +16,7 @@
 
 #include "engine/checkpoint.h"
 #include "engine/config.h"
+#include "engine/gemm_bf16.h"
 #include "engine/cpu_ops.h"
 #include "engine/subset.h"
 #include "engine/tokenizer.h"
@@ -70,6 +71,8 @@ struct ForwardResult {
 struct LoadOptions {
   const ExpertSubset* subset = nullptr;  // load only these experts (others never read from disk)
   bool load_tokenizer = true;            // read DIR/tokenizer.json when present
+  // Compute precision of the weight GEMMs; unset = the process default (cpu_precision()).
+  std::optional<Precision> precision;
 };
 
 class Model {
@@ -82,6 +85,7 @@ class Model {
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
   const Checkpoint& checkpoint() const { return *checkpoint_; }
   const std::string& dir() const { return dir_; }
+  Precision precision() const { return precision_; }
 
   // Each document must be non-empty, within the context and use ids < V; throws Error.
   ForwardResult forward(const std::vector<std::vector<int32_t>>& documents, const ForwardOptions& options = {}) const;
@@ -97,6 +101,7 @@ class Model {
   std::unique_ptr<Checkpoint> checkpoint_;
   ModelWeights weights_;
   ExpertSubset loaded_;
+  Precision precision_ = Precision::F32;
   std::unique_ptr<Tokenizer> tokenizer_;
 };
 

@@ -1,6 +1,8 @@
 // weights.cpp — tensor-name resolution, shape checks and fp32 materialisation of model weights.
 #include "engine/weights.h"
 
+#include "engine/gemm_bf16.h"
+
 #include <cstring>
 
 #include "engine/error.h"
@@ -207,6 +209,36 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
     load_experts(ld, ckpt, c, subset, l, lw);
   }
   return w;
+}
+
+namespace {
+void fill_bf16(Matrix& m, int64_t rows) {
+  if (m.empty()) return;
+  m.bf16.resize(size_t(rows * m.cols));
+  to_bf16(m.data, m.bf16.size(), m.bf16.data());
+}
+void fill_expert_bf16(ExpertWeights& x) {
+  if (!x.loaded()) return;
+  const bool adjacent = x.up.data == x.gate.data + x.gate.rows * x.gate.cols && x.gate_bias.empty();
+  fill_bf16(x.gate, adjacent ? 2 * x.gate.rows : x.gate.rows);
+  if (!adjacent) fill_bf16(x.up, x.up.rows);
+  fill_bf16(x.down, x.down.rows);
+}
+}  // namespace
+
+void add_bf16_copies(ModelWeights& w) {
+  for (LayerWeights& lw : w.layers) {
+    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) fill_bf16(*m, m->rows);
+    for (ExpertWeights& x : lw.experts) fill_expert_bf16(x);
+    fill_expert_bf16(lw.dense);
+  }
+  fill_bf16(w.lm_head, w.lm_head.rows);
+  size_t extra = 0;
+  for (const LayerWeights& lw : w.layers) {
+    for (const Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) extra += m->bf16.size() * 2;
+    for (const ExpertWeights& x : lw.experts) extra += (x.gate.bf16.size() + x.up.bf16.size() + x.down.bf16.size()) * 2;
+  }
+  w.resident_bytes += extra + w.lm_head.bf16.size() * 2;
 }
 
 }  // namespace moescope

@@ -29,6 +29,9 @@ struct Matrix {
   const float* data = nullptr;
   int64_t rows = 0, cols = 0;
   std::vector<float> owned;  // set when widened from BF16/F16 (or copied for alignment)
+  // BF16 copy [rows, cols] for the BF16 compute mode (filled by add_bf16_copies). For an expert's
+  // gate it holds gate and up rows together [2I, D], matching the fused FP32 layout.
+  std::vector<uint16_t> bf16;
 
   bool empty() const { return data == nullptr; }
   MatrixView view() const { return MatrixView(data, rows, cols); }
@@ -59,6 +62,10 @@ struct ModelWeights {
   size_t resident_bytes = 0;    // fp32 bytes this process holds or maps for the model
   std::string storage_dtype;    // dtype of the layer weights on disk, e.g. "BF16"
 };
+
+// BF16 compute mode: BF16 copies of the weights of every GEMM except the router (attention
+// projections, experts, dense MLPs, output head). Exact for BF16 checkpoints.
+void add_bf16_copies(ModelWeights& w);
 
 // Resolves every tensor the config needs, checks its shape against the config, and sets
 // config.vocab_size from the embedding. Throws Error naming the tensor and both shapes.

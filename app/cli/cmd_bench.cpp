@@ -43,9 +43,9 @@ double sgemm_gflops(int n, int repeats) {
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model", "ids", "docs", "tokens", "repeat", "threads", "seed"});
+  Args args(argv, {"json"}, {"model", "ids", "docs", "tokens", "repeat", "threads", "precision", "seed"});
   const std::string dir = args.require("model");
-  set_cpu_threads(args.get_int("threads", 0, 1));
+  set_cpu_options(args);
   auto model = Model::load(dir);
   const ModelConfig& c = model->config();
 

@@ -43,8 +43,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int cmd_bench_trace(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model", "corpus", "repeat", "max-tokens-per-doc", "threads"});
-  set_cpu_threads(args.get_int("threads", 0, 1));
+  Args args(argv, {"json"}, {"model", "corpus", "repeat", "max-tokens-per-doc", "threads", "precision"});
+  set_cpu_options(args);
   const auto model = Model::load(args.require("model"));
   const std::vector<CorpusDocument> docs = read_corpus(args.require("corpus"));
   const int repeat = args.get_int("repeat", 3, 1);

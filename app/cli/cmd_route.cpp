@@ -10,7 +10,7 @@
 namespace moescope::cli {
 
 int cmd_route(const std::vector<std::string>& argv) {
-  Args args(argv, {"json", "probs", "router-logits"}, {"model", "text", "file", "keep", "threads"});
+  Args args(argv, {"json", "probs", "router-logits"}, {"model", "text", "file", "keep", "threads", "precision"});
   std::unique_ptr<ExpertSubset> keep;
   auto model = load_model_for(args, keep);
   TextSource src = read_text_source(args);

@@ -50,7 +50,7 @@ int score_corpus_command(const Args& args, const Model& model, bool subset) {
 }  // namespace
 
 int cmd_score(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads"});
+  Args args(argv, {"json"}, {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads", "precision"});
   std::unique_ptr<ExpertSubset> keep;
   auto model = load_model_for(args, keep);
   if (args.get("corpus")) {

@@ -86,12 +86,12 @@ std::vector<int> parse_budgets(const std::string& text) {
 }
 
 int subset_ablate(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "method", "threads"});
+  Args args(argv, {"json"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "method", "threads", "precision"});
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   const std::string model_path = td.run["model"]["path"].get<std::string>();
   check_model_unchanged(td);
-  set_cpu_threads(args.get_int("threads", 0, 1));
+  set_cpu_options(args);
   const auto model = Model::load(model_path);
   std::vector<CorpusDocument> eval;
   std::function<bool(const TracedDocument&)> calibration = [](const TracedDocument&) { return true; };

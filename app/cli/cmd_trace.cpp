@@ -31,7 +31,7 @@ std::string eta_text(double seconds) {
 }  // namespace
 
 int cmd_trace(const std::vector<std::string>& argv) {
-  Args args(argv, {"probs", "json"}, {"model", "corpus", "workspace", "max-tokens-per-doc", "batch-tokens", "threads"});
+  Args args(argv, {"probs", "json"}, {"model", "corpus", "workspace", "max-tokens-per-doc", "batch-tokens", "threads", "precision"});
   const std::string ws_path = args.require("workspace");
   const std::vector<CorpusDocument> docs = read_corpus(args.require("corpus"));
   std::unique_ptr<ExpertSubset> no_keep;

@@ -25,6 +25,8 @@ int cmd_render(const std::vector<std::string>& argv);
 int cmd_bench_trace(const std::vector<std::string>& argv);
 
 // Shared by route and score: load DIR (with an optional --keep subset file) ...
+// --threads N and --precision f32|bf16 of the commands that run a model (process-wide settings).
+void set_cpu_options(const Args& args);
 std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSubset>& keep);
 // ... and tokenize the input for it, checking it fits the model's context.
 Encoding encode_for_model(const Model& model, const TextSource& src);

@@ -4,12 +4,18 @@
 #include "app/cli/commands.h"
 #include "engine/cpu_ops.h"
 #include "engine/error.h"
+#include "engine/gemm_bf16.h"
 
 namespace moescope::cli {
 
+void set_cpu_options(const Args& args) {
+  set_cpu_threads(args.get_int("threads", 0, 1));
+  if (auto p = args.get("precision")) set_cpu_precision(parse_precision(*p, "--precision"));
+}
+
 std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSubset>& keep) {
   const std::string dir = args.require("model");
-  set_cpu_threads(args.get_int("threads", 0, 1));
+  set_cpu_options(args);
   if (auto keep_path = args.get("keep")) {
     // The subset decides which experts are read at all, so parse the config first.
     ModelConfig c = ModelConfig::from_file((std::filesystem::path(dir) / "config.json").string());

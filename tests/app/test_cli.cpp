@@ -303,6 +303,13 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
   Run again = run_cli({"trace", "--model", model, "--corpus", tmp / "c.jsonl", "--workspace", ws, "--json"});
   REQUIRE_MESSAGE(again.code == 0, again.err);
   CHECK(json::parse(again.out)["already_traced"] == 6);
+  // The same trace in the BF16 compute mode is another setting: refused, the workspace untouched.
+  Run mixed = run_cli({"trace", "--model", model, "--corpus", tmp / "c.jsonl", "--workspace", ws, "--precision", "bf16"});
+  CHECK(mixed.code == 1);
+  CHECK(mixed.err.find("bf16") != std::string::npos);
+  Run bad_precision = run_cli({"route", "--model", model, "--text", "hi", "--precision", "fp8"});
+  CHECK(bad_precision.code == 1);
+  CHECK(bad_precision.err.find("f32 or bf16") != std::string::npos);
 
   Run a = run_cli({"analyze", "--workspace", ws, "--json", "--clusters", "2"});
   REQUIRE_MESSAGE(a.code == 0, a.err);

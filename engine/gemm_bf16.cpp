@@ -1,0 +1,163 @@
+// gemm_bf16.cpp — BF16 GEMMs: oneDNN matmul primitives (cached per padded shape, user-managed
+// scratchpads so concurrent calls never share state) or the portable fallback.
+#include "engine/gemm_bf16.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "engine/error.h"
+
+#ifdef MOESCOPE_HAVE_DNNL
+#include <dnnl.hpp>
+#include <map>
+#include <tuple>
+#endif
+
+namespace moescope {
+
+namespace {
+std::atomic<Precision> g_precision{Precision::F32};
+}
+
+Precision parse_precision(const std::string& text, const std::string& where) {
+  if (text == "f32" || text == "fp32") return Precision::F32;
+  if (text == "bf16") return Precision::BF16;
+  fail_expected(where, "unknown precision", "f32 or bf16", text);
+}
+
+const char* precision_name(Precision p) { return p == Precision::BF16 ? "bf16" : "f32"; }
+
+void set_cpu_precision(Precision p) { g_precision = p; }
+Precision cpu_precision() { return g_precision.load(); }
+
+void to_bf16(const float* x, size_t n, uint16_t* out) {
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, &x[i], 4);
+    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x7fffffu)) {
+      out[i] = uint16_t((u >> 16) | 0x40);  // quiet NaN
+    } else {
+      u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest, ties to even
+      out[i] = uint16_t(u >> 16);
+    }
+  }
+}
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Same rounding as the fast path: both operands rounded to BF16, products and sums in FP32.
+void gemm_bf16_portable(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, float* y) {
+  std::vector<uint16_t> xb(size_t(M * K));
+  to_bf16(x, xb.size(), xb.data());
+  RowMatrix xf(M, K), wf(N, K);
+  for (int64_t i = 0; i < M * K; ++i) xf.data()[i] = bf16_to_float(xb[size_t(i)]);
+  for (int64_t i = 0; i < N * K; ++i) wf.data()[i] = bf16_to_float(w[i]);
+  Eigen::Map<RowMatrix>(y, M, N).noalias() = xf * wf.transpose();
+}
+
+#ifdef MOESCOPE_HAVE_DNNL
+using namespace dnnl;
+
+engine& cpu_engine() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+
+struct Kernel {
+  matmul prim;
+  memory::desc src, wei, dst, scratch;
+  std::string impl;
+};
+
+// Rows are padded to a few bucket sizes so experts with slightly different token counts share
+// one primitive (creating one costs ~0.5 ms; padding rows cost a little GEMM work).
+int64_t padded_rows(int64_t m) {
+  if (m <= 64) return (m + 15) / 16 * 16;
+  if (m <= 1024) return (m + 63) / 64 * 64;
+  return (m + 255) / 256 * 256;
+}
+
+std::shared_ptr<const Kernel> kernel_for(int64_t M, int64_t K, int64_t N) {
+  static std::mutex mu;
+  static std::map<std::tuple<int64_t, int64_t, int64_t>, std::shared_ptr<const Kernel>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[{M, K, N}];
+  if (!slot) {
+    auto k = std::make_shared<Kernel>();
+    k->src = memory::desc({M, K}, memory::data_type::bf16, memory::format_tag::ab);
+    k->wei = memory::desc({K, N}, memory::data_type::bf16, memory::format_tag::ba);  // w [N, K] row-major
+    k->dst = memory::desc({M, N}, memory::data_type::f32, memory::format_tag::ab);
+    primitive_attr attr;
+    attr.set_scratchpad_mode(scratchpad_mode::user);
+    const auto pd = matmul::primitive_desc(matmul::desc(k->src, k->wei, k->dst), attr, cpu_engine());
+    k->prim = matmul(pd);
+    k->scratch = pd.scratchpad_desc();
+    k->impl = pd.impl_info_str();
+    slot = k;
+  }
+  return slot;
+}
+
+bool cpu_has_bf16_kernels(std::string* how) {
+  // The oneDNN kernel chosen for a probe shape tells whether the ISA has BF16 instructions.
+  const auto k = kernel_for(64, 64, 64);
+  if (how) *how = "oneDNN " + k->impl;
+  return k->impl.find("amx") != std::string::npos || k->impl.find("bf16") != std::string::npos;
+}
+#endif
+
+}  // namespace
+
+bool bf16_gemm_fast(std::string* how) {
+#ifdef MOESCOPE_HAVE_DNNL
+  try {
+    return cpu_has_bf16_kernels(how);
+  } catch (const std::exception& e) {
+    if (how) *how = std::string("oneDNN unusable: ") + e.what();
+    return false;
+  }
+#else
+  if (how) *how = "built without oneDNN (libdnnl-dev): portable BF16 path";
+  return false;
+#endif
+}
+
+void gemm_bf16(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, float* y) {
+  if (M <= 0 || N <= 0) return;
+#ifdef MOESCOPE_HAVE_DNNL
+  static const bool fast = bf16_gemm_fast();
+  if (fast) {
+    const int64_t Mp = padded_rows(M);
+    const auto k = kernel_for(Mp, K, N);
+    thread_local std::vector<uint16_t> xb;
+    thread_local std::vector<float> yp;
+    thread_local std::vector<uint8_t> scratch;
+    xb.resize(size_t(Mp * K));
+    to_bf16(x, size_t(M * K), xb.data());
+    std::fill(xb.begin() + M * K, xb.end(), uint16_t(0));
+    float* out = y;
+    if (Mp != M) {
+      yp.resize(size_t(Mp * N));
+      out = yp.data();
+    }
+    scratch.resize(std::max<size_t>(1, k->scratch.get_size()));
+    thread_local stream s(cpu_engine());
+    memory src(k->src, cpu_engine(), xb.data()), wei(k->wei, cpu_engine(), const_cast<uint16_t*>(w)),
+        dst(k->dst, cpu_engine(), out), scr(k->scratch, cpu_engine(), scratch.data());
+    k->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scr}});
+    s.wait();
+    if (Mp != M) std::copy(yp.begin(), yp.begin() + M * N, y);
+    return;
+  }
+#endif
+  gemm_bf16_portable(x, M, K, w, N, y);
+}
+
+}  // namespace moescope

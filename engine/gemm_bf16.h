@@ -1,0 +1,42 @@
+// gemm_bf16.h — the BF16 compute mode of the CPU path (`--precision bf16`): the weight GEMMs
+// (attention projections, experts, output head) take BF16 operands with FP32 accumulation, as a
+// BF16 checkpoint runs in PyTorch; norms, RoPE, attention scores, the router and the softmaxes
+// stay FP32. Through oneDNN where the build has it (AMX-BF16 / AVX512-BF16 kernels, several
+// times the FP32 GEMM rate); elsewhere a portable path with the same rounding (slower).
+// Shape legend: M rows (tokens), K inputs, N outputs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace moescope {
+
+enum class Precision { F32, BF16 };
+
+// "f32" / "bf16"; Error naming `where` otherwise.
+Precision parse_precision(const std::string& text, const std::string& where);
+const char* precision_name(Precision p);
+
+// The process default for models loaded without an explicit precision (set from --precision).
+void set_cpu_precision(Precision p);
+Precision cpu_precision();
+
+// True when BF16 GEMMs run on fast kernels here (oneDNN built in and the CPU has AMX-BF16 or
+// AVX512-BF16); *how says which, or why not.
+bool bf16_gemm_fast(std::string* how = nullptr);
+
+// Round-to-nearest-even FP32 -> BF16 (NaN stays NaN).
+void to_bf16(const float* x, size_t n, uint16_t* out);
+inline float bf16_to_float(uint16_t b) {
+  const uint32_t u = uint32_t(b) << 16;
+  float f;
+  __builtin_memcpy(&f, &u, 4);
+  return f;
+}
+
+// y [M, N] = bf16(x) [M, K] · w^T, w [N, K] BF16 row-major (the PyTorch Linear layout); FP32
+// accumulation and result. Thread-safe; called inside parallel regions it runs single-threaded.
+void gemm_bf16(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, float* y);
+
+}  // namespace moescope
