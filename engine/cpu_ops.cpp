@@ -35,7 +35,7 @@ void rms_norm_inplace(ActMatrix& x, const Matrix& w, float eps) {
 void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& y) {
   if (!w.bf16.empty()) {  // BF16 compute mode
     y.resize(x.rows(), w.rows);
-    gemm_bf16(x.data(), x.rows(), x.cols(), w.bf16.data(), w.rows, y.data());
+    gemm_bf16(x.data(), x.rows(), w.bf16, y.data());
   } else {
     y.noalias() = x * w.view().transpose();
   }
@@ -126,9 +126,9 @@ void swiglu(const ActMatrix& x, const ExpertWeights& w, ActMatrix& y) {
   if (w.up.data == w.gate.data + I * w.gate.cols && w.gate_bias.empty()) {
     // One GEMM for both projections: gu [n, 2I] = x [n, D] · [gate; up]^T [D, 2I]
     ActMatrix gu;
-    if (!w.gate.bf16.empty()) {  // BF16 compute mode: gate.bf16 holds [gate; up]
+    if (w.gate.bf16.N == 2 * I) {  // BF16 compute mode: gate.bf16 holds [gate; up]
       gu.resize(x.rows(), 2 * I);
-      gemm_bf16(x.data(), x.rows(), x.cols(), w.gate.bf16.data(), 2 * I, gu.data());
+      gemm_bf16(x.data(), x.rows(), w.gate.bf16, gu.data());
     } else {
       gu.noalias() = x * MatrixView(w.gate.data, 2 * I, w.gate.cols).transpose();
     }

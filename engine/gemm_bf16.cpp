@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -70,6 +71,12 @@ engine& cpu_engine() {
   return e;
 }
 
+// Weights in the layout oneDNN's matmul picked for them (64-byte aligned buffer).
+struct Packed {
+  memory::desc desc;
+  std::unique_ptr<uint8_t, void (*)(void*)> data{nullptr, std::free};
+};
+
 struct Kernel {
   matmul prim;
   memory::desc src, wei, dst, scratch;
@@ -84,20 +91,22 @@ int64_t padded_rows(int64_t m) {
   return (m + 255) / 256 * 256;
 }
 
-std::shared_ptr<const Kernel> kernel_for(int64_t M, int64_t K, int64_t N) {
+// wei: the weights' desc (plain [K, N] "ba" = w [N, K] row-major, a packed one, or any).
+std::shared_ptr<const Kernel> kernel_for(int64_t M, int64_t K, int64_t N, const memory::desc& wei) {
   static std::mutex mu;
-  static std::map<std::tuple<int64_t, int64_t, int64_t>, std::shared_ptr<const Kernel>> cache;
+  static std::map<std::tuple<int64_t, int64_t, int64_t, bool>, std::shared_ptr<const Kernel>> cache;
+  const bool plain = wei == memory::desc({K, N}, memory::data_type::bf16, memory::format_tag::ba);
   std::lock_guard<std::mutex> lock(mu);
-  auto& slot = cache[{M, K, N}];
+  auto& slot = cache[{M, K, N, plain}];
   if (!slot) {
     auto k = std::make_shared<Kernel>();
     k->src = memory::desc({M, K}, memory::data_type::bf16, memory::format_tag::ab);
-    k->wei = memory::desc({K, N}, memory::data_type::bf16, memory::format_tag::ba);  // w [N, K] row-major
     k->dst = memory::desc({M, N}, memory::data_type::f32, memory::format_tag::ab);
     primitive_attr attr;
     attr.set_scratchpad_mode(scratchpad_mode::user);
-    const auto pd = matmul::primitive_desc(matmul::desc(k->src, k->wei, k->dst), attr, cpu_engine());
+    const auto pd = matmul::primitive_desc(matmul::desc(k->src, wei, k->dst), attr, cpu_engine());
     k->prim = matmul(pd);
+    k->wei = pd.weights_desc();
     k->scratch = pd.scratchpad_desc();
     k->impl = pd.impl_info_str();
     slot = k;
@@ -105,11 +114,42 @@ std::shared_ptr<const Kernel> kernel_for(int64_t M, int64_t K, int64_t N) {
   return slot;
 }
 
+memory::desc plain_desc(int64_t K, int64_t N) { return memory::desc({K, N}, memory::data_type::bf16, memory::format_tag::ba); }
+
 bool cpu_has_bf16_kernels(std::string* how) {
   // The oneDNN kernel chosen for a probe shape tells whether the ISA has BF16 instructions.
-  const auto k = kernel_for(64, 64, 64);
+  const auto k = kernel_for(64, 64, 64, plain_desc(64, 64));
   if (how) *how = "oneDNN " + k->impl;
   return k->impl.find("amx") != std::string::npos || k->impl.find("bf16") != std::string::npos;
+}
+
+bool fast_kernels() {
+  static const bool fast = [] {
+    try {
+      return cpu_has_bf16_kernels(nullptr);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }();
+  return fast;
+}
+
+// The layout the matmul prefers for these weights at a typical row count, and the reorder into it.
+std::shared_ptr<const Packed> pack(const uint16_t* plain, int64_t N, int64_t K) {
+  const memory::desc any({K, N}, memory::data_type::bf16, memory::format_tag::any);
+  const memory::desc src({256, K}, memory::data_type::bf16, memory::format_tag::ab);
+  const memory::desc dst({256, N}, memory::data_type::f32, memory::format_tag::ab);
+  const auto pd = matmul::primitive_desc(matmul::desc(src, any, dst), cpu_engine());
+  auto p = std::make_shared<Packed>();
+  p->desc = pd.weights_desc();
+  const size_t bytes = (p->desc.get_size() + 63) / 64 * 64;
+  p->data.reset(static_cast<uint8_t*>(std::aligned_alloc(64, bytes)));
+  if (!p->data) fail("BF16 weights", "out of memory packing a [" + std::to_string(N) + ", " + std::to_string(K) + "] matrix");
+  memory from(plain_desc(K, N), cpu_engine(), const_cast<uint16_t*>(plain)), to(p->desc, cpu_engine(), p->data.get());
+  stream s(cpu_engine());
+  reorder(from, to).execute(s, from, to);
+  s.wait();
+  return p;
 }
 #endif
 
@@ -118,7 +158,7 @@ bool cpu_has_bf16_kernels(std::string* how) {
 bool bf16_gemm_fast(std::string* how) {
 #ifdef MOESCOPE_HAVE_DNNL
   try {
-    return cpu_has_bf16_kernels(how);
+    return cpu_has_bf16_kernels(how) && fast_kernels();
   } catch (const std::exception& e) {
     if (how) *how = std::string("oneDNN unusable: ") + e.what();
     return false;
@@ -129,13 +169,37 @@ bool bf16_gemm_fast(std::string* how) {
 #endif
 }
 
-void gemm_bf16(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, float* y) {
+Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K) {
+  Bf16Weights out;
+  out.N = N;
+  out.K = K;
+  out.plain.resize(size_t(N * K));
+  to_bf16(w, out.plain.size(), out.plain.data());
+  out.bytes = out.plain.size() * 2;
+#ifdef MOESCOPE_HAVE_DNNL
+  if (fast_kernels()) {
+    try {
+      auto p = pack(out.plain.data(), N, K);
+      out.bytes = p->desc.get_size();
+      out.packed = p;
+      out.plain.clear();
+      out.plain.shrink_to_fit();
+    } catch (const dnnl::error&) {
+      // no packed layout for this shape: the plain one works, just slower
+    }
+  }
+#endif
+  return out;
+}
+
+void gemm_bf16(const float* x, int64_t M, const Bf16Weights& w, float* y) {
+  const int64_t K = w.K, N = w.N;
   if (M <= 0 || N <= 0) return;
 #ifdef MOESCOPE_HAVE_DNNL
-  static const bool fast = bf16_gemm_fast();
-  if (fast) {
+  if (fast_kernels()) {
     const int64_t Mp = padded_rows(M);
-    const auto k = kernel_for(Mp, K, N);
+    const auto* packed = static_cast<const Packed*>(w.packed.get());
+    const auto k = kernel_for(Mp, K, N, packed ? packed->desc : plain_desc(K, N));
     thread_local std::vector<uint16_t> xb;
     thread_local std::vector<float> yp;
     thread_local std::vector<uint8_t> scratch;
@@ -149,15 +213,16 @@ void gemm_bf16(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t 
     }
     scratch.resize(std::max<size_t>(1, k->scratch.get_size()));
     thread_local stream s(cpu_engine());
-    memory src(k->src, cpu_engine(), xb.data()), wei(k->wei, cpu_engine(), const_cast<uint16_t*>(w)),
-        dst(k->dst, cpu_engine(), out), scr(k->scratch, cpu_engine(), scratch.data());
+    void* wdata = packed ? static_cast<void*>(packed->data.get()) : static_cast<void*>(const_cast<uint16_t*>(w.plain.data()));
+    memory src(k->src, cpu_engine(), xb.data()), wei(k->wei, cpu_engine(), wdata), dst(k->dst, cpu_engine(), out),
+        scr(k->scratch, cpu_engine(), scratch.data());
     k->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scr}});
     s.wait();
     if (Mp != M) std::copy(yp.begin(), yp.begin() + M * N, y);
     return;
   }
 #endif
-  gemm_bf16_portable(x, M, K, w, N, y);
+  gemm_bf16_portable(x, M, K, w.plain.data(), N, y);
 }
 
 }  // namespace moescope

@@ -8,7 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace moescope {
 
@@ -35,8 +37,20 @@ inline float bf16_to_float(uint16_t b) {
   return f;
 }
 
-// y [M, N] = bf16(x) [M, K] · w^T, w [N, K] BF16 row-major (the PyTorch Linear layout); FP32
-// accumulation and result. Thread-safe; called inside parallel regions it runs single-threaded.
-void gemm_bf16(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, float* y);
+// The weights of one GEMM, w [N, K] (PyTorch Linear layout), rounded to BF16 once at load and,
+// with oneDNN, re-laid out in the blocked order its kernels read (repacking a plain matrix on
+// every call would cost more than the multiplication).
+struct Bf16Weights {
+  int64_t N = 0, K = 0;
+  std::vector<uint16_t> plain;           // [N, K] row-major; emptied once packed
+  std::shared_ptr<const void> packed;    // oneDNN's layout (opaque; gemm_bf16.cpp)
+  size_t bytes = 0;
+  bool empty() const { return N == 0; }
+};
+Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K);
+
+// y [M, N] = bf16(x) [M, K] · w^T with FP32 accumulation and result. Thread-safe; inside a
+// parallel region it runs single-threaded.
+void gemm_bf16(const float* x, int64_t M, const Bf16Weights& w, float* y);
 
 }  // namespace moescope

@@ -20,7 +20,8 @@ namespace {
 // MoE work is done in token chunks so the [chunk*K, D] expert-output buffer stays near 256 MB
 // while each expert still sees enough tokens for an efficient GEMM.
 constexpr int64_t kMoeSlotBufferFloats = int64_t(64) << 20;
-// Output logits are computed in chunks of rows so [T, V] is never held unless asked for.
+// Output logits are computed in chunks of rows (and vocabulary blocks, kHeadVocabBlock in
+// weights.h) so [T, V] is never held unless asked for.
 constexpr int64_t kHeadChunkTokens = 256;
 
 // Adds the time since `t0` to `acc` and restarts `t0`.
@@ -267,35 +268,50 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
 }
 
 void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptions& opt) const {
-  const int64_t T = x.rows(), V = config_.vocab_size;
+  const int64_t T = x.rows(), V = config_.vocab_size, D = x.cols();
   if (opt.nll) r.nll.assign(size_t(T), std::numeric_limits<float>::quiet_NaN());
   if (opt.logits) r.logits.resize(size_t(T * V));
   if (!opt.nll && !opt.logits) return;
   std::vector<uint8_t> last(size_t(T), 0);
   for (const auto& d : r.docs) last[d.end - 1] = 1;
   const MatrixView head = weights_.lm_head.view();
-  ActMatrix logits;
+  const bool bf16 = !weights_.lm_head_blocks.empty();
+  // Row chunks x vocabulary blocks: each [n, Vb] block of logits stays in cache while it is folded
+  // into a running log-sum-exp per row, so the [n, V] logits never travel through memory.
+  ActMatrix block;
+  std::vector<float> run_max, run_sum, target;
   for (int64_t t0 = 0; t0 < T; t0 += kHeadChunkTokens) {
     const int64_t n = std::min(kHeadChunkTokens, T - t0);
-    if (!weights_.lm_head.bf16.empty()) {  // BF16 compute mode
-      logits.resize(n, V);
-      gemm_bf16(x.data() + t0 * x.cols(), n, x.cols(), weights_.lm_head.bf16.data(), V, logits.data());
-    } else {
-      logits.noalias() = x.middleRows(t0, n) * head.transpose();  // [n, V]
+    run_max.assign(size_t(n), -std::numeric_limits<float>::infinity());
+    run_sum.assign(size_t(n), 0.f);
+    target.assign(size_t(n), std::numeric_limits<float>::quiet_NaN());
+    for (int64_t v0 = 0; v0 < V; v0 += kHeadVocabBlock) {
+      const int64_t nb = std::min(kHeadVocabBlock, V - v0);
+      block.resize(n, nb);  // logits [n, nb] = x [n, D] · head[v0:v0+nb]^T [D, nb]
+      if (bf16) gemm_bf16(x.data() + t0 * D, n, weights_.lm_head_blocks[size_t(v0 / kHeadVocabBlock)], block.data());
+      else block.noalias() = x.middleRows(t0, n) * head.middleRows(v0, nb).transpose();
+      if (opt.logits)
+        for (int64_t i = 0; i < n; ++i)
+          std::copy(block.data() + i * nb, block.data() + (i + 1) * nb, r.logits.begin() + (t0 + i) * V + v0);
+      if (!opt.nll) continue;
+#pragma omp parallel for schedule(static) if (n * nb >= 65536)
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t t = t0 + i;
+        if (last[size_t(t)]) continue;
+        // Online log-sum-exp: fold this block's max and sum into the row's running ones.
+        Eigen::Map<const Eigen::ArrayXf> z(block.data() + i * nb, nb);
+        const float mb = z.maxCoeff();
+        const float sb = (z - mb).exp().sum();
+        const float m = std::max(run_max[size_t(i)], mb);
+        run_sum[size_t(i)] = run_sum[size_t(i)] * std::exp(run_max[size_t(i)] - m) + sb * std::exp(mb - m);
+        run_max[size_t(i)] = m;
+        const int64_t id = r.ids[size_t(t) + 1];
+        if (id >= v0 && id < v0 + nb) target[size_t(i)] = z[id - v0];
+      }
     }
-    if (opt.logits) std::copy(logits.data(), logits.data() + n * V, r.logits.begin() + t0 * V);
-    if (!opt.nll) continue;
-#pragma omp parallel for schedule(static) if (n * V >= 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t t = t0 + i;
-      if (last[size_t(t)]) continue;
-      const float* row = logits.data() + i * V;
-      // log-sum-exp over V with Eigen's vectorised exp (this loop is T x V: the hottest after GEMMs)
-      Eigen::Map<const Eigen::ArrayXf> z(row, V);
-      const float m = z.maxCoeff();
-      const float lse = m + std::log((z - m).exp().sum());
-      r.nll[size_t(t)] = lse - row[r.ids[size_t(t) + 1]];
-    }
+    if (opt.nll)
+      for (int64_t i = 0; i < n; ++i)
+        if (!last[size_t(t0 + i)]) r.nll[size_t(t0 + i)] = run_max[size_t(i)] + std::log(run_sum[size_t(i)]) - target[size_t(i)];
   }
 }
 

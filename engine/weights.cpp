@@ -213,9 +213,7 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
 
 namespace {
 void fill_bf16(Matrix& m, int64_t rows) {
-  if (m.empty()) return;
-  m.bf16.resize(size_t(rows * m.cols));
-  to_bf16(m.data, m.bf16.size(), m.bf16.data());
+  if (!m.empty()) m.bf16 = make_bf16_weights(m.data, rows, m.cols);
 }
 void fill_expert_bf16(ExpertWeights& x) {
   if (!x.loaded()) return;
@@ -232,13 +230,17 @@ void add_bf16_copies(ModelWeights& w) {
     for (ExpertWeights& x : lw.experts) fill_expert_bf16(x);
     fill_expert_bf16(lw.dense);
   }
-  fill_bf16(w.lm_head, w.lm_head.rows);
+  w.lm_head_blocks.clear();
+  for (int64_t v0 = 0; v0 < w.lm_head.rows; v0 += kHeadVocabBlock)
+    w.lm_head_blocks.push_back(make_bf16_weights(w.lm_head.data + v0 * w.lm_head.cols,
+                                                 std::min(kHeadVocabBlock, w.lm_head.rows - v0), w.lm_head.cols));
   size_t extra = 0;
   for (const LayerWeights& lw : w.layers) {
-    for (const Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) extra += m->bf16.size() * 2;
-    for (const ExpertWeights& x : lw.experts) extra += (x.gate.bf16.size() + x.up.bf16.size() + x.down.bf16.size()) * 2;
+    for (const Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) extra += m->bf16.bytes;
+    for (const ExpertWeights& x : lw.experts) extra += x.gate.bf16.bytes + x.up.bf16.bytes + x.down.bf16.bytes;
   }
-  w.resident_bytes += extra + w.lm_head.bf16.size() * 2;
+  for (const Bf16Weights& b : w.lm_head_blocks) extra += b.bytes;
+  w.resident_bytes += extra;
 }
 
 }  // namespace moescope

@@ -10,6 +10,7 @@
 
 #include "engine/checkpoint.h"
 #include "engine/config.h"
+#include "engine/gemm_bf16.h"
 #include "engine/subset.h"
 
 namespace moescope {
@@ -31,7 +32,7 @@ struct Matrix {
   std::vector<float> owned;  // set when widened from BF16/F16 (or copied for alignment)
   // BF16 copy [rows, cols] for the BF16 compute mode (filled by add_bf16_copies). For an expert's
   // gate it holds gate and up rows together [2I, D], matching the fused FP32 layout.
-  std::vector<uint16_t> bf16;
+  Bf16Weights bf16;
 
   bool empty() const { return data == nullptr; }
   MatrixView view() const { return MatrixView(data, rows, cols); }
@@ -54,9 +55,14 @@ struct LayerWeights {
   ExpertWeights dense;          // dense layers (E = 0)
 };
 
+// The output head runs in vocabulary blocks of this many rows (a [256, 4096] FP32 logit block is
+// 4 MB: it stays in cache while the NLL folds it in).
+constexpr int64_t kHeadVocabBlock = 4096;
+
 struct ModelWeights {
   Matrix embed;                 // [V, D]
   Matrix lm_head;               // [V, D] (the embedding when tied)
+  std::vector<Bf16Weights> lm_head_blocks;  // BF16 mode: lm_head in vocabulary blocks of kHeadVocabBlock rows
   Matrix final_norm;            // [D]
   std::vector<LayerWeights> layers;
   size_t resident_bytes = 0;    // fp32 bytes this process holds or maps for the model
