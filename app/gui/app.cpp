@@ -129,6 +129,7 @@ void App::job_status(const char* what, double fraction, const std::string& messa
 
 void App::frame() {
   adopt_loaded_model();
+  adopt_finished_trace();
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);

@@ -81,6 +81,7 @@ class App {
   // Corpus
   void open_workspace(const std::string& path);
   void start_trace(const std::string& corpus, const std::string& workspace, int64_t max_tokens);
+  void adopt_finished_trace();
   void view_corpus();
   void corpus_pools(const CorpusState& c, size_t l);
   void corpus_clusters(const CorpusState& c);

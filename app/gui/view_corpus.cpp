@@ -51,13 +51,16 @@ std::shared_ptr<const LayerAnalysis> App::analysis_for(size_t l) {
   return nullptr;
 }
 
-void App::view_corpus() {
-  // Finished traces open their workspace.
+// A finished trace opens its workspace (whatever view is showing).
+void App::adopt_finished_trace() {
   if (const auto run = trace_job_.result(); run && !trace_job_.running()) {
     const std::string ws = run->workspace;
     trace_job_.clear();
     open_workspace(ws);
   }
+}
+
+void App::view_corpus() {
   ImGui::SetNextItemWidth(520);
   ImGui::InputText("##ws", ws_path_, sizeof ws_path_);
   ImGui::SameLine();

@@ -177,6 +177,8 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
       << "export-checkpoint " << tmp / "pruned" << "\n"
       << "ablate\n"
       << "save-state " << tmp / "state.json" << "\n"
+      << "trace " << tmp / "corpus.jsonl" << " " << tmp / "from-app.moescope" << " 32\n"
+      << "save-state " << tmp / "state-traced.json" << "\n"
       << "model /nonexistent/checkpoint\n"
       << "save-state " << tmp / "state-bad-model.json" << "\n"
       << "quit\n";
@@ -207,6 +209,11 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   REQUIRE(sh(cli_cmd({"info", "--model", tmp / "pruned", "--json"}, ">" + info)) == 0);
   const auto ij = nlohmann::json::parse(slurp(info));
   CHECK(ij["experts_per_layer"] == nlohmann::json::array({4, 4, 4, 4}));
+  // A corpus traced from the app (Corpus view) opens as the workspace when done, every document in.
+  const auto traced = nlohmann::json::parse(slurp(tmp / "state-traced.json"));
+  CHECK(traced["workspace"]["path"] == tmp / "from-app.moescope");
+  CHECK(traced["workspace"]["documents"] == 48);
+  CHECK(traced["errors"].empty());
   // A bad checkpoint folder is an error shown in the window; the loaded model stays.
   const auto bad = nlohmann::json::parse(slurp(tmp / "state-bad-model.json"));
   CHECK(bad["errors"]["model"].get<std::string>().find("/nonexistent/checkpoint") != std::string::npos);
