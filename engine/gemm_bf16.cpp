@@ -197,9 +197,17 @@ void gemm_bf16(const float* x, int64_t M, const Bf16Weights& w, float* y) {
   if (M <= 0 || N <= 0) return;
 #ifdef MOESCOPE_HAVE_DNNL
   if (fast_kernels()) {
-    const int64_t Mp = padded_rows(M);
+    int64_t Mp = padded_rows(M);
     const auto* packed = static_cast<const Packed*>(w.packed.get());
-    const auto k = kernel_for(Mp, K, N, packed ? packed->desc : plain_desc(K, N));
+    const memory::desc wdesc = packed ? packed->desc : plain_desc(K, N);
+    std::shared_ptr<const Kernel> k;
+    try {
+      k = kernel_for(Mp, K, N, wdesc);
+    } catch (const dnnl::error&) {
+      // The packed layout was chosen for 256-row blocks; a row count it cannot serve runs padded to them.
+      Mp = (M + 255) / 256 * 256;
+      k = kernel_for(Mp, K, N, wdesc);
+    }
     thread_local std::vector<uint16_t> xb;
     thread_local std::vector<float> yp;
     thread_local std::vector<uint8_t> scratch;
