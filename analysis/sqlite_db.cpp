@@ -16,9 +16,16 @@ SqliteDb::SqliteDb(const std::string& path, bool create) : path_(path) {
     fail(path, "cannot open the workspace database (" + msg + ")");
   }
   sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
-  exec("PRAGMA foreign_keys=ON");
+  try {
+    exec("PRAGMA journal_mode=WAL");  // the first statement that reads the file: a damaged one fails here
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+  } catch (...) {
+    // A throwing constructor runs no destructor: close the connection here.
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
 }
 
 SqliteDb::~SqliteDb() { sqlite3_close(db_); }
