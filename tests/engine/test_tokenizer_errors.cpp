@@ -162,3 +162,13 @@ TEST_CASE("tokenizer errors: token ids that would size a huge table are refused 
   doc["added_tokens"] = json::array({{{"id", -3}, {"content", "<x>"}}});
   CHECK(load_error(doc) == "tokenizer.json: added_tokens[0].id: out of range (expected 0..4194303, found -3)");
 }
+
+TEST_CASE("tokenizer errors: a pre-tokenizer regex with \\C is refused (fuzz regression)") {
+  // \C matches one byte even in UTF mode, so a Split on it cut 'é' in two and BPE then reported
+  // offsets past the end of the text. Input: tests/fuzz/regressions/tokenizer_json/.
+  const std::string path = moescope::test::source_dir() + "/tests/fuzz/regressions/tokenizer_json/split-regex-backslash-C.json";
+  CHECK_THROWS_WITH_AS(Tokenizer::from_file(path),
+                       (path + ": pre_tokenizer.pattern.Regex: regex does not compile with PCRE2: using \\C is disabled "
+                               "by the application at offset 2 of '\\C'").c_str(),
+                       Error);
+}
