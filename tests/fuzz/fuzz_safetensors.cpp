@@ -2,7 +2,7 @@
 // The bytes are written to a per-process scratch file and opened like a checkpoint shard.
 // A bug: anything but moescope::Error escaping, a sanitizer report, or a file that opens although
 // its tensors do not tile the data buffer exactly: every tensor's bytes must lie inside the file,
-// hold shape x dtype bytes, and be the very bytes at its offset in the input.
+// hold shape x dtype bytes, and be the very bytes at its offset in the input; dimensions >= 0.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -27,6 +27,8 @@ void check_tensors(const moescope::SafetensorsFile& f, const uint8_t* data, size
     if (t.name != name) bug("tensor stored under another name: " + name);
     if (f.find(name) != &t) bug("find() misses tensor " + name);
     if (!t.file || *t.file != f.path()) bug("tensor " + name + " does not name its file");
+    for (int64_t d : t.shape)
+      if (d < 0) bug("tensor " + name + " has a negative dimension");
     if (uint64_t(t.numel()) * moescope::dtype_size(t.dtype) != t.nbytes)
       bug("tensor " + name + ": nbytes != shape x dtype size");
     tensors.push_back(&t);
