@@ -91,3 +91,9 @@ TEST_CASE("workspace bad files: a record whose token count disagrees with its id
   const std::string p = seed_edited(dir, "UPDATE records SET tokens = 5 WHERE doc_id = 2");
   CHECK(open_and_load_error(p) == p + ": document 2: record's token count does not match its ids (expected 5 ids, found 4)");
 }
+
+TEST_CASE("workspace bad files: a record blob that is not whole values names the column") {
+  TempDir dir("ws-bad-blob");
+  const std::string p = seed_edited(dir, "UPDATE records SET ids = x'000102' WHERE doc_id = 1");
+  CHECK(open_and_load_error(p) == p + ": column 'ids': damaged record blob (expected a multiple of 4 bytes, found 3 bytes)");
+}
