@@ -16,9 +16,16 @@ SqliteDb::SqliteDb(const std::string& path, bool create) : path_(path) {
     fail(path, "cannot open the workspace database (" + msg + ")");
   }
   sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
-  exec("PRAGMA foreign_keys=ON");
+  try {
+    exec("PRAGMA journal_mode=WAL");  // the first statement that reads the file: a damaged one fails here
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+  } catch (...) {
+    // A throwing constructor runs no destructor: close the connection here.
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
 }
 
 SqliteDb::~SqliteDb() { sqlite3_close(db_); }
@@ -94,6 +101,13 @@ std::string SqliteStmt::column_text(int i) const {
   return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(stmt_, i))) : std::string();
 }
 bool SqliteStmt::column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+void SqliteStmt::fail_blob_size(int i, size_t bytes, size_t element) const {
+  // Not an SQLite error (sqlite3_errmsg would describe the last step), so name the column here.
+  const char* name = sqlite3_column_name(stmt_, i);
+  fail_expected(db_.path() + ": column '" + (name ? name : "?") + "'", "damaged record blob",
+                "a multiple of " + std::to_string(element) + " bytes", std::to_string(bytes) + " bytes");
+}
+
 const void* SqliteStmt::blob_data(int i, size_t* bytes) const {
   const void* p = sqlite3_column_blob(stmt_, i);
   *bytes = size_t(sqlite3_column_bytes(stmt_, i));

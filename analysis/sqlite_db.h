@@ -42,6 +42,7 @@ class SqliteStmt {
 
  private:
   const void* blob_data(int i, size_t* bytes) const;
+  [[noreturn]] void fail_blob_size(int i, size_t bytes, size_t element) const;
   SqliteDb& db_;
   sqlite3_stmt* stmt_ = nullptr;
 };
@@ -81,7 +82,7 @@ template <typename T>
 std::vector<T> SqliteStmt::column_blob(int i) const {
   size_t bytes = 0;
   const void* p = blob_data(i, &bytes);
-  if (bytes % sizeof(T) != 0) db_.fail_sqlite("reading a blob whose size is not a multiple of its element size");
+  if (bytes % sizeof(T) != 0) fail_blob_size(i, bytes, sizeof(T));
   std::vector<T> out(bytes / sizeof(T));
   if (bytes) std::memcpy(out.data(), p, bytes);
   return out;

@@ -30,6 +30,9 @@ TraceData load_trace(Workspace& ws) {
     if (d.tokens <= 0) continue;
     DocumentRecord r = ws.record(d.id);
     const size_t T = r.ids.size();
+    if (T != size_t(d.tokens))
+      fail_expected(ws.path(), "document " + std::to_string(d.id) + ": record's token count does not match its ids",
+                    std::to_string(d.tokens) + " ids", std::to_string(T));
     if (r.topk_ids.size() != T * k || r.doc_mean_probs.size() != es || r.doc_topk_freq.size() != es)
       fail(ws.path(), "document " + std::to_string(d.id) + ": record sizes do not match the layer layout");
     TracedDocument doc;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "analysis/workspace_run.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
 
@@ -112,8 +113,10 @@ Workspace::Workspace(const std::string& path, bool create) {
   if (!existed && !create) fail(path, "no such workspace (run `moescope-cli trace` to make one)");
   if (existed && fs::is_regular_file(path) && fs::file_size(path) > 0) {
     char magic[16] = {};
-    std::ifstream(path, std::ios::binary).read(magic, sizeof magic);
-    if (std::string(magic, sizeof magic) != std::string("SQLite format 3\0", 16))
+    std::ifstream in(path, std::ios::binary);
+    in.read(magic, sizeof magic);
+    // A file shorter than the magic must not pass on the zeros the buffer starts with.
+    if (in.gcount() != sizeof magic || std::string(magic, sizeof magic) != std::string("SQLite format 3\0", 16))
       fail(path, "not a moescope workspace (not an SQLite database)");
   }
   db_ = std::make_unique<SqliteDb>(path, create);
@@ -162,7 +165,7 @@ void Workspace::bind_run(const ModelIdentity& model, const TraceSettings& settin
     set_meta("run", run.dump());
     return;
   }
-  const nlohmann::json old = parse_json(stored, path() + ": meta 'run'");
+  const nlohmann::json old = run_info();
   if (old["model"]["config_hash"] != run["model"]["config_hash"] || old["model"]["weights_hash"] != run["model"]["weights_hash"])
     fail_expected(path(), "workspace was traced with a different model; use a new workspace for this one",
                   "the model at " + old["model"]["path"].get<std::string>() + " (config " +
@@ -271,7 +274,11 @@ std::vector<CorpusDocument> Workspace::corpus() {
 
 nlohmann::json Workspace::run_info() {
   const std::string stored = meta("run");
-  return stored.empty() ? nlohmann::json() : parse_json(stored, path() + ": meta 'run'");
+  if (stored.empty()) return nlohmann::json();
+  const std::string where = path() + ": meta 'run'";
+  nlohmann::json run = parse_json(stored, where);
+  check_run_record(run, where);  // every reader indexes into it
+  return run;
 }
 
 std::vector<LayerLayout> Workspace::layers() {

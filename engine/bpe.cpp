@@ -70,9 +70,10 @@ std::unique_ptr<BpeModel> BpeModel::from_json(const JsonField& model, bool byte_
   int32_t max_id = -1;
   d.vocab.reserve(vocab.value().size());
   for (const auto& [token, id_json] : vocab.value().items()) {
-    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 || id_json.get<int64_t>() > INT32_MAX) {
-      vocab.fail("the id of token '" + token + "' is not a non-negative 32-bit integer");
-    }
+    if (!id_json.is_number_integer()) vocab.fail("the id of token '" + token + "' is not an integer");
+    if (!token_id_in_range(id_json))
+      vocab.fail("the id of token '" + token + "' is out of range (expected 0.." + std::to_string(kMaxTokenId) +
+                 ", found " + id_json.dump() + ")");
     const auto id = static_cast<int32_t>(id_json.get<int64_t>());
     d.vocab.emplace(token, id);
     max_id = std::max(max_id, id);

@@ -36,7 +36,8 @@ nlohmann::json parse_json(const char* begin, const char* end, const std::string&
   };
   try {
     return nlohmann::json::parse(begin, end, depth_guard);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error for bad syntax, but out_of_range (406) for a number past double's range (1e400).
     fail(source, "not valid JSON (" + std::string(e.what()) + ")");
   }
 }

@@ -117,8 +117,11 @@ struct Regex::Code {
 Regex::Regex(const std::string& pattern, const std::string& where) : code_(std::make_unique<Code>()) {
   int error = 0;
   PCRE2_SIZE error_offset = 0;
+  // \C matches one byte even in UTF mode: it would cut characters apart, and everything after the
+  // pre-tokenizers (BPE symbols, offsets) relies on pieces being whole UTF-8 characters.
   code_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                              PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &error, &error_offset, nullptr);
+                              PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE | PCRE2_NEVER_BACKSLASH_C, &error,
+                              &error_offset, nullptr);
   if (!code_->code) {
     fail(where, "regex does not compile with PCRE2: " + pcre2_message(error) + " at offset " +
                     std::to_string(error_offset) + " of '" + pattern + "'");

@@ -108,8 +108,10 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       t.dtype = *dt;
       uint64_t numel = 1;
       for (const auto& d : v["shape"]) {
-        if (!d.is_number_unsigned() && !(d.is_number_integer() && d.get<int64_t>() >= 0))
-          fail_expected(where, "bad shape entry", "a non-negative integer", brief(d));
+        // Dimensions are kept as int64_t; past 2^63 - 1 only a 0 elsewhere in the shape lets them through.
+        if ((!d.is_number_unsigned() && !(d.is_number_integer() && d.get<int64_t>() >= 0)) ||
+            d.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+          fail_expected(where, "bad shape entry", "an integer in [0, 2^63 - 1]", brief(d));
         uint64_t dim = d.get<uint64_t>();
         if (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / dim / 8)
           fail(where, "shape " + brief(v["shape"]) + " overflows");

@@ -42,8 +42,8 @@ ExpertSubset ExpertSubset::from_json_text(const std::string& text, const std::st
     for (const auto& x : entry) {
       if (!x.is_number_integer()) fail_expected(at, "bad expert id", "an integer", brief(x));
       int64_t e = x.get<int64_t>();
-      if (e < 0 || e >= spec.num_experts)
-        fail_expected(at, "expert id out of range", "0.." + std::to_string(spec.num_experts - 1), std::to_string(e));
+      if (x.is_number_unsigned() ? x.get<uint64_t>() >= uint64_t(spec.num_experts) : (e < 0 || e >= spec.num_experts))
+        fail_expected(at, "expert id out of range", "0.." + std::to_string(spec.num_experts - 1), brief(x));
       ids.push_back(int(e));
     }
     std::sort(ids.begin(), ids.end());

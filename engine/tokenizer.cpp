@@ -53,8 +53,11 @@ void Tokenizer::Impl::load_added_tokens(const JsonField& list) {
   for (size_t i = 0; i < list.array_size(); ++i) {
     const JsonField item = list.at(i);
     detail::AddedToken t;
-    const int64_t id = item.at("id").as_int();
-    if (id < 0 || id > INT32_MAX) item.at("id").fail("not a non-negative 32-bit id");
+    const JsonField id_field = item.at("id");
+    const int64_t id = id_field.as_int();
+    if (!detail::token_id_in_range(id_field.value()))
+      id_field.fail("out of range (expected 0.." + std::to_string(detail::kMaxTokenId) + ", found " +
+                    id_field.value().dump() + ")");
     t.id = static_cast<int32_t>(id);
     t.content = item.at("content").as_string();
     detail::require_valid_utf8(t.content, source + ": " + item.path() + ".content");

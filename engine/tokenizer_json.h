@@ -11,6 +11,16 @@
 
 namespace moescope::detail {
 
+// The largest token id a tokenizer.json may use. Tables indexed by id are allocated up to the
+// largest id, so one absurd id in a small file must not size them (real vocabularies stay below
+// ~300k ids; this leaves a wide margin and caps the tables at ~170 MB).
+constexpr int64_t kMaxTokenId = (int64_t{1} << 22) - 1;
+// An integer JSON value in [0, kMaxTokenId] (JSON integers may be signed or unsigned 64-bit).
+inline bool token_id_in_range(const nlohmann::json& v) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>() <= uint64_t(kMaxTokenId);
+  return v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= kMaxTokenId;
+}
+
 class JsonField {
  public:
   JsonField(const nlohmann::json& value, const std::string& file, std::string path)

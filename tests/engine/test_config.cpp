@@ -134,3 +134,12 @@ TEST_CASE("config: numbers out of range are refused before anything is allocated
   j["hidden_size"] = json::array({json::array({json::array({1})})});
   CHECK(error_of(j) == "cfg.json: field 'hidden_size': wrong type (expected an integer, found a list of 1 entries)");
 }
+
+TEST_CASE("config: a number past double's range is invalid JSON, not a crash (fuzz regression)") {
+  // tests/fuzz/regressions/config/number-overflow-1e400.json holds just `1e400`; nlohmann reports
+  // it as out_of_range, which parse_json once let escape.
+  const std::string path = moescope::test::source_dir() + "/tests/fuzz/regressions/config/number-overflow-1e400.json";
+  CHECK_THROWS_WITH_AS(ModelConfig::from_file(path),
+                       (path + ": not valid JSON ([json.exception.out_of_range.406] number overflow parsing '1e400')").c_str(),
+                       Error);
+}

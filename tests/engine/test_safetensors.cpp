@@ -205,3 +205,12 @@ TEST_CASE("safetensors: a deeply nested header is refused, not a stack overflow"
   std::string e = error_of(raw_file(tmp.str(), header, 0));
   CHECK(e.find("nested deeper than 64 levels") != std::string::npos);
 }
+
+TEST_CASE("safetensors: a dimension past 2^63 - 1 is refused even after a 0 (fuzz regression)") {
+  // Shape [0, 2^64 - 1] holds 0 bytes, so the size check let it through and the dimension became
+  // -1 as int64_t. Input: tests/fuzz/regressions/safetensors/.
+  const std::string path = moescope::test::source_dir() + "/tests/fuzz/regressions/safetensors/zero-then-dim-2pow64-1.safetensors";
+  CHECK(error_of(path) == path + ": tensor 't': bad shape entry (expected an integer in [0, 2^63 - 1], found 18446744073709551615)");
+  const moescope::test::TempDir tmp("st-bigdim");
+  CHECK(error_of(raw_file(tmp.str(), R"({"t":{"dtype":"F32","shape":[0,9223372036854775807],"data_offsets":[0,0]}})", 0)) == "");
+}

@@ -140,3 +140,35 @@ TEST_CASE("tokenizer errors: malformed JSON and missing files name the file") {
   CHECK_THROWS_WITH_AS(Tokenizer::from_file("/nonexistent/tokenizer.json"),
                        "/nonexistent/tokenizer.json: cannot open tokenizer file: No such file or directory", Error);
 }
+
+TEST_CASE("tokenizer errors: token ids that would size a huge table are refused (fuzz regressions)") {
+  // Tables indexed by id are allocated up to the largest id: INT32_MAX overflowed `max_id + 1`
+  // (UB) and 10^9 in a 100-byte file asked for 8 GB. Inputs: tests/fuzz/regressions/tokenizer_json/.
+  const std::string dir = moescope::test::source_dir() + "/tests/fuzz/regressions/tokenizer_json/";
+  CHECK_THROWS_WITH_AS(Tokenizer::from_file(dir + "vocab-id-int32-max.json"),
+                       (dir + "vocab-id-int32-max.json: model.vocab: the id of token 'a' is out of range "
+                              "(expected 0..4194303, found 2147483647)").c_str(),
+                       Error);
+  CHECK_THROWS_WITH_AS(Tokenizer::from_file(dir + "added-token-id-1e9.json"),
+                       (dir + "added-token-id-1e9.json: added_tokens[0].id: out of range (expected 0..4194303, found 1000000000)").c_str(),
+                       Error);
+  json doc = minimal_doc();
+  doc["model"]["vocab"]["a"] = -1;
+  CHECK(load_error(doc) == "tokenizer.json: model.vocab: the id of token 'a' is out of range (expected 0..4194303, found -1)");
+  doc = minimal_doc();
+  doc["model"]["vocab"]["a"] = 0.5;
+  CHECK(load_error(doc) == "tokenizer.json: model.vocab: the id of token 'a' is not an integer");
+  doc = minimal_doc();
+  doc["added_tokens"] = json::array({{{"id", -3}, {"content", "<x>"}}});
+  CHECK(load_error(doc) == "tokenizer.json: added_tokens[0].id: out of range (expected 0..4194303, found -3)");
+}
+
+TEST_CASE("tokenizer errors: a pre-tokenizer regex with \\C is refused (fuzz regression)") {
+  // \C matches one byte even in UTF mode, so a Split on it cut 'é' in two and BPE then reported
+  // offsets past the end of the text. Input: tests/fuzz/regressions/tokenizer_json/.
+  const std::string path = moescope::test::source_dir() + "/tests/fuzz/regressions/tokenizer_json/split-regex-backslash-C.json";
+  CHECK_THROWS_WITH_AS(Tokenizer::from_file(path),
+                       (path + ": pre_tokenizer.pattern.Regex: regex does not compile with PCRE2: using \\C is disabled "
+                               "by the application at offset 2 of '\\C'").c_str(),
+                       Error);
+}
