@@ -30,7 +30,10 @@ const std::string& scratch_path(const std::string& tag) {
   auto it = files.find(tag);
   if (it != files.end()) return it->second;
   if (files.empty()) std::atexit(remove_scratch_files);
-  const std::string path = "/tmp/moescope-fuzz-" + std::to_string(::getpid()) + "-" + tag;
+  // temp_directory_path() is $TMPDIR or /tmp; tools/fuzz.sh points TMPDIR into build-fuzz/ so the
+  // files of a crashed run (no atexit) are cleared by the next one.
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("moescope-fuzz-" + std::to_string(::getpid()) + "-" + tag)).string();
   return files.emplace(tag, path).first->second;
 }
 

@@ -11,7 +11,8 @@
 
 namespace moescope::fuzz {
 
-// /tmp/moescope-fuzz-<pid>-<tag>; the same path for every input of a process, removed at exit.
+// $TMPDIR (default /tmp)/moescope-fuzz-<pid>-<tag>: the same path for every input of a process,
+// removed at a normal exit.
 const std::string& scratch_path(const std::string& tag);
 // Replaces the file's contents with the bytes (and removes `path`-wal / -shm left by SQLite).
 void write_scratch(const std::string& path, const uint8_t* data, size_t size);
