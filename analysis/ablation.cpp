@@ -7,6 +7,7 @@
 
 #include "analysis/corpus_scoring.h"
 #include "analysis/domain_stats.h"
+#include "analysis/subset_select.h"
 #include "engine/error.h"
 
 namespace moescope {
@@ -81,8 +82,7 @@ std::vector<AblationPoint> ablate_domain(const Model& model, const TraceData& td
   for (const auto& d : eval)
     if (d.domain == domain) docs.push_back(d);
   if (docs.empty()) fail("domain '" + domain + "'", "has no held-out documents to evaluate on");
-  int es = td.layers.front().num_standard;
-  for (const auto& l : td.layers) es = std::min(es, l.num_standard);
+  const int es = min_standard_experts(td);
   const std::vector<int> budgets = opt.budgets.empty() ? default_budgets(es) : opt.budgets;
   const auto score = mean_probs_over(td, [&](const TracedDocument& d) { return d.domain == dom && calibration(d); });
 

@@ -34,6 +34,30 @@ void check_model_unchanged(const TraceData& td) {
     fail(path, "changed since the workspace was traced (config or weights hash differs)");
 }
 
+std::vector<std::vector<int32_t>> calibration_ids(const TraceData& td, const std::function<bool(const TracedDocument&)>& chosen) {
+  const int64_t limit = td.run["settings"]["max_tokens_per_doc"].get<int64_t>();
+  std::vector<std::vector<int32_t>> calib;
+  for (const TracedDocument& d : td.docs)
+    if (chosen(d)) {
+      calib.push_back(d.ids);
+      if (int64_t(calib.back().size()) > limit) calib.back().resize(size_t(limit));
+    }
+  return calib;
+}
+
+ExpertSubset rerun_subset(const std::string& method, const Model& model, const std::vector<std::vector<int32_t>>& calib, int k,
+                          std::vector<std::vector<double>>* scores) {
+  if (method == "greedy") return greedy_layerwise_subset(model, calib, k, 16384, scores);
+  if (method == "easy-ep") return easy_ep_subset(model, calib, k, 16384, scores);
+  fail_expected("--method", "not a method that re-runs the model", "greedy or easy-ep", method);
+}
+
+int min_standard_experts(const TraceData& td) {
+  int es = td.layers.front().num_standard;
+  for (const auto& l : td.layers) es = std::min(es, l.num_standard);
+  return es;
+}
+
 SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, const Model* model) {
   const std::string method_name = subset_method_name(req.method);
   const std::string model_path = td.run["model"]["path"].get<std::string>();
@@ -58,15 +82,7 @@ SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, con
       owned = Model::load(model_path);
       model = owned.get();
     }
-    const int64_t limit = td.run["settings"]["max_tokens_per_doc"].get<int64_t>();
-    std::vector<std::vector<int32_t>> calib;
-    for (const TracedDocument& d : td.docs)
-      if (chosen(d)) {
-        calib.push_back(d.ids);
-        if (int64_t(calib.back().size()) > limit) calib.back().resize(size_t(limit));
-      }
-    if (req.method == "greedy") greedy_layerwise_subset(*model, calib, req.k, 16384, &score);
-    else easy_ep_subset(*model, calib, req.k, 16384, &score);
+    rerun_subset(req.method, *model, calibration_ids(td, chosen), req.k, &score);
   }
   std::mt19937_64 rng(req.seed);
   nlohmann::json kept = nlohmann::json::array();

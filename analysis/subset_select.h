@@ -3,6 +3,7 @@
 // `moescope-cli subset select` and the desktop app's Subsets view.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -31,6 +32,17 @@ std::string subset_method_name(const std::string& method);
 // greedy/easy-ep re-run the model: `model` when given, else the workspace's model is loaded (and
 // refused when its files changed since the trace).
 SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, const Model* model = nullptr);
+
+// The chosen documents' token ids as traced (cut at the trace's max_tokens_per_doc): the
+// calibration set that greedy and EASY-EP re-run through the model.
+std::vector<std::vector<int32_t>> calibration_ids(const TraceData& td, const std::function<bool(const TracedDocument&)>& chosen);
+
+// The subset a re-running method ("greedy" or "easy-ep") keeps at budget k; scores as in greedy_select.h.
+ExpertSubset rerun_subset(const std::string& method, const Model& model, const std::vector<std::vector<int32_t>>& calib, int k,
+                          std::vector<std::vector<double>>* scores = nullptr);
+
+// The smallest number of standard experts over the traced MoE layers (budgets every layer can serve).
+int min_standard_experts(const TraceData& td);
 
 // Ablation and greedy selection must see the model the workspace was traced with: Error when the
 // folder's config or weights hash differs from the one recorded.

@@ -5,7 +5,6 @@
 #include <iostream>
 
 #include "analysis/ablation.h"
-#include "analysis/greedy_select.h"
 #include "analysis/pruned_checkpoint.h"
 #include "analysis/subset_select.h"
 #include "app/cli/commands.h"
@@ -124,17 +123,9 @@ int subset_ablate(const std::vector<std::string>& argv) {
   for (const std::string& dom : domains) {
     if (method != "global") {
       // Calibration token ids of this domain, as traced.
-      std::vector<std::vector<int32_t>> calib;
-      const int64_t limit = td.run["settings"]["max_tokens_per_doc"].get<int64_t>();
-      for (const TracedDocument& d : td.docs)
-        if (td.domains[size_t(d.domain)] == dom && calibration(d)) {
-          calib.push_back(d.ids);
-          if (int64_t(calib.back().size()) > limit) calib.back().resize(size_t(limit));
-        }
-      opt.method = method == "greedy" ? "greedy_layerwise" : "easy_ep";
-      opt.select = [&, calib](int k) {
-        return method == "greedy" ? greedy_layerwise_subset(*model, calib, k) : easy_ep_subset(*model, calib, k);
-      };
+      const auto calib = calibration_ids(td, [&](const TracedDocument& d) { return td.domains[size_t(d.domain)] == dom && calibration(d); });
+      opt.method = subset_method_name(method);
+      opt.select = [&, calib](int k) { return rerun_subset(method, *model, calib, k); };
     }
     const auto points = ablate_domain(*model, td, dom, calibration, eval, opt);
     store_ablations(ws, points, eval_source);

@@ -85,16 +85,18 @@ std::string App::screenshot_request() {
   return s;
 }
 
+std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, JobControl& job) {
+  job.report(0.2, "loading " + dir);
+  auto m = std::make_shared<LoadedModel>();
+  m->model = std::shared_ptr<const Model>(Model::load(dir).release());
+  if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
+  m->dir = dir;
+  m->identity = identify_model(dir);
+  return m;
+}
+
 void App::load_model(const std::string& dir) {
-  model_job_.start([dir](JobControl& job) {
-    job.report(0.2, "loading " + dir);
-    auto m = std::make_shared<LoadedModel>();
-    m->model = std::shared_ptr<const Model>(Model::load(dir).release());
-    if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
-    m->dir = dir;
-    m->identity = identify_model(dir);
-    return std::shared_ptr<const LoadedModel>(m);
-  });
+  model_job_.start([dir](JobControl& job) { return load_model_job(dir, job); });
 }
 
 // A finished load replaces the model and its text router (the old router finishes first).

@@ -33,6 +33,9 @@ struct LoadedModel {
   ModelIdentity identity;
 };
 
+// Loads a checkpoint for the app (a Job function): the model, its tokenizer (required) and identity.
+std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, JobControl& job);
+
 struct AblationRun {
   std::string domain, method;
   std::vector<AblationPoint> points;
@@ -77,7 +80,6 @@ class App {
   void view_text();
   void text_heatmaps(const RoutedText& r);
   void token_tooltip(const RoutedText& r, size_t t);
-  std::vector<int> token_colour_groups(const RoutedText& r, size_t layer_index);
   // Corpus
   void open_workspace(const std::string& path);
   void start_trace(const std::string& corpus, const std::string& workspace, int64_t max_tokens);

@@ -16,17 +16,6 @@ namespace moescope::gui {
 
 namespace {
 
-auto load_job(const std::string& dir) {
-  return [dir](JobControl& job) {
-    job.report(0.2, "loading " + dir);
-    auto m = std::make_shared<LoadedModel>();
-    m->model = std::shared_ptr<const Model>(Model::load(dir).release());
-    if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
-    m->dir = dir;
-    return std::shared_ptr<const LoadedModel>(m);
-  };
-}
-
 // One model's column: layer x expert heatmap of the text and the pool size per layer.
 void routed_column(const char* id, const std::string& dir, const TextRouter* router, const std::string& error) {
   ImGui::TextUnformatted(dir.c_str());
@@ -68,8 +57,8 @@ void App::load_compare_models() {
   retire(compare_router_a_);
   retire(compare_router_b_);
   compare_loaded_a_ = compare_loaded_b_ = nullptr;
-  compare_job_a_.start(load_job(compare_a_));
-  compare_job_b_.start(load_job(compare_b_));
+  for (auto [job, dir] : {std::pair{&compare_job_a_, std::string(compare_a_)}, std::pair{&compare_job_b_, std::string(compare_b_)}})
+    job->start([dir](JobControl& ctl) { return load_model_job(dir, ctl); });
 }
 
 void App::view_compare() {

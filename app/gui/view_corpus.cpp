@@ -10,6 +10,7 @@
 
 #include "app/gui/labels.h"
 #include "app/gui/app.h"
+#include "app/gui/widget_layer_slider.h"
 #include "app/gui/widget_heatmap.h"
 
 namespace moescope::gui {
@@ -99,12 +100,7 @@ void App::view_corpus() {
   }
   const TraceData& td = c->trace;
   ImGui::Text("%s: %zu documents, %zu tokens, %zu domains", c->path.c_str(), td.docs.size(), c->tokens, td.domains.size());
-  const int layers = int(td.layers.size());
-  corpus_layer_ = std::clamp(corpus_layer_, 0, layers - 1);
-  char format[48];
-  std::snprintf(format, sizeof format, "%%d (layer %d)", td.layers[size_t(corpus_layer_)].layer);
-  ImGui::SetNextItemWidth(220);
-  ImGui::SliderInt("MoE layer##corpus", &corpus_layer_, 0, layers - 1, format);
+  layer_slider("MoE layer##corpus", &corpus_layer_, td.layers);
   const size_t l = size_t(corpus_layer_);
   if (ImGui::BeginTabBar("corpus_tabs")) {
     if (ImGui::BeginTabItem("domain x expert")) {

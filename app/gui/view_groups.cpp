@@ -8,6 +8,7 @@
 
 #include "app/gui/labels.h"
 #include "app/gui/app.h"
+#include "app/gui/widget_layer_slider.h"
 #include "app/gui/colors.h"
 
 namespace moescope::gui {
@@ -19,12 +20,7 @@ void App::view_groups() {
     return;
   }
   const TraceData& td = c->trace;
-  const int layers = int(td.layers.size());
-  corpus_layer_ = std::clamp(corpus_layer_, 0, layers - 1);
-  char format[48];
-  std::snprintf(format, sizeof format, "%%d (layer %d)", td.layers[size_t(corpus_layer_)].layer);
-  ImGui::SetNextItemWidth(220);
-  ImGui::SliderInt("MoE layer##groups", &corpus_layer_, 0, layers - 1, format);
+  layer_slider("MoE layer##groups", &corpus_layer_, td.layers);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(200);
   ImGui::SliderFloat("PMI threshold", &pmi_threshold_, 0.f, 3.f, "%.2f");

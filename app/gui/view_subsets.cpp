@@ -10,7 +10,6 @@
 #include <map>
 
 #include "analysis/corpus.h"
-#include "analysis/greedy_select.h"
 #include "analysis/pruned_checkpoint.h"
 #include "analysis/workspace.h"
 #include "app/gui/app.h"
@@ -53,9 +52,7 @@ void App::run_ablation() {
     opt.random_seeds = 2;
     opt.max_tokens_per_doc = c->trace.run["settings"]["max_tokens_per_doc"].get<int64_t>();
     opt.stop = &job.stop_flag();
-    int es = c->trace.layers.front().num_standard;
-    for (const auto& l : c->trace.layers) es = std::min(es, l.num_standard);
-    const size_t total = 1 + (default_budgets(es).size() - 1) * size_t(1 + opt.random_seeds);
+    const size_t total = 1 + (default_budgets(min_standard_experts(c->trace)).size() - 1) * size_t(1 + opt.random_seeds);
     size_t done = 0;
     opt.progress = [&](const AblationPoint& p) {
       char msg[128];
@@ -63,18 +60,12 @@ void App::run_ablation() {
       job.report(double(++done) / double(total), msg);
     };
     if (req.method == "greedy" || req.method == "easy-ep") {
-      std::vector<std::vector<int32_t>> calib;
-      const int64_t limit = opt.max_tokens_per_doc;
-      for (const TracedDocument& d : c->trace.docs)
-        if (c->trace.domains[size_t(d.domain)] == req.domain && calibration(d)) {
-          calib.push_back(d.ids);
-          if (int64_t(calib.back().size()) > limit) calib.back().resize(size_t(limit));
-        }
+      const auto calib = calibration_ids(c->trace, [&](const TracedDocument& d) {
+        return c->trace.domains[size_t(d.domain)] == req.domain && calibration(d);
+      });
       opt.method = subset_method_name(req.method);
       const Model* m = model.get();
-      opt.select = [m, calib, req](int k) {
-        return req.method == "greedy" ? greedy_layerwise_subset(*m, calib, k) : easy_ep_subset(*m, calib, k);
-      };
+      opt.select = [m, calib, req](int k) { return rerun_subset(req.method, *m, calib, k); };
     }
     auto run = std::make_shared<AblationRun>();
     run->domain = req.domain;
@@ -133,8 +124,7 @@ void App::view_subsets() {
     return;
   }
   const TraceData& td = c->trace;
-  int es = td.layers.front().num_standard;
-  for (const auto& l : td.layers) es = std::min(es, l.num_standard);
+  const int es = min_standard_experts(td);
   subset_domain_ = std::clamp(subset_domain_, 0, int(td.domains.size()) - 1);
   subset_k_ = std::clamp(subset_k_, 1, es);
   ImGui::SetNextItemWidth(220);

@@ -12,6 +12,7 @@
 #include "analysis/domain_stats.h"
 #include "app/gui/labels.h"
 #include "app/gui/app.h"
+#include "app/gui/widget_layer_slider.h"
 #include "app/gui/colors.h"
 #include "app/gui/widget_heatmap.h"
 
@@ -43,35 +44,28 @@ void App::token_tooltip(const RoutedText& r, size_t t) {
   ImGui::EndTooltip();
 }
 
-// Per token: the colour class in the layer — the group carrying most of its routing weight
-// (colour_mode_ 0, when groups are known), else its heaviest standard expert.
-std::vector<int> App::token_colour_groups(const RoutedText& r, size_t li) {
-  const LayerRecord& l = r.result.layers[li];
-  std::shared_ptr<const LayerAnalysis> a;
-  if (colour_mode_ == 0 && corpus_matches_model()) a = analysis_for(li);
-  const size_t T = r.enc.ids.size();
-  std::vector<int> out(T, -1);
-  std::vector<float> mass;
-  for (size_t t = 0; t < T; ++t) {
-    if (a) {
-      mass.assign(a->groups.groups.size(), 0.f);
-      for (int j = 0; j < l.k; ++j) {
-        const int e = l.topk_ids[t * size_t(l.k) + size_t(j)];
-        if (e < l.num_standard && a->group_of[size_t(e)] >= 0) mass[size_t(a->group_of[size_t(e)])] += l.topk_weights[t * size_t(l.k) + size_t(j)];
-      }
-      const auto it = std::max_element(mass.begin(), mass.end());
-      if (it != mass.end() && *it > 0) out[t] = int(it - mass.begin());
-    } else {
-      float best = -1;
-      for (int j = 0; j < l.k; ++j) {
-        const int e = l.topk_ids[t * size_t(l.k) + size_t(j)];
-        const float w = l.topk_weights[t * size_t(l.k) + size_t(j)];
-        if (e < l.num_standard && w > best) best = w, out[t] = e;
-      }
-    }
+namespace {
+
+// A token's colour class in a layer: the group carrying most of its routing weight (when groups
+// are known), else its heaviest standard expert; -1 for none. Computed only for visible tokens.
+int token_colour(const LayerRecord& l, size_t t, const LayerAnalysis* a, std::vector<float>& mass) {
+  const int32_t* ids = l.topk_ids.data() + t * size_t(l.k);
+  const float* w = l.topk_weights.data() + t * size_t(l.k);
+  if (a) {
+    mass.assign(a->groups.groups.size(), 0.f);
+    for (int j = 0; j < l.k; ++j)
+      if (ids[j] < l.num_standard && a->group_of[size_t(ids[j])] >= 0) mass[size_t(a->group_of[size_t(ids[j])])] += w[j];
+    const auto it = std::max_element(mass.begin(), mass.end());
+    return it != mass.end() && *it > 0 ? int(it - mass.begin()) : -1;
   }
-  return out;
+  int top = -1;
+  float best = -1;
+  for (int j = 0; j < l.k; ++j)
+    if (ids[j] < l.num_standard && w[j] > best) best = w[j], top = ids[j];
+  return top;
 }
+
+}  // namespace
 
 void App::view_text() {
   const float right_w = std::min(520.f, ImGui::GetContentRegionAvail().x * 0.42f);
@@ -94,26 +88,21 @@ void App::view_text() {
     ImGui::EndChild();
     return;
   }
-  layer_ = std::clamp(layer_, 0, layers - 1);
-  ImGui::SetNextItemWidth(220);
-  char format[48];
-  std::snprintf(format, sizeof format, "%%d (layer %d)", r.result.layers[size_t(layer_)].layer);
-  ImGui::SliderInt("MoE layer", &layer_, 0, layers - 1, format);
+  layer_slider("MoE layer", &layer_, r.result.layers);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(150);
   ImGui::Combo("colour", &colour_mode_, "expert group\0top expert\0");
   ImGui::SameLine();
   ImGui::TextDisabled("%zu tokens, routed in %.0f ms%s", r.enc.ids.size(), 1000 * r.seconds, router_->busy() ? " (updating)" : "");
-  const std::vector<int> cls = token_colour_groups(r, size_t(layer_));
-  const bool by_group = colour_mode_ == 0 && corpus_matches_model() && analysis_for(size_t(layer_));
+  const auto groups = colour_mode_ == 0 && corpus_matches_model() ? analysis_for(size_t(layer_)) : nullptr;
+  const bool by_group = groups != nullptr;
   if (colour_mode_ == 0 && !by_group)
     ImGui::TextDisabled(corpus_matches_model() ? "computing the layer's expert groups..."
                                                : "groups come from a corpus traced with this model (Corpus tab); colouring by top expert");
   if (by_group) {  // legend: each group's colour and the domain that uses it most
-    const auto a = analysis_for(size_t(layer_));
     const auto c = corpus();
-    for (size_t g = 0; g < a->groups.groups.size(); ++g) {
-      const ExpertGroup& grp = a->groups.groups[g];
+    for (size_t g = 0; g < groups->groups.groups.size(); ++g) {
+      const ExpertGroup& grp = groups->groups.groups[g];
       std::string name = prefixed("", long(g));
       name += ": ";
       name += grp.domains.empty() ? "mixed" : c->trace.domains[size_t(grp.domains[0].index)];
@@ -139,10 +128,12 @@ void App::view_text() {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float lh = layout_.line_height();
   const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text);
+  const LayerRecord& shown = r.result.layers[size_t(layer_)];
+  std::vector<float> mass;
   for (size_t t = first; t < last; ++t) {
     const TokenLayout::Box& b = layout_.boxes()[t];
     const ImVec2 p(origin.x + b.x, origin.y + float(b.line) * lh);
-    dl->AddRectFilled(p, ImVec2(p.x + b.w, p.y + lh - 3), category_color(cls[t], 0.55f), 3.f);
+    dl->AddRectFilled(p, ImVec2(p.x + b.w, p.y + lh - 3), category_color(token_colour(shown, t, groups.get(), mass), 0.55f), 3.f);
     if (int(t) == pinned_) dl->AddRect(p, ImVec2(p.x + b.w, p.y + lh - 3), IM_COL32(255, 255, 255, 255), 3.f, 0, 2.f);
     dl->AddText(ImVec2(p.x + 2, p.y + 1), text_col, b.label.c_str());
   }
