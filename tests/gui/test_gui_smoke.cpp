@@ -116,6 +116,8 @@ TEST_CASE("gui: bad options are refused before a window opens") {
   CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --view nowhere >/dev/null 2>&1") == 2);
   CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --script /nonexistent/script.txt >/dev/null 2>&1") == 2);
   CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --text-file /nonexistent/text.txt >/dev/null 2>&1") == 2);
+  CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --frames 0 >/dev/null 2>&1") == 2);
+  CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --frames many >/dev/null 2>&1") == 2);
 #endif
 }
 
