@@ -5,12 +5,13 @@
 
 #include <cstring>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 
 namespace moescope {
 
 NpyWriter::NpyWriter(const std::string& path, const std::string& descr, std::vector<int64_t> shape, size_t elem)
-    : path_(path), tmp_(path + ".tmp-" + std::to_string(::getpid())), elem_(elem) {
+    : path_(path), tmp_(temp_path_for(path)), elem_(elem) {
   expected_ = 1;
   std::string dims;  // as NumPy writes it: (n,) for 1-D, (a, b) otherwise
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -47,10 +48,15 @@ void NpyWriter::append(const void* data, size_t elements) {
 void NpyWriter::finish() {
   if (written_ != expected_)
     fail_expected(path_, "array incomplete", std::to_string(expected_) + " elements", std::to_string(written_));
-  if (std::fflush(f_) != 0 || ::fsync(::fileno(f_)) != 0) fail(path_, "flush failed");
+  const bool flushed = std::fflush(f_) == 0;
+  const std::string why = std::strerror(errno);
   std::fclose(f_);
   f_ = nullptr;
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail(path_, std::string("rename failed (") + std::strerror(errno) + ")");
+  if (!flushed) {
+    std::remove(tmp_.c_str());
+    fail(path_, "write failed: " + why);
+  }
+  commit_temp_file(tmp_, path_);
 }
 
 void write_npy(const std::string& path, const std::string& descr, const std::vector<int64_t>& shape, const void* data,

@@ -3,14 +3,66 @@
 
 #include <sqlite3.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
 #include "engine/error.h"
 
 namespace moescope {
 
+namespace {
+
+// SQLite's message plus, for failures of the file system under it, the operating system's reason
+// and what the user can do: "disk I/O error" alone does not say the disk is full.
+std::string failure_text(sqlite3* db, const std::string& message) {
+  std::string text = message;
+  if (!db) return text;
+  const int extended = sqlite3_extended_errcode(db);
+  const int code = extended & 0xff;
+  if (code != SQLITE_IOERR && code != SQLITE_FULL && code != SQLITE_CANTOPEN && code != SQLITE_READONLY &&
+      code != SQLITE_PERM)
+    return text;
+  // SQLite's rollback after a failed write may clear the saved errno: the code says enough then.
+  const int sys = sqlite3_system_errno(db);
+  if (sys != 0) {
+    text += ": ";
+    text += std::strerror(sys);
+  }
+  const bool write_failed = code == SQLITE_FULL || extended == SQLITE_IOERR_WRITE || extended == SQLITE_IOERR_FSYNC ||
+                            extended == SQLITE_IOERR_TRUNCATE || sys == ENOSPC || sys == EFBIG || sys == EDQUOT;
+  if (write_failed)
+    text += "; the disk is full (or a file size limit was reached) or failing: free space and run the same "
+            "command again, nothing committed before is lost";
+  else if (code == SQLITE_READONLY || code == SQLITE_PERM || sys == EACCES || sys == EPERM || sys == EROFS)
+    text += "; the workspace or its folder is not writable";
+  return text;
+}
+
+// Why a workspace cannot be created at `path`, when the folder is the reason (SQLite's own errno
+// is that of its read-only retry, "No such file or directory").
+std::string folder_problem(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(path, ec)) return "";
+  const fs::path dir = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  if (!fs::is_directory(dir, ec)) return "the folder " + dir.string() + " does not exist";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return "the folder " + dir.string() + " is not writable: " + std::strerror(errno);
+  return "";
+}
+}  // namespace
+
 SqliteDb::SqliteDb(const std::string& path, bool create) : path_(path) {
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    std::string msg = db_ ? failure_text(db_, sqlite3_errmsg(db_)) : "out of memory";
+    if (create && db_) {
+      const std::string folder = folder_problem(path);
+      if (!folder.empty()) msg = folder;
+    }
     sqlite3_close(db_);
     db_ = nullptr;
     fail(path, "cannot open the workspace database (" + msg + ")");
@@ -31,7 +83,7 @@ SqliteDb::SqliteDb(const std::string& path, bool create) : path_(path) {
 SqliteDb::~SqliteDb() { sqlite3_close(db_); }
 
 void SqliteDb::fail_sqlite(std::string_view doing) const {
-  fail(path_, std::string(doing) + ": " + sqlite3_errmsg(db_));
+  fail(path_, std::string(doing) + ": " + failure_text(db_, sqlite3_errmsg(db_)));
 }
 
 int64_t SqliteDb::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
@@ -39,9 +91,11 @@ int64_t SqliteDb::last_insert_rowid() const { return sqlite3_last_insert_rowid(d
 void SqliteDb::exec(std::string_view sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    const std::string msg = err ? err : "unknown error";
+    const std::string raw = err ? err : "unknown error";
     sqlite3_free(err);
-    fail(path_, "SQL failed (" + msg + "): " + std::string(sql.substr(0, 80)));
+    // "SQL failed (reason): statement", then what the user can do about it, if anything.
+    const std::string full = failure_text(db_, raw);
+    fail(path_, "SQL failed (" + raw + "): " + std::string(sql.substr(0, 80)) + full.substr(raw.size()));
   }
 }
 

@@ -1,50 +1,12 @@
-// safetensors_writer.cpp — serialising tensors to safetensors with an atomic rename.
+// safetensors_writer.cpp — serialising tensors to safetensors (written atomically).
 #include "engine/safetensors_writer.h"
 
-#include <filesystem>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
 
 namespace moescope {
-
-void write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(path, std::string("cannot create temporary file: ") + std::strerror(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(path, "write failed: " + why);
-    }
-    done += size_t(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  const int sync_errno = errno;
-  const bool closed = ::close(fd) == 0;
-  if (!synced || !closed) {
-    const std::string why = std::strerror(synced ? errno : sync_errno);
-    ::unlink(tmp.c_str());
-    fail(path, "cannot flush to disk: " + why);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    fail(path, "cannot move the finished file into place: " + why);
-  }
-}
 
 void write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata) {
@@ -87,28 +49,6 @@ TensorToWrite tensor_bf16(const std::string& name, std::vector<int64_t> shape, c
     std::memcpy(t.bytes.data() + 2 * i, &b, 2);
   }
   return t;
-}
-
-}  // namespace moescope
-
-namespace moescope {
-
-void write_folder_atomically(const std::string& dir, const std::function<void(const std::string& tmp)>& fill) {
-  namespace fs = std::filesystem;
-  if (fs::exists(dir)) fail(dir, "already exists (choose a new folder; nothing is overwritten)");
-  const fs::path final_dir = fs::absolute(dir).lexically_normal();
-  const fs::path tmp = final_dir.parent_path() / (final_dir.filename().string() + ".partial-" + std::to_string(::getpid()));
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  try {
-    fill(tmp.string());
-    if (fs::exists(final_dir)) fail(dir, "appeared while writing (nothing overwritten)");
-    fs::rename(tmp, final_dir);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    throw;
-  }
 }
 
 }  // namespace moescope

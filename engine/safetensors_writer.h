@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/atomic_file.h"
 #include "engine/dtype.h"
 
 namespace moescope {
@@ -22,13 +23,6 @@ struct TensorToWrite {
 // Throws Error naming the path on any I/O failure (the final file is then untouched).
 void write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
-
-// Writes `content` to `path` atomically (same temp + rename discipline).
-void write_file_atomically(const std::string& path, const std::string& content);
-
-// Builds a whole folder atomically: `fill` writes into a temporary folder beside `dir`, which is
-// renamed to `dir` when `fill` returns and removed if it throws. `dir` must not exist (Error).
-void write_folder_atomically(const std::string& dir, const std::function<void(const std::string& tmp)>& fill);
 
 TensorToWrite tensor_f32(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& values);
 TensorToWrite tensor_bf16(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& values);

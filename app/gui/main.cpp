@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "app/gui/app.h"
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
 #include "engine/safetensors_writer.h"
@@ -83,9 +84,17 @@ bool save_screenshot(GLFWwindow* w, const std::string& path) {
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE, px.data());
   stbi_flip_vertically_on_write(1);  // OpenGL rows are bottom-up
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  if (!stbi_write_png(tmp.c_str(), width, height, 3, px.data(), width * 3)) return false;
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
+  const std::string tmp = moescope::temp_path_for(path);
+  if (!stbi_write_png(tmp.c_str(), width, height, 3, px.data(), width * 3)) {
+    std::remove(tmp.c_str());
+    return false;
+  }
+  try {
+    moescope::commit_temp_file(tmp, path);
+  } catch (const moescope::Error&) {
+    return false;
+  }
+  return true;
 }
 
 const char* kSampleText =

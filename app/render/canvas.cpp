@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <cstring>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/unicode_utf8.h"
 
@@ -138,15 +141,14 @@ void Canvas::text(double x, double y, const std::string& s, double px, Rgb c, Al
 }
 
 void Canvas::save_png(const std::string& path) const {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  const std::string tmp = temp_path_for(path);
+  errno = 0;
   if (!stbi_write_png(tmp.c_str(), w_, h_, 3, px_.data(), w_ * 3)) {
+    const std::string why = errno ? std::strerror(errno) : "unknown reason";
     std::remove(tmp.c_str());
-    fail(path, "cannot write the PNG (folder missing or not writable?)");
+    fail(path, "cannot write the PNG: " + why);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail(path, "cannot move the PNG into place");
-  }
+  commit_temp_file(tmp, path);
 }
 
 }  // namespace moescope::render
