@@ -11,6 +11,10 @@
 #include <imgui_impl_opengl3.h>
 #include <stb/stb_image_write.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <dlfcn.h>
+#include <link.h>
+#endif
 
 #include <cfloat>
 #include <chrono>
@@ -76,6 +80,23 @@ void write_session(const nlohmann::json& s) {
     std::fprintf(stderr, "moescope: could not remember the session: %s\n", e.what());
   }
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+// Sanitizer builds (tools/sanitize.sh): the GL driver (Mesa's *_dri.so) is unloaded when the
+// window closes, before LeakSanitizer runs, so its allocations would be reported from an unknown
+// module and could not be told apart by the suppressions file. Keep the loaded drivers mapped.
+void keep_gl_driver_loaded() {
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void*) {
+        const std::string name = info->dlpi_name ? info->dlpi_name : "";
+        if (name.find("_dri.so") != std::string::npos) dlopen(name.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+        return 0;
+      },
+      nullptr);
+}
+#else
+void keep_gl_driver_loaded() {}
+#endif
 
 bool save_screenshot(GLFWwindow* w, const std::string& path) {
   int width = 0, height = 0;
@@ -230,6 +251,7 @@ int main(int argc, char** argv) {
   ImGui::StyleColorsDark();
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   ImGui_ImplOpenGL3_Init("#version 330");
+  keep_gl_driver_loaded();
 
   int exit_code = 0;
   {
