@@ -72,28 +72,41 @@ void commit_temp_file(const std::string& tmp, const std::string& path) {
   sync_folder(fs::path(path).parent_path());
 }
 
-void write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = temp_path_for(path);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(path, "cannot create the file: " + os_reason());
+AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(temp_path_for(path)) {
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(path_, "cannot create the file: " + os_reason());
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::write(const void* data, size_t n) {
+  const auto* p = static_cast<const char*>(data);
   size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
+  while (done < n) {
+    const ssize_t k = ::write(fd_, p + done, n - done);
+    if (k < 0) {
       if (errno == EINTR) continue;
-      const std::string why = os_reason();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(path, "write failed: " + why);
+      fail(path_, "write failed: " + os_reason());
     }
-    done += size_t(n);
+    done += size_t(k);
   }
-  if (::close(fd) != 0) {
-    const std::string why = os_reason();
-    ::unlink(tmp.c_str());
-    fail(path, "write failed: " + why);
-  }
-  commit_temp_file(tmp, path);
+}
+
+void AtomicFile::commit() {
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail(path_, "write failed: " + os_reason());
+  commit_temp_file(tmp_, path_);  // fsync, rename, fsync the folder; removes the temporary on failure
+  committed_ = true;
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  AtomicFile f(path);
+  f.write(content.data(), content.size());
+  f.commit();
 }
 
 void write_folder_atomically(const std::string& dir, const std::function<void(const std::string& tmp)>& fill) {

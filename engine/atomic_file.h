@@ -4,6 +4,7 @@
 // run (their PID no longer alive on this machine) are removed by the next write of the same name.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -15,6 +16,24 @@ std::string temp_path_for(const std::string& path);
 // fsyncs the finished temporary file, renames it to `path` and fsyncs the folder. On failure the
 // temporary is removed and Error names `path` and the operating system's reason.
 void commit_temp_file(const std::string& tmp, const std::string& path);
+
+// A file streamed under its temporary name: write() appends, commit() flushes and renames it
+// into place. Destroyed without commit() (an error, an exception) it removes the temporary.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, size_t n);  // Error names `path` and the reason (e.g. disk full)
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
 
 // Writes `content` to `path` atomically.
 void write_file_atomically(const std::string& path, const std::string& content);

@@ -179,27 +179,32 @@ bool bf16_gemm_fast(std::string* how) {
 #endif
 }
 
-Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K) {
+Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K, std::vector<uint16_t>& scratch) {
   Bf16Weights out;
   out.N = N;
   out.K = K;
-  out.plain.resize(size_t(N * K));
-  to_bf16(w, out.plain.size(), out.plain.data());
-  out.bytes = out.plain.size() * 2;
+  scratch.resize(size_t(N * K));
+  to_bf16(w, scratch.size(), scratch.data());
+  out.bytes = scratch.size() * 2;
 #ifdef MOESCOPE_HAVE_DNNL
   if (fast_kernels()) {
     try {
-      auto p = pack(out.plain.data(), N, K);
+      auto p = pack(scratch.data(), N, K);
       out.bytes = p->desc.get_size();
       out.packed = p;
-      out.plain.clear();
-      out.plain.shrink_to_fit();
+      return out;
     } catch (const dnnl::error&) {
       // no packed layout for this shape: the plain one works, just slower
     }
   }
 #endif
+  out.plain.assign(scratch.begin(), scratch.end());
   return out;
+}
+
+Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K) {
+  std::vector<uint16_t> scratch;
+  return make_bf16_weights(w, N, K, scratch);
 }
 
 void gemm_bf16(const float* x, int64_t M, const Bf16Weights& w, float* y) {

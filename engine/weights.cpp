@@ -3,6 +3,7 @@
 
 #include "engine/gemm_bf16.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "engine/error.h"
@@ -61,42 +62,90 @@ class Loader {
                     shape_str(dims) + " = " + legend, t.shape_string());
   }
 
+  // An expert's gate and up [I, D] as one [2I, D] block (gate rows, then up rows), so the two
+  // projections run as one GEMM. Viewed in place when both are F32 and already adjacent (fused
+  // F32 checkpoints); otherwise widened straight into one buffer.
+  void gate_up(ExpertWeights& x, const TensorInfo& gt, const unsigned char* gp, const TensorInfo& ut,
+               const unsigned char* upp, int64_t I, int64_t D) {
+    const size_t n = size_t(I * D);
+    if (viewable(gt, gp) && viewable(ut, upp) && upp == gp + n * sizeof(float)) {
+      x.gate = materialise(gt, gp, I, D);
+      x.up = materialise(ut, upp, I, D);
+      return;
+    }
+    x.gate.rows = x.up.rows = I;
+    x.gate.cols = x.up.cols = D;
+    x.gate.owned.resize(2 * n);
+    widen(gt, gp, n, x.gate.owned.data());
+    widen(ut, upp, n, x.gate.owned.data() + n);
+    x.gate.data = x.gate.owned.data();
+    x.up.data = x.gate.data + n;
+    account(gt, 2 * n);
+  }
+
+  // Starts fetching [p, p + nbytes) of t's file in the background (exactly that range).
+  void prefetch(const TensorInfo& t, const unsigned char* p, size_t nbytes) {
+    if (t.source) t.source->prefetch(p, nbytes);
+  }
+
  private:
+  static bool viewable(const TensorInfo& t, const unsigned char* p) {
+    return t.dtype == DType::F32 && reinterpret_cast<uintptr_t>(p) % alignof(float) == 0;
+  }
+
   Matrix materialise(const TensorInfo& t, const unsigned char* p, int64_t rows, int64_t cols) {
     Matrix m;
     m.rows = rows;
     m.cols = cols;
     const size_t n = size_t(rows * cols);
-    if (t.dtype == DType::F32 && reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) {
+    if (viewable(t, p)) {
       m.data = reinterpret_cast<const float*>(p);  // zero-copy view of the mapping
+      prefetch(t, p, n * sizeof(float));  // faults then find the pages; no read-around
     } else {
       m.owned.resize(n);
-      convert_to_f32(t.dtype, p, m.owned.data(), n);
+      widen(t, p, n, m.owned.data());
       m.data = m.owned.data();
     }
-    w_.resident_bytes += n * sizeof(float);
-    if (w_.storage_dtype.empty()) w_.storage_dtype = dtype_name(t.dtype);
+    account(t, n);
     return m;
   }
 
+  // Widens n elements at p (inside t's mapping) into dst. The bytes come through pread in
+  // chunks, never through the mapping: touched mapping pages would count as resident memory on
+  // top of the widened copy, and faults read around them (neighbouring, maybe dropped, experts).
+  void widen(const TensorInfo& t, const unsigned char* p, size_t n, float* dst) {
+    if (!t.source) {
+      convert_to_f32(t.dtype, p, dst, n);
+      return;
+    }
+    if (t.dtype == DType::F32) {
+      t.source->read_data(p, n * sizeof(float), dst);
+      return;
+    }
+    const size_t elem = dtype_size(t.dtype), chunk = kStagingBytes / elem;
+    prefetch(t, p, n * elem);  // one request for the whole range, not one per chunk
+    staging_.resize(kStagingBytes);
+    for (size_t i = 0; i < n; i += chunk) {
+      const size_t k = std::min(chunk, n - i);
+      t.source->read_data(p + i * elem, k * elem, staging_.data());
+      convert_to_f32(t.dtype, staging_.data(), dst + i, k);
+    }
+  }
+
+  void account(const TensorInfo& t, size_t n) {
+    w_.resident_bytes += n * sizeof(float);
+    if (w_.storage_dtype.empty()) w_.storage_dtype = dtype_name(t.dtype);
+  }
+
+  static constexpr size_t kStagingBytes = size_t(1) << 20;
   const Checkpoint& ckpt_;
   ModelWeights& w_;
+  std::vector<unsigned char> staging_;
 };
 
-// Makes gate and up one [2I, D] block (gate rows, then up rows) so an expert's first two
-// projections run as a single GEMM. Already adjacent (fused F32 checkpoints): nothing to do.
-void make_gate_up_adjacent(ExpertWeights& x) {
-  const size_t n = size_t(x.gate.rows * x.gate.cols);
-  if (x.up.data == x.gate.data + n) return;
-  std::vector<float> both(2 * n);
-  std::copy(x.gate.data, x.gate.data + n, both.begin());
-  std::copy(x.up.data, x.up.data + n, both.begin() + std::ptrdiff_t(n));
-  x.gate.owned = std::move(both);  // moving a vector keeps its buffer, so the pointers stay valid
-  x.gate.data = x.gate.owned.data();
-  x.up.owned.clear();
-  x.up.owned.shrink_to_fit();
-  x.up.data = x.gate.data + n;
-}
+// Kept experts are read this many ahead: while one is widened, the disk fetches the next ones
+// (reads through pread alone would wait for each request in turn).
+constexpr size_t kExpertLookahead = 4;
 
 void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, const ExpertSubset& subset, int l,
                   LayerWeights& lw) {
@@ -104,6 +153,9 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
   const std::string p = "model.layers." + std::to_string(l) + ".mlp.experts.";
   const int64_t D = c.hidden_size, I = c.expert_width, E = spec.num_experts;
   lw.experts.resize(size_t(E));
+  std::vector<int> kept;
+  for (int e = 0; e < E; ++e)
+    if (subset.keeps(c, l, e)) kept.push_back(e);
   // transformers >= 5 may save the in-memory fused layout: gate_up_proj [E, 2I, D] (gate rows
   // first, then up), down_proj [E, D, I]. Hub checkpoints hold one tensor per expert.
   const TensorInfo* fused_gate_up = ckpt.find(p + "gate_up_proj");
@@ -111,13 +163,19 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
     const TensorInfo& down = ckpt.get(p + "down_proj");
     ld.check(*fused_gate_up, {E, 2 * I, D}, "[E, 2*I, D]");
     ld.check(down, {E, D, I}, "[E, D, I]");
-    for (int e = 0; e < E; ++e) {
-      if (!subset.keeps(c, l, e)) continue;
-      ExpertWeights& x = lw.experts[size_t(e)];
-      x.gate = ld.slice3(*fused_gate_up, e, 0, I);
-      x.up = ld.slice3(*fused_gate_up, e, I, I);
-      x.down = ld.slice3(down, e, 0, D);
-      make_gate_up_adjacent(x);
+    const size_t gu_bytes = size_t(2 * I * D) * dtype_size(fused_gate_up->dtype), d_bytes = size_t(D * I) * dtype_size(down.dtype);
+    auto prefetch = [&](size_t i) {
+      if (i >= kept.size()) return;
+      ld.prefetch(*fused_gate_up, fused_gate_up->data + size_t(kept[i]) * gu_bytes, gu_bytes);
+      ld.prefetch(down, down.data + size_t(kept[i]) * d_bytes, d_bytes);
+    };
+    for (size_t i = 0; i < kExpertLookahead; ++i) prefetch(i);
+    for (size_t i = 0; i < kept.size(); ++i) {
+      prefetch(i + kExpertLookahead);
+      ExpertWeights& x = lw.experts[size_t(kept[i])];
+      const unsigned char* g = fused_gate_up->data + size_t(kept[i]) * gu_bytes;
+      ld.gate_up(x, *fused_gate_up, g, *fused_gate_up, g + gu_bytes / 2, I, D);
+      x.down = ld.slice3(down, kept[i], 0, D);
     }
     return;
   }
@@ -129,17 +187,23 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
     fail_expected(ckpt.dir() + ": tensor '" + p + std::to_string(E) + ".gate_proj.weight'",
                   "more experts in the checkpoint than in config.json", std::to_string(E) + " experts in layer " + std::to_string(l),
                   "at least " + std::to_string(E + 1));
-  for (int e = 0; e < E; ++e) {
-    const std::string q = p + std::to_string(e) + ".";
-    if (!subset.keeps(c, l, e)) {
-      ckpt.get(q + "gate_proj.weight");  // still required to exist, just never read
-      continue;
-    }
-    ExpertWeights& x = lw.experts[size_t(e)];
-    x.gate = ld.tensor(q + "gate_proj.weight", {I, D}, "[I, D]");
-    x.up = ld.tensor(q + "up_proj.weight", {I, D}, "[I, D]");
-    x.down = ld.tensor(q + "down_proj.weight", {D, I}, "[D, I]");
-    make_gate_up_adjacent(x);
+  for (int e = 0; e < E; ++e) ckpt.get(p + std::to_string(e) + ".gate_proj.weight");  // dropped ones too: never read
+  auto name = [&](int e, const char* part) { return p + std::to_string(e) + "." + part + "_proj.weight"; };
+  auto prefetch = [&](size_t i) {
+    if (i >= kept.size()) return;
+    for (const char* part : {"gate", "up", "down"})
+      if (const TensorInfo* t = ckpt.find(name(kept[i], part))) ld.prefetch(*t, t->data, t->nbytes);
+  };
+  for (size_t i = 0; i < kExpertLookahead; ++i) prefetch(i);
+  for (size_t i = 0; i < kept.size(); ++i) {
+    prefetch(i + kExpertLookahead);
+    ExpertWeights& x = lw.experts[size_t(kept[i])];
+    const TensorInfo& g = ckpt.get(name(kept[i], "gate"));
+    const TensorInfo& u = ckpt.get(name(kept[i], "up"));
+    ld.check(g, {I, D}, "[I, D]");
+    ld.check(u, {I, D}, "[I, D]");
+    ld.gate_up(x, g, g.data, u, u.data, I, D);
+    x.down = ld.tensor(name(kept[i], "down"), {D, I}, "[D, I]");
   }
 }
 
@@ -212,28 +276,29 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
 }
 
 namespace {
-void fill_bf16(Matrix& m, int64_t rows) {
-  if (!m.empty()) m.bf16 = make_bf16_weights(m.data, rows, m.cols);
+void fill_bf16(Matrix& m, int64_t rows, std::vector<uint16_t>& scratch) {
+  if (!m.empty()) m.bf16 = make_bf16_weights(m.data, rows, m.cols, scratch);
 }
-void fill_expert_bf16(ExpertWeights& x) {
+void fill_expert_bf16(ExpertWeights& x, std::vector<uint16_t>& scratch) {
   if (!x.loaded()) return;
   const bool adjacent = x.up.data == x.gate.data + x.gate.rows * x.gate.cols && x.gate_bias.empty();
-  fill_bf16(x.gate, adjacent ? 2 * x.gate.rows : x.gate.rows);
-  if (!adjacent) fill_bf16(x.up, x.up.rows);
-  fill_bf16(x.down, x.down.rows);
+  fill_bf16(x.gate, adjacent ? 2 * x.gate.rows : x.gate.rows, scratch);
+  if (!adjacent) fill_bf16(x.up, x.up.rows, scratch);
+  fill_bf16(x.down, x.down.rows, scratch);
 }
 }  // namespace
 
 void add_bf16_copies(ModelWeights& w) {
+  std::vector<uint16_t> scratch;  // one rounding buffer for every matrix (see make_bf16_weights)
   for (LayerWeights& lw : w.layers) {
-    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) fill_bf16(*m, m->rows);
-    for (ExpertWeights& x : lw.experts) fill_expert_bf16(x);
-    fill_expert_bf16(lw.dense);
+    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) fill_bf16(*m, m->rows, scratch);
+    for (ExpertWeights& x : lw.experts) fill_expert_bf16(x, scratch);
+    fill_expert_bf16(lw.dense, scratch);
   }
   w.lm_head_blocks.clear();
   for (int64_t v0 = 0; v0 < w.lm_head.rows; v0 += kHeadVocabBlock)
     w.lm_head_blocks.push_back(make_bf16_weights(w.lm_head.data + v0 * w.lm_head.cols,
-                                                 std::min(kHeadVocabBlock, w.lm_head.rows - v0), w.lm_head.cols));
+                                                 std::min(kHeadVocabBlock, w.lm_head.rows - v0), w.lm_head.cols, scratch));
   size_t extra = 0;
   for (const LayerWeights& lw : w.layers) {
     for (const Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) extra += m->bf16.bytes;

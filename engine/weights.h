@@ -1,7 +1,8 @@
 // weights.h — model weights as fp32 row-major matrices, resolved from checkpoint tensor names
 // per family (EMO pre-norm names, OLMoE q/k-norm names; experts one tensor each or fused).
-// F32 tensors are viewed in place in the mapping; BF16/F16 are widened once on load. Experts a
-// subset drops are never read from disk.
+// F32 tensors are viewed in place in the mapping (their pages prefetched); BF16/F16 are read
+// with pread and widened once on load, so their mapping pages never count as resident memory.
+// Experts a subset drops are never read from disk: not one of their pages is fetched.
 #pragma once
 
 #include <Eigen/Core>

@@ -73,6 +73,61 @@ TEST_CASE("safetensors: writer output reads back with dtypes, shapes and values"
   CHECK(entries == 1);
 }
 
+TEST_CASE("safetensors: the streamed writer produces tensor by tensor; a failing producer leaves no file") {
+  const moescope::test::TempDir tmp("st-streamed");
+  const std::string path = tmp / "s.safetensors";
+  const std::vector<TensorLayout> layouts = {{"x", DType::F32, {3}}, {"y", DType::BF16, {2, 2}}};
+  std::vector<size_t> asked;
+  write_safetensors_streamed(path, layouts, [&](size_t i, unsigned char* dst) {
+    asked.push_back(i);
+    for (size_t k = 0; k < layouts[i].nbytes(); ++k) dst[k] = static_cast<unsigned char>(16 * i + k);
+  });
+  CHECK(asked == std::vector<size_t>{0, 1});
+  {
+    SafetensorsFile f(path);
+    REQUIRE(f.find("y"));
+    CHECK(f.find("y")->nbytes == 8);
+    unsigned char y[8];
+    f.read_data(f.find("y")->data, 8, y);  // through pread, as the loader reads
+    for (int k = 0; k < 8; ++k) CHECK(y[k] == 16 + k);
+    CHECK(std::memcmp(y, f.find("y")->data, 8) == 0);  // and the same through the mapping
+  }
+  // Same bytes as the in-memory writer given the same tensors.
+  std::vector<TensorToWrite> whole = {{"x", DType::F32, {3}, {}}, {"y", DType::BF16, {2, 2}, {}}};
+  for (size_t i = 0; i < 2; ++i)
+    for (size_t k = 0; k < layouts[i].nbytes(); ++k) whole[i].bytes.push_back(static_cast<unsigned char>(16 * i + k));
+  write_safetensors(tmp / "w.safetensors", whole);
+  std::ifstream a(path, std::ios::binary), b(tmp / "w.safetensors", std::ios::binary);
+  CHECK(std::string(std::istreambuf_iterator<char>(a), {}) == std::string(std::istreambuf_iterator<char>(b), {}));
+
+  const std::string failed = tmp / "failed.safetensors";
+  CHECK_THROWS_WITH_AS(write_safetensors_streamed(failed, layouts,
+                                                  [](size_t i, unsigned char*) {
+                                                    if (i == 1) fail("producer", "gave up");
+                                                  }),
+                       "producer: gave up", Error);
+  int entries = 0;
+  for (auto& e : fs::directory_iterator(tmp.str())) entries += e.path().filename().string().rfind("failed", 0) == 0;
+  CHECK(entries == 0);  // neither the file nor its temporary
+}
+
+TEST_CASE("safetensors: a file cut after opening gives an Error when read, not a crash") {
+  const moescope::test::TempDir tmp("st-cut");
+  const std::string path = tmp / "m.safetensors";
+  write_safetensors(path, {tensor_f32("a", {4}, {1, 2, 3, 4}), tensor_bf16("b", {1024}, std::vector<float>(1024, 0.5f))});
+  SafetensorsFile f(path);
+  const TensorInfo& b = *f.find("b");
+  fs::resize_file(path, f.file_size() - 1000);  // the loader reads BF16 tensors with pread
+  const size_t at = size_t(f.file_size() - 1000);
+  std::vector<unsigned char> out(b.nbytes);
+  std::string expected = path + ": byte offset ";
+  expected += std::to_string(at);
+  expected += ": file ended early (changed since it was opened?) (expected ";
+  expected += std::to_string(f.file_size());
+  expected += " bytes, found end of file)";
+  CHECK_THROWS_WITH_AS(f.read_data(b.data, b.nbytes, out.data()), expected.c_str(), Error);
+}
+
 TEST_CASE("safetensors: bf16 and f16 conversion against hand-computed values") {
   CHECK(bf16_to_f32(0x3f80) == 1.0f);
   CHECK(bf16_to_f32(0xc000) == -2.0f);
