@@ -13,6 +13,9 @@
 
 namespace moescope {
 
+// Tokens per forward batch of windows: trace's batch size, shared by route, score and the GUI.
+constexpr int64_t kWindowBatchTokens = 16384;
+
 // Consecutive, non-overlapping [begin, end) token ranges of at most `window` tokens covering
 // [0, tokens). Throws Error when window < 1.
 std::vector<DocumentSpan> split_windows(size_t tokens, int64_t window);

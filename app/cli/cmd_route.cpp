@@ -14,8 +14,6 @@ namespace moescope::cli {
 
 namespace {
 
-constexpr int64_t kBatchTokens = 16384;  // as trace: windows packed into forwards of this size
-
 // One table line per token: the experts of every MoE layer as id:weight.
 void print_rows(const ModelText& text, const WindowBatch& batch) {
   const ForwardResult& r = batch.result;
@@ -61,11 +59,11 @@ int cmd_route(const std::vector<std::string>& argv) {
 
   if (args.flag("json")) {
     RouteJsonWriter writer(text.enc, text.windows, opt);
-    route_windows(*model, text.enc.ids, text.windows, opt, kBatchTokens, [&](const WindowBatch& b) { writer.add(b); });
+    route_windows(*model, text.enc.ids, text.windows, opt, kWindowBatchTokens, [&](const WindowBatch& b) { writer.add(b); });
     writer.finish(std::cout);
   } else {
     bool header = false;
-    route_windows(*model, text.enc.ids, text.windows, opt, kBatchTokens, [&](const WindowBatch& b) {
+    route_windows(*model, text.enc.ids, text.windows, opt, kWindowBatchTokens, [&](const WindowBatch& b) {
       if (!header) {
         std::cout << T << " tokens, " << b.result.layers.size() << " MoE layers; nll = -log p(next token)\n"
                   << windows_note(text, model->config());

@@ -48,8 +48,6 @@ int score_corpus_command(const Args& args, const Model& model, bool subset) {
   return 0;
 }
 
-constexpr int64_t kBatchTokens = 16384;  // as trace: windows packed into forwards of this size
-
 // Bytes of the predicted tokens: in each window, from its second token to where the next window
 // starts (the next window's first token is not predicted), or to the end of the text.
 size_t predicted_bytes(const ModelText& text) {
@@ -84,7 +82,7 @@ int cmd_score(const std::vector<std::string>& argv) {
   if (text.window < 2)
     fail_expected("--window", "leaves nothing to score", "at least 2 (a window's first token is predicted from nothing)", "1");
   ScoreSummary s;
-  route_windows(*model, text.enc.ids, text.windows, ForwardOptions{}, kBatchTokens,
+  route_windows(*model, text.enc.ids, text.windows, ForwardOptions{}, kWindowBatchTokens,
                 [&](const WindowBatch& b) { add_nll(s, b.result, b.first_token); });
   finish_summary(s, predicted_bytes(text));
   if (args.flag("json")) {

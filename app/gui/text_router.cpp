@@ -6,10 +6,6 @@
 
 namespace moescope::gui {
 
-namespace {
-constexpr int64_t kBatchTokens = 16384;  // windows per forward pass, as the CLI and trace
-}  // namespace
-
 TextRouter::TextRouter(std::shared_ptr<const Model> model) : model_(std::move(model)), worker_([this] { run(); }) {}
 
 TextRouter::~TextRouter() {
@@ -58,7 +54,7 @@ void TextRouter::run() {
         out->windows = split_windows(out->enc.ids.size(), model_->config().max_position_embeddings);
         const auto t0 = std::chrono::steady_clock::now();
         TextRoutingMeans means;
-        route_windows(*model_, out->enc.ids, out->windows, ForwardOptions{}, kBatchTokens, [&](const WindowBatch& b) {
+        route_windows(*model_, out->enc.ids, out->windows, ForwardOptions{}, kWindowBatchTokens, [&](const WindowBatch& b) {
           means.add(b.result);
           append_forward(out->result, b.result);
         });
