@@ -23,4 +23,10 @@ struct ScoreSummary {
 // Throws Error when a predicted token's NLL is not finite.
 ScoreSummary summarize_nll(const ForwardResult& r, size_t predicted_bytes);
 
+// The same in pieces, for a text routed in several batches: add_nll adds each batch's tokens and
+// predicted NLLs (first_token = where the batch starts in the text, for the error message), in
+// text order; finish_summary then fills the means and bits per byte.
+void add_nll(ScoreSummary& s, const ForwardResult& r, size_t first_token = 0);
+void finish_summary(ScoreSummary& s, size_t predicted_bytes);
+
 }  // namespace moescope

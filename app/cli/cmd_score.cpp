@@ -5,6 +5,7 @@
 
 #include "analysis/corpus_scoring.h"
 #include "analysis/scoring.h"
+#include "analysis/text_windows.h"
 #include "app/cli/commands.h"
 #include "engine/error.h"
 
@@ -47,33 +48,53 @@ int score_corpus_command(const Args& args, const Model& model, bool subset) {
   return 0;
 }
 
+// Bytes of the predicted tokens: in each window, from its second token to where the next window
+// starts (the next window's first token is not predicted), or to the end of the text.
+size_t predicted_bytes(const ModelText& text) {
+  size_t bytes = 0;
+  for (size_t w = 0; w < text.windows.size(); ++w) {
+    const DocumentSpan& win = text.windows[w];
+    if (win.size() < 2) continue;
+    const size_t end = w + 1 < text.windows.size() ? text.enc.offsets[text.windows[w + 1].begin].first : text.src.text.size();
+    bytes += end - text.enc.offsets[win.begin + 1].first;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 int cmd_score(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads", "precision"});
+  Args args(argv, {"json"},
+            {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads", "precision", "window", "max-tokens"});
   std::unique_ptr<ExpertSubset> keep;
   auto model = load_model_for(args, keep);
   if (args.get("corpus")) {
     if (args.get("text") || args.get("file")) fail("--corpus", "give either --corpus or --text/--file, not both");
+    for (const std::string o : {"window", "max-tokens"})
+      if (args.get(o)) fail("--" + o, "applies to one text (--text/--file), not to --corpus (see --max-tokens-per-doc)");
     return score_corpus_command(args, *model, keep != nullptr);
   }
-  TextSource src = read_text_source(args);
-  Encoding enc = encode_for_model(*model, src);
-  if (enc.ids.size() < 2)
-    fail_expected(src.label, "too short to score", "at least 2 tokens (each token is predicted from the ones before)",
-                  std::to_string(enc.ids.size()) + " token");
-  ForwardOptions opt;
-  ForwardResult r = model->forward({enc.ids}, opt);
-  // Bytes of the predicted tokens: the whole text minus what precedes the second token.
-  const size_t predicted_bytes = enc.ids.size() > 1 ? src.text.size() - enc.offsets[1].first : 0;
-  ScoreSummary s = summarize_nll(r, predicted_bytes);
+  const ModelText text = read_model_text(args, *model);
+  const size_t T = text.enc.ids.size();
+  if (T < 2)
+    fail_expected(text.src.label, "too short to score", "at least 2 tokens (each token is predicted from the ones before)",
+                  std::to_string(T) + " token");
+  if (text.window < 2)
+    fail_expected("--window", "leaves nothing to score", "at least 2 (a window's first token is predicted from nothing)", "1");
+  ScoreSummary s;
+  route_windows(*model, text.enc.ids, text.windows, ForwardOptions{}, kWindowBatchTokens,
+                [&](const WindowBatch& b) { add_nll(s, b.result, b.first_token); });
+  finish_summary(s, predicted_bytes(text));
   if (args.flag("json")) {
+    nlohmann::json windows = nlohmann::json::array();
+    for (const DocumentSpan& w : text.windows) windows.push_back({{"start", w.begin}, {"end", w.end}});
     nlohmann::json j{{"tokens", s.tokens},       {"predicted_tokens", s.predicted}, {"mean_nll", s.mean_nll},
                      {"perplexity", s.perplexity}, {"bits_per_byte", s.bits_per_byte}, {"bytes", s.bytes},
-                     {"subset", keep != nullptr}};
+                     {"subset", keep != nullptr}, {"windows", windows}};
     std::cout << j.dump(2) << "\n";
     return 0;
   }
+  std::printf("%s", windows_note(text, model->config()).c_str());
   std::printf("tokens          %zu (%zu predicted)\nmean NLL        %.4f nats\nperplexity      %.3f\nbits per byte   %.4f\n",
               s.tokens, s.predicted, s.mean_nll, s.perplexity, s.bits_per_byte);
   return 0;

@@ -8,6 +8,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/text_source.h"
+#include "analysis/text_windows.h"
 #include "engine/model.h"
 
 namespace moescope::cli {
@@ -28,7 +29,20 @@ int cmd_bench_trace(const std::vector<std::string>& argv);
 // --threads N and --precision f32|bf16 of the commands that run a model (process-wide settings).
 void set_cpu_options(const Args& args);
 std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSubset>& keep);
-// ... and tokenize the input for it, checking it fits the model's context.
-Encoding encode_for_model(const Model& model, const TextSource& src);
+// ... and tokenize the input for it (at most max_tokens tokens, ids inside the vocabulary).
+Encoding encode_for_model(const Model& model, const TextSource& src, int64_t max_tokens);
+
+// The text of route and score, read (--text/--file, bounded by --max-tokens), tokenized and split
+// into windows of --window tokens (1..context, default the context; analysis/text_windows.h).
+struct ModelText {
+  TextSource src;
+  Encoding enc;
+  int64_t window = 0;
+  std::vector<DocumentSpan> windows;
+};
+int64_t window_option(const Args& args, const ModelConfig& config);
+ModelText read_model_text(const Args& args, const Model& model);
+// The line that states the split ("text of T tokens split into W windows ..."), "" for one window.
+std::string windows_note(const ModelText& t, const ModelConfig& config);
 
 }  // namespace moescope::cli

@@ -22,10 +22,10 @@ commands:
   tokenize  (--tokenizer FILE | --model DIR) (--text T | --file F) [--json]
             token ids, vocabulary strings and byte offsets into the text
   route     --model DIR (--text T | --file F) [--keep SUBSET.json] [--probs]
-            [--router-logits] [--json] [--threads N]
+            [--router-logits] [--window N] [--max-tokens N] [--json] [--threads N]
             per token and MoE layer: top-k experts and weights; per-token NLL
-  score     --model DIR (--text T | --file F | --corpus PATH [--max-tokens-per-doc N])
-            [--keep SUBSET.json] [--json] [--threads N]
+  score     --model DIR (--text T | --file F [--window N] [--max-tokens N] |
+            --corpus PATH [--max-tokens-per-doc N]) [--keep SUBSET.json] [--json] [--threads N]
             mean NLL, perplexity, bits per byte, tokens; with --corpus every
             document on its own and totals per domain
   trace     --model DIR --corpus PATH --workspace WS.moescope [--max-tokens-per-doc N]
@@ -73,6 +73,9 @@ commands:
 
 --keep reads a JSON with "experts_kept_per_layer" (EMO's pruning_metadata.json works as is).
 --threads N sets the CPU threads (default: all cores).
+--window N: a text longer than N tokens (default and at most: the model's context) is
+routed as consecutive windows of N tokens, each on its own; --max-tokens N (default
+1048576) refuses longer texts.
 )";
 
 }  // namespace

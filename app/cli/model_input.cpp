@@ -1,4 +1,5 @@
-// model_input.cpp — loading a model for a command and turning its text input into token ids.
+// model_input.cpp — loading a model for a command and turning its text input into token ids and windows.
+#include <charconv>
 #include <filesystem>
 
 #include "app/cli/commands.h"
@@ -28,16 +29,27 @@ std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSu
   return model;
 }
 
-// No vocabulary entry of a real tokenizer is this long, so a text with more bytes than
-// context x this cannot fit the context whatever it tokenizes to: refuse before tokenizing.
-constexpr size_t kMaxBytesPerToken = 1024;
+namespace {
 
-Encoding encode_for_model(const Model& model, const TextSource& src) {
+// Bounds of one text: --max-tokens (default 2^20, ten times a 100k-token book) and, checked
+// before tokenizing, 64 bytes per allowed token (a real text averages about 4 bytes per token).
+constexpr int kDefaultMaxTokens = 1 << 20;
+constexpr size_t kMaxBytesPerToken = 64;
+
+int64_t max_tokens_option(const Args& args) { return args.get_int("max-tokens", kDefaultMaxTokens, 1); }
+
+TextSource read_bounded_text(const Args& args) {
+  const int64_t max_tokens = max_tokens_option(args);
+  std::string why = std::to_string(kMaxBytesPerToken);
+  why += " bytes per token of --max-tokens ";
+  why += std::to_string(max_tokens);
+  return read_text_source(args, size_t(max_tokens) * kMaxBytesPerToken, why);
+}
+
+}  // namespace
+
+Encoding encode_for_model(const Model& model, const TextSource& src, int64_t max_tokens) {
   const ModelConfig& config = model.config();
-  if (src.text.size() > size_t(config.max_position_embeddings) * kMaxBytesPerToken)
-    fail_expected(src.label, "text is longer than the model's context",
-                  "at most " + std::to_string(config.max_position_embeddings) + " tokens (max_position_embeddings)",
-                  std::to_string(src.text.size()) + " bytes, far more tokens");
   Encoding enc;
   try {
     enc = model.tokenizer()->encode(src.text);
@@ -45,15 +57,53 @@ Encoding encode_for_model(const Model& model, const TextSource& src) {
     fail(src.label, e.what());
   }
   if (enc.ids.empty()) fail(src.label, "the text gives no tokens");
-  if (int64_t(enc.ids.size()) > config.max_position_embeddings)
-    fail_expected(src.label, "text is longer than the model's context",
-                  "at most " + std::to_string(config.max_position_embeddings) + " tokens (max_position_embeddings)",
+  if (int64_t(enc.ids.size()) > max_tokens)
+    fail_expected(src.label, "text has more tokens than moescope routes at once",
+                  "at most " + std::to_string(max_tokens) + " tokens (raise --max-tokens)",
                   std::to_string(enc.ids.size()) + " tokens");
   for (size_t i = 0; i < enc.ids.size(); ++i)
     if (enc.ids[i] >= config.vocab_size)
       fail_expected(src.label + ": token " + std::to_string(i), "tokenizer id outside the model's vocabulary",
                     "< " + std::to_string(config.vocab_size), std::to_string(enc.ids[i]));
   return enc;
+}
+
+int64_t window_option(const Args& args, const ModelConfig& config) {
+  const int64_t context = config.max_position_embeddings;
+  const auto v = args.get("window");
+  if (!v) return context;
+  std::string range = "an integer from 1 to ";
+  range += std::to_string(context);
+  range += " (the model's context, max_position_embeddings)";
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || end != v->data() + v->size() || n < 1 || n > context)
+    fail_expected("--window", n > context && ec == std::errc() ? "larger than the model's context" : "bad value", range,
+                  "'" + *v + "'");
+  return n;
+}
+
+ModelText read_model_text(const Args& args, const Model& model) {
+  ModelText t;
+  t.window = window_option(args, model.config());  // checked before the text is read and tokenized
+  t.src = read_bounded_text(args);
+  t.enc = encode_for_model(model, t.src, max_tokens_option(args));
+  t.windows = split_windows(t.enc.ids.size(), t.window);
+  return t;
+}
+
+std::string windows_note(const ModelText& t, const ModelConfig& config) {
+  if (t.windows.size() < 2) return "";
+  std::string s = "text of ";
+  s += std::to_string(t.enc.ids.size());
+  s += " tokens split into ";
+  s += std::to_string(t.windows.size());
+  s += " windows of at most ";
+  s += std::to_string(t.window);
+  s += " tokens (the model's context is ";
+  s += std::to_string(config.max_position_embeddings);
+  s += "); each window is routed on its own (positions restart, attention stays inside it), so its last token has no NLL\n";
+  return s;
 }
 
 }  // namespace moescope::cli

@@ -8,18 +8,34 @@
 
 namespace moescope::cli {
 
-TextSource read_text_source(const Args& args) {
+namespace {
+
+[[noreturn]] void too_large(const std::string& label, size_t max_bytes, const std::string& limit, uintmax_t found) {
+  std::string expected = "at most ";
+  expected += std::to_string(max_bytes);
+  expected += " bytes";
+  if (!limit.empty()) expected += " (" + limit + ")";
+  fail_expected(label, "text is too large", expected, std::to_string(found) + " bytes");
+}
+
+}  // namespace
+
+TextSource read_text_source(const Args& args, size_t max_bytes, const std::string& limit) {
   auto text = args.get("text");
   auto file = args.get("file");
   if (text && file) fail("input", "give either --text or --file, not both");
   if (!text && !file) fail("input", "give the text with --text T or --file F");
   TextSource src;
   if (text) {
-    src.text = *text;
     src.label = "--text";
+    if (text->size() > max_bytes) too_large(src.label, max_bytes, limit, text->size());
+    src.text = *text;
   } else {
     src.label = *file;
-    src.text = read_text_file(*file, "text file");
+    std::error_code ec;  // a file that cannot be sized is left to read_text_file's errors
+    if (const auto size = std::filesystem::file_size(*file, ec); !ec && size > max_bytes)
+      too_large(src.label, max_bytes, limit, size);
+    src.text = read_text_file(*file, "text file", max_bytes);
   }
   if (src.text.empty()) fail(src.label, "the text is empty (expected at least one character)");
   return src;

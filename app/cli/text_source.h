@@ -12,7 +12,8 @@ struct TextSource {
   std::string label;  // "--text" or the file path, for error messages
 };
 
-// Throws Error when neither or both are given, the file cannot be read, or the text is empty.
-TextSource read_text_source(const Args& args);
+// Throws Error when neither or both are given, the file cannot be read, the text is empty or has
+// more than max_bytes bytes (`limit` says where that bound comes from, for the message).
+TextSource read_text_source(const Args& args, size_t max_bytes = size_t(1) << 30, const std::string& limit = "");
 
 }  // namespace moescope::cli

@@ -95,6 +95,9 @@ std::string App::run_command(const std::string& line) {
       if (const auto r = router_ ? router_->latest() : nullptr) {
         s["tokens"] = r->enc.ids.size();
         s["text_error"] = r->error;
+        nlohmann::json windows = nlohmann::json::array();
+        for (const DocumentSpan& w : r->windows) windows.push_back({{"start", w.begin}, {"end", w.end}});
+        s["windows"] = windows;
         if (pinned_ >= 0 && size_t(pinned_) < r->enc.ids.size()) {
           const auto& off = r->enc.offsets[size_t(pinned_)];
           nlohmann::json layers = nlohmann::json::array();

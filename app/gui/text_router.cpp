@@ -1,6 +1,7 @@
 // text_router.cpp — background routing with debounce.
 #include "app/gui/text_router.h"
 
+#include "analysis/text_windows.h"
 #include "engine/error.h"
 
 namespace moescope::gui {
@@ -49,21 +50,26 @@ void TextRouter::run() {
     try {
       if (!text.empty()) {
         out->enc = model_->tokenizer()->encode(text);
-        const int64_t ctx = model_->config().max_position_embeddings;
-        if (int64_t(out->enc.ids.size()) > ctx) {  // route the first context's worth, say so
-          out->enc.ids.resize(size_t(ctx));
-          out->enc.offsets.resize(size_t(ctx));
-          out->enc.tokens.resize(size_t(ctx));
-          out->error = "text is longer than the model's context: only the first " + std::to_string(ctx) + " tokens are routed";
-        }
+        // Longer than the context: consecutive windows, each routed on its own, in batches.
+        out->windows = split_windows(out->enc.ids.size(), model_->config().max_position_embeddings);
         const auto t0 = std::chrono::steady_clock::now();
-        if (!out->enc.ids.empty()) out->result = model_->forward({out->enc.ids}, ForwardOptions{});
+        TextRoutingMeans means;
+        route_windows(*model_, out->enc.ids, out->windows, ForwardOptions{}, kWindowBatchTokens, [&](const WindowBatch& b) {
+          means.add(b.result);
+          append_forward(out->result, b.result);
+        });
+        // The heatmaps show the whole text: one row of means per layer, over all windows.
+        for (size_t i = 0; i < out->result.layers.size(); ++i) {
+          out->result.layers[i].doc_mean_probs = means.mean_probs(i);
+          out->result.layers[i].doc_topk_freq = means.topk_freq(i);
+        }
         out->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       }
     } catch (const Error& e) {
       out->error = e.what();
       out->enc = {};
       out->result = {};
+      out->windows.clear();
     }
     busy_ = false;
     lock.lock();

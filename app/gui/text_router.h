@@ -18,7 +18,8 @@ namespace moescope::gui {
 struct RoutedText {
   std::string text;
   Encoding enc;
-  ForwardResult result;
+  ForwardResult result;   // all windows appended; doc_mean_probs/doc_topk_freq: one row, the whole text
+  std::vector<DocumentSpan> windows;  // consecutive token ranges of at most the context, each routed on its own
   std::string error;      // tokenizer/model error message, shown instead of results
   double seconds = 0;     // forward time
   uint64_t version = 0;   // of the submitted text

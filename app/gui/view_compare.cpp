@@ -47,6 +47,9 @@ void routed_column(const char* id, const std::string& dir, const TextRouter* rou
     pools += std::to_string(n);
   }
   ImGui::Text("%zu tokens, mean NLL %.3f nats", r->enc.ids.size(), nll_n ? nll / double(nll_n) : 0.0);
+  if (r->windows.size() > 1)
+    ImGui::TextDisabled("in %zu windows of at most %zu tokens (this model's context), each routed on its own", r->windows.size(),
+                        r->windows[0].size());
   ImGui::Text("90%% pool per layer: %s (%.0f%% of the experts on average)", pools.c_str(), 100 * pool_sum / d.rows);
   draw_heatmap(id, d);
 }

@@ -46,6 +46,17 @@ void App::token_tooltip(const RoutedText& r, size_t t) {
 
 namespace {
 
+// "0, 1024, 2048" (the first few window starts, then "...").
+std::string window_starts(const RoutedText& r) {
+  std::string s;
+  for (size_t w = 0; w < r.windows.size() && w < 8; ++w) {
+    if (w) s += ", ";
+    s += std::to_string(r.windows[w].begin);
+  }
+  if (r.windows.size() > 8) s += ", ...";
+  return s;
+}
+
 // A token's colour class in a layer: the group carrying most of its routing weight (when groups
 // are known), else its heaviest standard expert; -1 for none. Computed only for visible tokens.
 int token_colour(const LayerRecord& l, size_t t, const LayerAnalysis* a, std::vector<float>& mass) {
@@ -82,6 +93,11 @@ void App::view_text() {
   }
   const RoutedText& r = *routed;
   if (!r.error.empty()) ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "%s", r.error.c_str());
+  if (r.windows.size() > 1) {
+    ImGui::TextDisabled("text of %zu tokens split into %zu windows of at most %zu tokens (the model's context); each is routed on its own,",
+                        r.enc.ids.size(), r.windows.size(), r.windows[0].size());
+    ImGui::TextDisabled("so its last token has no NLL; windows start at tokens marked with a bar: %s", window_starts(r).c_str());
+  }
   const int layers = int(r.result.layers.size());
   if (layers == 0 || r.enc.ids.empty()) {
     ImGui::TextDisabled("type some text");
@@ -136,6 +152,9 @@ void App::view_text() {
     dl->AddRectFilled(p, ImVec2(p.x + b.w, p.y + lh - 3), category_color(token_colour(shown, t, groups.get(), mass), 0.55f), 3.f);
     if (int(t) == pinned_) dl->AddRect(p, ImVec2(p.x + b.w, p.y + lh - 3), IM_COL32(255, 255, 255, 255), 3.f, 0, 2.f);
     dl->AddText(ImVec2(p.x + 2, p.y + 1), text_col, b.label.c_str());
+    // Windows after the first are all one context long, so a start is a multiple of the first's size.
+    if (r.windows.size() > 1 && t > 0 && t % r.windows[0].size() == 0)
+      dl->AddLine(ImVec2(p.x - 2, p.y - 1), ImVec2(p.x - 2, p.y + lh - 2), IM_COL32(255, 210, 80, 255), 3.f);
   }
   ImGui::Dummy(ImVec2(1, float(layout_.lines()) * lh));
   if (ImGui::IsWindowHovered()) {

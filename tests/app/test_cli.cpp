@@ -13,44 +13,15 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/app/cli_run.h"
 #include "tests/test_paths.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using moescope::test::Run;
+using moescope::test::run_cli;
 
 namespace {
-
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Run run_cli(const std::vector<std::string>& args) {
-  const std::string err_path = fs::temp_directory_path() / ("moescope-cli-err-" + std::to_string(::getpid()));
-  std::string cmd = quote(moescope::test::cli_path());
-  for (const auto& a : args) cmd.append(" ").append(quote(a));
-  cmd += " 2>" + quote(err_path);
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_path);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  fs::remove(err_path);
-  return r;
-}
 
 std::string model_dir(const std::string& name) { return moescope::test::fixtures_dir() + "/models/" + name; }
 
@@ -207,13 +178,23 @@ TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
     CHECK(r.err.find(f) != std::string::npos);
     CHECK(r.err.find("byte 3") != std::string::npos);
   }
-  SUBCASE("text longer than the context") {
+  SUBCASE("text longer than the context: routed in windows of the context, a larger --window refused") {
     const std::string dir = copy_model("olmoe-f32", tmp / "ctx");
     edit_config(dir, [](json& c) { c["max_position_embeddings"] = 4; });
-    Run r = run_cli({"route", "--model", dir, "--text", "a fairly long sentence that has many tokens"});
-    CHECK(r.code == 1);
-    CHECK(r.err.find("longer than the model's context") != std::string::npos);
-    CHECK(r.err.find("at most 4 tokens") != std::string::npos);
+    const std::string text = "a fairly long sentence that has many tokens";
+    Run r = run_cli({"route", "--model", dir, "--text", text, "--json"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const json j = json::parse(r.out);
+    const size_t T = j["ids"].size();
+    REQUIRE(T > 8);
+    REQUIRE(j["windows"].size() == (T + 3) / 4);
+    for (size_t w = 0; w < j["windows"].size(); ++w) {
+      CHECK(j["windows"][w]["start"] == 4 * w);
+      CHECK(j["windows"][w]["end"] == std::min(T, 4 * w + 4));
+    }
+    Run big = run_cli({"route", "--model", dir, "--text", text, "--window", "5"});
+    CHECK(big.code == 1);
+    CHECK(big.err.find("--window: larger than the model's context (expected an integer from 1 to 4") != std::string::npos);
   }
   SUBCASE("config that does not match the tensors names tensor and shapes") {
     const std::string dir = copy_model("olmoe-f32", tmp / "mismatch");

@@ -222,3 +222,44 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   CHECK(bad["model"] == state["model"]);
 #endif
 }
+
+TEST_CASE("gui: a text longer than the context is routed in windows, stated in the state, as the CLI routes it") {
+#ifndef MOESCOPE_GUI_PATH
+  MESSAGE("skipped: the desktop app was not built");
+#else
+  if (sh("command -v xvfb-run >/dev/null 2>&1") != 0) {
+    MESSAGE("skipped: xvfb-run not installed");
+    return;
+  }
+  moescope::test::TempDir tmp("gui-long-text");
+  // Sentences repeated past the sample's 1024-token context.
+  std::string text;
+  for (int i = 0; i < 120; ++i) text += "Die Experten teilen sich die Arbeit. In the beginning God created the heaven.\n";
+  std::ofstream(tmp / "long.txt") << text;
+  const std::string cli_json = tmp / "route.json";
+  REQUIRE(sh(cli_cmd({"route", "--model", sample_model(), "--file", tmp / "long.txt", "--json"}, ">" + cli_json)) == 0);
+  const auto cli = nlohmann::json::parse(slurp(cli_json));
+  const size_t T = cli["ids"].size();
+  REQUIRE(T > 1024);
+  const size_t pin = T - 3;  // in the last window
+  {
+    std::ofstream s(tmp / "script.txt");
+    s << "text-file " << tmp / "long.txt" << "\n"
+      << "pin " << pin << "\n"
+      << "save-state " << tmp / "state.json" << "\n"
+      << "screenshot " << tmp / "text.png" << "\n"
+      << "quit\n";
+  }
+  INFO(slurp(tmp / "app.log"));
+  REQUIRE(run_app(tmp.str(), "--script '" + tmp / "script.txt" + "'") == 0);
+  const auto state = nlohmann::json::parse(slurp(tmp / "state.json"));
+  CHECK(state["text_error"] == "");
+  CHECK(state["tokens"] == T);
+  CHECK(state["windows"] == cli["windows"]);
+  CHECK(state["windows"].size() == (T + 1023) / 1024);
+  REQUIRE(state["pinned_token"]["layers"].size() == cli["layers"].size());
+  for (size_t l = 0; l < cli["layers"].size(); ++l)
+    CHECK(state["pinned_token"]["layers"][l]["experts"] == cli["layers"][l]["topk_ids"][pin]);
+  CHECK(std::filesystem::exists(tmp / "text.png"));
+#endif
+}
