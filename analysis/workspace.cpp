@@ -157,9 +157,12 @@ void Workspace::set_meta(const std::string& key, const std::string& value) {
 void Workspace::bind_run(const ModelIdentity& model, const TraceSettings& settings, const std::vector<LayerLayout>& layers) {
   nlohmann::json layout = nlohmann::json::array();
   for (const LayerLayout& l : layers) layout.push_back({{"layer", l.layer}, {"k", l.k}, {"num_standard", l.num_standard}});
-  const nlohmann::json run{{"model", {{"path", model.path}, {"config_hash", model.config_hash},
-                                      {"weights_hash", model.weights_hash}}},
-                           {"settings", settings.to_json()}, {"layers", layout}};
+  bind_run_record({{"model", {{"path", model.path}, {"config_hash", model.config_hash}, {"weights_hash", model.weights_hash}}},
+                   {"settings", settings.to_json()},
+                   {"layers", layout}});
+}
+
+void Workspace::bind_run_record(const nlohmann::json& run) {
   const std::string stored = meta("run");
   if (stored.empty()) {
     set_meta("run", run.dump());
@@ -171,7 +174,8 @@ void Workspace::bind_run(const ModelIdentity& model, const TraceSettings& settin
                   "the model at " + old["model"]["path"].get<std::string>() + " (config " +
                       old["model"]["config_hash"].get<std::string>() + ", weights " +
                       old["model"]["weights_hash"].get<std::string>() + ")",
-                  model.path + " (config " + model.config_hash + ", weights " + model.weights_hash + ")");
+                  run["model"]["path"].get<std::string>() + " (config " + run["model"]["config_hash"].get<std::string>() +
+                      ", weights " + run["model"]["weights_hash"].get<std::string>() + ")");
   if (old["settings"] != run["settings"])
     fail_expected(path(), "workspace was traced with other settings; resume with the same ones or use a new workspace",
                   old["settings"].dump(), run["settings"].dump());

@@ -73,6 +73,8 @@ class Workspace {
 
   // The first trace stores the model and settings; later ones must match, else Error naming both.
   void bind_run(const ModelIdentity& model, const TraceSettings& settings, const std::vector<LayerLayout>& layers);
+  // The same with a run record as run_info() returns it (merging workspaces).
+  void bind_run_record(const nlohmann::json& run);
   // Adds the corpus documents not present yet; a document at the same position with other text is
   // an Error (a workspace holds one corpus). Returns the ids in corpus order.
   std::vector<int64_t> add_documents(const std::vector<CorpusDocument>& docs);

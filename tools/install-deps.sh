@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libeigen3-dev nlohmann-json3-dev doctest-dev libpcre2-dev libutf8proc-dev libopenblas-openmp-dev libdnnl-dev libsqlite3-dev zlib1g-dev libstb-dev fonts-dejavu-core
+  libopenmpi-dev openmpi-bin   # `mpirun ... moescope-cli trace` (MOESCOPE_MPI)
   libimgui-dev libglfw3-dev libgl-dev xvfb xauth libgl1-mesa-dri
   clang libclang-rt-14-dev libomp-dev   # tools/fuzz.sh: libFuzzer + sanitizers, OpenMP for Clang
 )

@@ -1,16 +1,17 @@
 // cmd_trace.cpp — `moescope-cli trace`: route a labelled corpus into a workspace, resumably.
-// Ctrl-C finishes the batch in flight, commits it and exits; the same command resumes.
+// Ctrl-C finishes the batch in flight, commits it and exits; the same command resumes. Under
+// mpirun with several processes the ranks share the work (trace_ranks.cpp).
+#include "app/cli/cmd_trace.h"
+
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "analysis/trace.h"
 #include "app/cli/commands.h"
-#include "engine/cpu_ops.h"
+#include "app/cli/mpi_shard.h"
 #include "engine/error.h"
 
 namespace moescope::cli {
@@ -28,50 +29,66 @@ std::string eta_text(double seconds) {
   return buf;
 }
 
+const std::set<std::string> kFlags = {"probs", "json"};
+const std::set<std::string> kValued = {"model", "corpus", "workspace", "max-tokens-per-doc", "batch-tokens", "threads", "precision"};
+
 }  // namespace
 
+TraceOptions trace_options(const Args& args) {
+  TraceOptions opt;
+  opt.max_tokens_per_doc = args.get_int("max-tokens-per-doc", 0, 1);
+  opt.probs = args.flag("probs");
+  opt.batch_tokens = args.get_int("batch-tokens", 16384, 1);
+  opt.stop = &g_stop;
+  return opt;
+}
+
+std::function<void(const TraceProgress&)> progress_printer(const std::string& label) {
+  const bool tty = ::isatty(STDERR_FILENO);
+  auto first_done = std::make_shared<std::optional<size_t>>();
+  return [=](const TraceProgress& p) {
+    if (!*first_done) *first_done = p.documents_done;
+    // ETA from this run's pace in documents per second (earlier runs' documents excluded).
+    const double rate = p.seconds_this_run > 0 ? double(p.tokens_this_run) / p.seconds_this_run : 0;
+    const size_t now = p.documents_done - **first_done;
+    const double eta = now > 0 ? p.seconds_this_run / double(now) * double(p.documents_total - p.documents_done) : -1;
+    std::fprintf(stderr, "%s%s: %zu/%zu documents, %.0f tokens/s, ETA %s%s", tty ? "\r" : "", label.c_str(),
+                 p.documents_done, p.documents_total, rate, eta_text(eta).c_str(), tty ? "   " : "\n");
+    std::fflush(stderr);
+  };
+}
+
+StopOnInterrupt::StopOnInterrupt()
+    : old_int_(std::signal(SIGINT, on_interrupt)), old_term_(std::signal(SIGTERM, on_interrupt)) {}
+
+StopOnInterrupt::~StopOnInterrupt() {
+  std::signal(SIGINT, old_int_);
+  std::signal(SIGTERM, old_term_);
+}
+
 int cmd_trace(const std::vector<std::string>& argv) {
-  Args args(argv, {"probs", "json"}, {"model", "corpus", "workspace", "max-tokens-per-doc", "batch-tokens", "threads", "precision"});
+  if (launched_ranks() > 1) {
+    RankGroup ranks;  // refuses when built without MPI
+    return trace_across_ranks(Args(argv, kFlags, kValued), ranks);
+  }
+  Args args(argv, kFlags, kValued);
   const std::string ws_path = args.require("workspace");
   const std::vector<CorpusDocument> docs = read_corpus(args.require("corpus"));
   std::unique_ptr<ExpertSubset> no_keep;
   auto model = load_model_for(args, no_keep);
   Workspace ws(ws_path, true);
 
-  TraceOptions opt;
-  opt.max_tokens_per_doc = args.get_int("max-tokens-per-doc", 0, 1);
-  opt.probs = args.flag("probs");
-  opt.batch_tokens = args.get_int("batch-tokens", 16384, 1);
-  opt.stop = &g_stop;
+  TraceOptions opt = trace_options(args);
+  opt.progress = progress_printer("trace");
   const bool tty = ::isatty(STDERR_FILENO);
-  size_t first_done = 0;
-  bool first = true;
-  opt.progress = [&](const TraceProgress& p) {
-    if (first) {
-      first_done = p.documents_done;
-      first = false;
-    }
-    // ETA from this run's pace in documents per second (earlier runs' documents excluded).
-    const double rate = p.seconds_this_run > 0 ? double(p.tokens_this_run) / p.seconds_this_run : 0;
-    const size_t now = p.documents_done - first_done;
-    const double eta = now > 0 ? p.seconds_this_run / double(now) * double(p.documents_total - p.documents_done) : -1;
-    std::fprintf(stderr, "%strace: %zu/%zu documents, %.0f tokens/s, ETA %s%s", tty ? "\r" : "", p.documents_done,
-                 p.documents_total, rate, eta_text(eta).c_str(), tty ? "   " : "\n");
-    std::fflush(stderr);
-  };
-  auto old_int = std::signal(SIGINT, on_interrupt);
-  auto old_term = std::signal(SIGTERM, on_interrupt);
   TraceSummary s;
   try {
+    StopOnInterrupt guard;
     s = trace_corpus(*model, docs, ws, opt);
   } catch (...) {
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
     if (tty) std::fputc('\n', stderr);
     throw;
   }
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
   if (tty) std::fputc('\n', stderr);
   if (args.flag("json")) {
     std::cout << nlohmann::json{{"workspace", ws_path},       {"documents", s.total},    {"traced_now", s.traced_now},

@@ -24,6 +24,7 @@ int cmd_subset(const std::vector<std::string>& argv);
 int cmd_export_emo(const std::vector<std::string>& argv);
 int cmd_render(const std::vector<std::string>& argv);
 int cmd_bench_trace(const std::vector<std::string>& argv);
+int cmd_workspace(const std::vector<std::string>& argv);
 
 // Shared by route and score: load DIR (with an optional --keep subset file) ...
 // --threads N and --precision f32|bf16 of the commands that run a model (process-wide settings).

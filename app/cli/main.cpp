@@ -31,7 +31,12 @@ commands:
   trace     --model DIR --corpus PATH --workspace WS.moescope [--max-tokens-per-doc N]
             [--probs] [--batch-tokens N] [--threads N] [--json]
             route a labelled corpus (JSONL or domain folders) into a workspace;
-            resumable: Ctrl-C or a kill loses at most the batch in flight
+            resumable: Ctrl-C or a kill loses at most the batch in flight;
+            under `mpirun -np N` the ranks share the batches (partial workspaces
+            WS.rank-R-of-N.moescope, merged into WS at the end; --threads per rank)
+  workspace merge OUT PART... [--json]
+            merge partial workspaces of one corpus, model and settings into OUT
+            (every document exactly once, else nothing is written)
   analyze   --workspace WS [--pool-mass 0.9] [--keep-k K] [--max-groups G]
             [--clusters 32] [--cluster-features mean_probs|topk_freq] [--seed S] [--json]
             per domain and layer: expert usage, pools, entropy, experts above
@@ -100,6 +105,7 @@ int main(int argc, char** argv) {
     if (command == "export-emo") return moescope::cli::cmd_export_emo(args);
     if (command == "render") return moescope::cli::cmd_render(args);
     if (command == "bench-trace") return moescope::cli::cmd_bench_trace(args);
+    if (command == "workspace") return moescope::cli::cmd_workspace(args);
     std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
     return 2;
   } catch (const moescope::Error& e) {

@@ -1,4 +1,5 @@
-// cli_run.h — running moescope-cli from a test: exit code, stdout and stderr of one command.
+// cli_run.h — running moescope-cli (or a shell command around it) from a test: exit code, stdout
+// and stderr of one command.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -27,10 +28,10 @@ inline std::string quote(const std::string& s) {
   return q + "'";
 }
 
-inline Run run_cli(const std::vector<std::string>& args) {
+// Runs `cmd` with /bin/sh (e.g. mpirun with moescope-cli); stdout is captured, stderr through a
+// scratch file.
+inline Run run_command(std::string cmd) {
   const std::string err_path = std::filesystem::temp_directory_path() / ("moescope-cli-err-" + std::to_string(::getpid()));
-  std::string cmd = quote(moescope::test::cli_path());
-  for (const auto& a : args) cmd.append(" ").append(quote(a));
   cmd += " 2>" + quote(err_path);
   Run r;
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -47,5 +48,14 @@ inline Run run_cli(const std::vector<std::string>& args) {
   std::filesystem::remove(err_path);
   return r;
 }
+
+// moescope-cli with args, quoted for the shell.
+inline std::string cli_command(const std::vector<std::string>& args) {
+  std::string cmd = quote(moescope::test::cli_path());
+  for (const auto& a : args) cmd.append(" ").append(quote(a));
+  return cmd;
+}
+
+inline Run run_cli(const std::vector<std::string>& args) { return run_command(cli_command(args)); }
 
 }  // namespace moescope::test
