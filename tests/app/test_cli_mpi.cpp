@@ -151,6 +151,14 @@ TEST_CASE("cli trace under mpirun: a failing rank fails the launch with no works
   CHECK_FALSE(fs::exists(ws));
   CHECK_FALSE(fs::exists(ws + ".merging"));
   CHECK(fs::exists(dir / "w.rank-0-of-2.moescope"));
+  // Rank 0's half alone does not make a workspace, by hand either.
+  Run m = run_cli({"workspace", "merge", ws, dir / "w.rank-0-of-2.moescope"});
+  CHECK(m.code == 1);
+  CHECK(has(m.err, "has no record in any of the 1 partial workspaces"));
+  CHECK_FALSE(fs::exists(ws));
+  m = run_cli({"workspace", "merge", ws});
+  CHECK(m.code == 1);
+  CHECK(has(m.err, "OUT PART..."));
 
   // The same command, once the way is clear, traces only rank 1's half and merges.
   fs::remove(dir / "w.rank-1-of-2.moescope");
