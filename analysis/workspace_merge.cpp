@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "analysis/workspace.h"
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 
 namespace fs = std::filesystem;
@@ -258,9 +259,9 @@ MergeSummary merge_workspaces(const std::string& out, const std::vector<std::str
   }
 
   // 4. Write: into a file beside a new out, or one transaction on the existing one.
-  const std::string build_path = existed ? out : out + ".merging";
+  const std::string build_path = existed ? out : temp_path_for(out);
   if (!existed) {
-    remove_workspace(build_path);  // left by a merge that died
+    remove_workspace(build_path);  // SQLite side files a reused PID could find
     target = std::make_unique<Workspace>(build_path, true);
   }
   try {
@@ -280,7 +281,7 @@ MergeSummary merge_workspaces(const std::string& out, const std::vector<std::str
       target->db().exec("PRAGMA journal_mode=DELETE");
       target.reset();
       if (fs::exists(out)) fail(out, "appeared while merging (nothing overwritten)");
-      fs::rename(build_path, out);
+      commit_temp_file(build_path, out);  // fsync, rename, fsync the folder
     }
   } catch (...) {
     if (!existed) {

@@ -27,7 +27,7 @@ struct MergeSummary {
 // out, when it exists, too. Every document must then have a record in out or a part; one found in
 // several places must be byte-identical there (a part merged before is harmless). Otherwise Error,
 // naming the document and files, before anything is written. A new out is built beside it
-// ("OUT.merging") and renamed into place, so it appears complete or not at all; an existing out gets
+// (OUT.tmp-PID, engine/atomic_file.h) and renamed into place, so it appears complete or not at all; an existing out gets
 // every new record in one transaction. Documents keep corpus order, so workspace ids and domain ids
 // are those of a single-process trace. The parts are left as they are.
 MergeSummary merge_workspaces(const std::string& out, const std::vector<std::string>& parts);
