@@ -21,6 +21,7 @@ using namespace moescope::test;
 
 namespace {
 
+// [[maybe_unused]] below: a build without MPI runs only the refusal check.
 std::string find_mpirun() {
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "/usr/bin:/bin";
@@ -55,7 +56,7 @@ std::vector<std::string> trace_args(const std::string& corpus, const std::string
 }
 
 // Each document's records row as stored (every column's bytes), by corpus position.
-std::map<int64_t, std::vector<std::string>> raw_rows(const std::string& path) {
+[[maybe_unused]] std::map<int64_t, std::vector<std::string>> raw_rows(const std::string& path) {
   moescope::Workspace ws(path, false);
   std::map<int64_t, std::vector<std::string>> out;
   moescope::SqliteStmt st(ws.db(),
@@ -75,13 +76,13 @@ std::map<int64_t, std::vector<std::string>> raw_rows(const std::string& path) {
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-bool any_partial_in(const TempDir& dir) {
+[[maybe_unused]] bool any_partial_in(const TempDir& dir) {
   for (const auto& e : fs::directory_iterator(dir.str()))
     if (has(e.path().filename().string(), ".rank-")) return true;
   return false;
 }
 
-json analyze(const std::string& ws) {
+[[maybe_unused]] json analyze(const std::string& ws) {
   const Run r = run_cli({"analyze", "--workspace", ws, "--json", "--clusters", "4", "--max-groups", "4"});
   REQUIRE_MESSAGE(r.code == 0, r.err);
   json j = json::parse(r.out);
