@@ -10,6 +10,7 @@
 #include "analysis/scoring.h"
 #include "analysis/text_windows.h"
 #include "engine/error.h"
+#include "tests/one_thread.h"
 #include "tests/test_paths.h"
 
 using namespace moescope;
@@ -104,6 +105,7 @@ std::vector<std::vector<int32_t>> slices(const std::vector<int32_t>& ids, const 
 }  // namespace
 
 TEST_CASE("route_windows on the sample model: each window's records are those of its id slice routed on its own") {
+  test::OneThread one_thread;
   const auto model = Model::load(sample_model());
   const size_t context = size_t(model->config().max_position_embeddings);
   REQUIRE(context == 1024);
@@ -142,6 +144,7 @@ TEST_CASE("route_windows on the sample model: each window's records are those of
 }
 
 TEST_CASE("TextRoutingMeans: one window gives its own row exactly; several, the mean over all tokens") {
+  test::OneThread one_thread;
   const auto model = Model::load(sample_model());
   const std::vector<int32_t> ids = heldout_ids(*model, 700);
   ForwardOptions opt;
@@ -182,6 +185,7 @@ TEST_CASE("TextRoutingMeans: one window gives its own row exactly; several, the 
 }
 
 TEST_CASE("add_nll over batches: the predicted tokens of every window, window ends excluded, in text order") {
+  test::OneThread one_thread;
   const auto model = Model::load(sample_model());
   const std::vector<int32_t> ids = heldout_ids(*model, 500);
   const auto windows = split_windows(ids.size(), 120);  // 5 windows: 4 x 120, 1 x 20

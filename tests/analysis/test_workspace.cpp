@@ -15,6 +15,7 @@
 #include "analysis/trace.h"
 #include "engine/dtype.h"
 #include "engine/error.h"
+#include "tests/one_thread.h"
 #include "tests/test_paths.h"
 
 using namespace moescope;
@@ -212,6 +213,7 @@ TEST_CASE("workspace: another model, corpus or setting is refused; a non-workspa
 }
 
 TEST_CASE("workspace: a trace killed mid-run (SIGKILL) keeps every committed document; the same command completes it") {
+  test::OneThread one_thread;
   TempDir dir("ws-kill");
   const auto docs = small_corpus(400);
   {
@@ -256,6 +258,7 @@ TEST_CASE("workspace: a trace killed mid-run (SIGKILL) keeps every committed doc
 }
 
 TEST_CASE("workspace: Ctrl-C (SIGINT) stops a trace after the batch in flight, exit 130, resumable") {
+  test::OneThread one_thread;
   TempDir dir("ws-sigint");
   const auto docs = small_corpus(400);
   {

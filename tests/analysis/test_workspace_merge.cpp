@@ -15,6 +15,7 @@
 #include "analysis/workspace_merge.h"
 #include "engine/cpu_ops.h"
 #include "engine/error.h"
+#include "tests/one_thread.h"
 #include "tests/test_paths.h"
 
 using namespace moescope;
@@ -35,13 +36,7 @@ std::vector<CorpusDocument> heldout_slice() {
 
 std::unique_ptr<Model> sample_model() { return Model::load(test::source_dir() + "/samples/models/emo-sample"); }
 
-// One CPU thread while a test runs (as each rank of the CLI test): these forwards are tiny, and
-// thread barriers on a busy machine would cost more than the work. Results do not depend on it.
-struct OneThread {
-  int before = cpu_threads();
-  OneThread() { set_cpu_threads(1); }
-  ~OneThread() { set_cpu_threads(before); }
-};
+using test::OneThread;
 
 // Every records row as stored, by corpus position: the columns' bytes (NULL as "<null>").
 std::map<int64_t, std::vector<std::string>> raw_rows(Workspace& ws) {
