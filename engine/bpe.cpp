@@ -34,6 +34,8 @@ struct BpeModel::Impl {
   std::optional<int32_t> unk_id;
   bool fuse_unk = false;
   bool ignore_merges = false;
+  bool byte_fallback = false;
+  std::array<int32_t, 256> fallback_id{};  // id of "<0xNN>" per byte, -1 when absent
   std::string prefix;  // continuing_subword_prefix
   std::string suffix;  // end_of_word_suffix
   std::array<int32_t, 256> byte_id{};  // byte-level, no prefix/suffix: id of each byte's character
@@ -54,12 +56,12 @@ std::unique_ptr<BpeModel> BpeModel::from_json(const JsonField& model, bool byte_
   } else if (!model.has("merges")) {
     model.fail("no \"type\" and no \"merges\": only BPE models are supported");
   }
-  if (model.has("dropout")) {
+  if (model.has("dropout")) {  // 0 means no dropout for HF too; anything else would be random
     const JsonField dropout = model.at("dropout");
     if (!dropout.value().is_number()) dropout.fail_type("number or null");
     if (dropout.value().get<double>() != 0.0) dropout.unsupported(dropout.value().dump());
   }
-  if (model.bool_or("byte_fallback", false)) model.at("byte_fallback").unsupported("true");
+  d.byte_fallback = model.bool_or("byte_fallback", false);
   d.fuse_unk = model.bool_or("fuse_unk", false);
   d.ignore_merges = model.bool_or("ignore_merges", false);
   d.prefix = model.optional_string("continuing_subword_prefix").value_or("");
@@ -80,6 +82,15 @@ std::unique_ptr<BpeModel> BpeModel::from_json(const JsonField& model, bool byte_
   }
   m->id_to_token_.assign(static_cast<size_t>(max_id + 1), std::string());
   for (const auto& [token, id] : d.vocab) m->id_to_token_[static_cast<size_t>(id)] = token;
+
+  if (d.byte_fallback) {
+    static const char* hex = "0123456789ABCDEF";
+    for (int byte = 0; byte < 256; ++byte) {
+      const std::string name{'<', '0', 'x', hex[byte >> 4], hex[byte & 15], '>'};
+      auto it = d.vocab.find(name);
+      d.fallback_id[byte] = it == d.vocab.end() ? -1 : it->second;
+    }
+  }
 
   if (model.has("unk_token")) {
     const JsonField unk = model.at("unk_token");
@@ -151,8 +162,9 @@ const std::string* BpeModel::id_to_token(int32_t id) const {
   return &s;
 }
 
-// The symbols a word starts as, with HF's unknown-symbol handling: an unknown symbol becomes
-// unk_token (runs fused when fuse_unk) or, without unk_token, is dropped.
+// The symbols a word starts as, with HF's unknown-symbol handling: an unknown symbol becomes its
+// bytes' "<0xNN>" tokens (byte_fallback, when all of them exist), else unk_token (runs fused when
+// fuse_unk) or, without unk_token, is dropped.
 void BpeModel::initial_symbols(std::string_view word, std::vector<ModelToken>& out) const {
   const Impl& d = *impl_;
   std::optional<ModelToken> unk;
@@ -166,6 +178,21 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<ModelToken>& o
     if (unk) out.push_back(*unk);
     unk = ModelToken{*d.unk_id, b, e};
   };
+  // Like HF, fallback tokens do not flush a pending unk first, so that unk comes after them.
+  const auto push_fallback = [&](std::string_view symbol, uint32_t b, uint32_t e) {
+    if (!d.byte_fallback) return false;
+    for (char c : symbol)
+      if (d.fallback_id[static_cast<unsigned char>(c)] < 0) return false;
+    // One token per byte of the word; a symbol with prefix/suffix or a byte-level character has
+    // more bytes than the word, and each of its tokens then covers the whole symbol.
+    const bool per_byte = symbol.size() == e - b;
+    for (size_t k = 0; k < symbol.size(); ++k) {
+      const int32_t id = d.fallback_id[static_cast<unsigned char>(symbol[k])];
+      if (per_byte) out.push_back({id, static_cast<uint32_t>(b + k), static_cast<uint32_t>(b + k + 1)});
+      else out.push_back({id, b, e});
+    }
+    return true;
+  };
 
   const bool plain_bytes = d.byte_level && d.prefix.empty() && d.suffix.empty();
   std::string key;
@@ -176,7 +203,8 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<ModelToken>& o
     i += len;
     if (plain_bytes) {
       const int32_t id = d.byte_id[byte];
-      if (id >= 0) push_known(id, b, e); else push_unknown(b, e);
+      if (id >= 0) push_known(id, b, e);
+      else if (!push_fallback(byte_level_chars()[byte], b, e)) push_unknown(b, e);
       continue;
     }
     key.clear();
@@ -185,7 +213,8 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<ModelToken>& o
     else key.append(word.substr(b, len));
     if (i == word.size()) key += d.suffix;
     auto it = d.vocab.find(key);
-    if (it != d.vocab.end()) push_known(it->second, b, e); else push_unknown(b, e);
+    if (it != d.vocab.end()) push_known(it->second, b, e);
+    else if (!push_fallback(key, b, e)) push_unknown(b, e);
   }
   if (unk) out.push_back(*unk);
 }

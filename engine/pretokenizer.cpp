@@ -1,9 +1,11 @@
-// pretokenizer.cpp — Split and ByteLevel pre-tokenizers with HF's split-behaviour semantics.
+// pretokenizer.cpp — Split and ByteLevel pre-tokenizers with HF's split-behaviour semantics
+// (Metaspace: pretokenizer_metaspace.cpp).
 // Pieces that end up empty are dropped, as HF's PreTokenizedString::split does.
 #include "engine/pretokenizer.h"
 
 #include <utility>
 
+#include "engine/pretokenizer_metaspace.h"
 #include "engine/pretokenizer_regex.h"
 
 namespace moescope::detail {
@@ -176,6 +178,8 @@ void PreTokenizer::add(const JsonField& node) {
                                                      node.bool_or("use_regex", true),
                                                      node.file() + ": " + node.path()));
     byte_level_ = true;
+  } else if (type == "Metaspace") {
+    steps_.push_back(make_metaspace_step(node));
   } else {
     type_field.unsupported(type);
   }

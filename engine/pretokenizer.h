@@ -1,5 +1,5 @@
 // pretokenizer.h — HF pre-tokenizers: cut normalized text into the words the model sees.
-// Supported: Split, ByteLevel, Sequence (flattened). ByteLevel's byte→char mapping is not done
+// Supported: Split, ByteLevel, Metaspace, Sequence (flattened). ByteLevel's byte→char mapping is not done
 // here: the BPE model reads raw bytes when the chain ends in ByteLevel (byte_level()).
 #pragma once
 

@@ -66,6 +66,7 @@ void Tokenizer::Impl::load_added_tokens(const JsonField& list) {
     t.lstrip = item.bool_or("lstrip", false);
     t.rstrip = item.bool_or("rstrip", false);
     t.normalized = item.bool_or("normalized", !t.special);
+    t.vocab_string = t.normalized ? normalizer.normalize(t.content) : t.content;
     added.push_back(std::move(t));
   }
   for (size_t i = 0; i < added.size(); ++i) {
@@ -73,7 +74,7 @@ void Tokenizer::Impl::load_added_tokens(const JsonField& list) {
     added_by_content.emplace(t.content, i);
     added_by_id[t.id] = i;
     max_id = std::max(max_id, t.id);
-    if (t.normalized) normalized_matcher.add(normalizer.normalize(t.content), static_cast<int32_t>(i));
+    if (t.normalized) normalized_matcher.add(t.vocab_string, static_cast<int32_t>(i));
     else raw_matcher.add(t.content, static_cast<int32_t>(i));
   }
 }
@@ -136,7 +137,7 @@ Tokenizer Tokenizer::from_json_text(const std::string& json_text, const std::str
   impl->max_id = std::max(impl->max_id, impl->model->max_id());
   impl->id_to_string.assign(static_cast<size_t>(impl->max_id + 1), nullptr);
   for (int32_t id = 0; id <= impl->model->max_id(); ++id) impl->id_to_string[id] = impl->model->id_to_token(id);
-  for (const detail::AddedToken& t : impl->added) impl->id_to_string[t.id] = &t.content;
+  for (const detail::AddedToken& t : impl->added) impl->id_to_string[t.id] = &t.vocab_string;
   return Tokenizer(std::move(impl));
 }
 

@@ -1,4 +1,5 @@
-// tokenizer.h — Hugging Face tokenizer.json, byte-level BPE (dolma2/cl100k, GPT-NeoX, Qwen).
+// tokenizer.h — Hugging Face tokenizer.json: byte-level BPE (dolma2/cl100k, GPT-NeoX, Qwen) and
+// SentencePiece-style BPE with byte fallback (Mistral / Mixtral, Llama).
 // Usage:
 //   auto tok = moescope::Tokenizer::from_file("model/tokenizer.json");
 //   moescope::Encoding enc = tok.encode("Hello world");   // ids, tokens, byte offsets
@@ -6,9 +7,11 @@
 // encode() adds no BOS/EOS (like HF encode(..., add_special_tokens=False)); added/special tokens
 // in the text are matched before BPE. Offsets are byte ranges [begin, end) into the input text
 // (exact bytes, also for a token holding part of a character; text that NFC rewrote maps back
-// as a whole segment). Supported tokenizer.json parts: BPE model, normalizer null/NFC/Sequence,
-// pre_tokenizer Split/ByteLevel/Sequence, decoder null/ByteLevel; post_processor, truncation
-// and padding are ignored. A Tokenizer may be used from several threads at once.
+// as a whole segment). Supported tokenizer.json parts: BPE model (byte_fallback, fuse_unk,
+// ignore_merges), normalizer null/NFC/Prepend/Replace/Sequence, pre_tokenizer
+// Split/ByteLevel/Metaspace/Sequence, decoder null/ByteLevel/Replace/ByteFallback/Fuse/Strip/
+// Metaspace/Sequence; post_processor, truncation and padding are ignored (so no BOS is added).
+// A Tokenizer may be used from several threads at once.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +26,7 @@ namespace moescope {
 
 struct Encoding {
   std::vector<int32_t> ids;
-  std::vector<std::string> tokens;                     // vocabulary strings (byte-level form)
+  std::vector<std::string> tokens;                     // vocabulary strings (byte-level / "▁" form)
   std::vector<std::pair<size_t, size_t>> offsets;      // byte range of each token in the input
 };
 

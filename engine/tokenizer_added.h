@@ -14,6 +14,9 @@ namespace moescope::detail {
 struct AddedToken {
   int32_t id = 0;
   std::string content;
+  // What id_to_token and decode give: content, normalized when normalized is true (as HF does:
+  // with a Prepend("▁") normalizer, "xy" reads "▁xy").
+  std::string vocab_string;
   bool single_word = false, lstrip = false, rstrip = false, normalized = false, special = false;
 };
 

@@ -1,5 +1,5 @@
-// tokenizer_normalizer.h — the "normalizer" of tokenizer.json: null, NFC, or a Sequence of those.
-// Normalizing keeps the alignment to the original bytes (see tokenizer_text.h).
+// tokenizer_normalizer.h — the "normalizer" of tokenizer.json: null, NFC, Prepend, Replace, or a
+// Sequence of those. Normalizing keeps the alignment to the original bytes (see tokenizer_text.h).
 #pragma once
 
 #include <string>
@@ -7,13 +7,14 @@
 #include <vector>
 
 #include "engine/tokenizer_json.h"
+#include "engine/tokenizer_replace.h"
 #include "engine/tokenizer_text.h"
 
 namespace moescope::detail {
 
 class Normalizer {
  public:
-  enum class Kind { NFC };
+  enum class Kind { NFC, Prepend, Replace };
 
   // node is the "normalizer" field; null gives an identity normalizer.
   static Normalizer from_json(const JsonField& node);
@@ -23,8 +24,13 @@ class Normalizer {
   std::string normalize(std::string_view text) const;  // for added-token contents
 
  private:
+  struct Step {
+    Kind kind;
+    std::string prepend;  // Prepend: the text put before a non-empty input
+    ReplaceRule replace;  // Replace
+  };
   void add(const JsonField& node);
-  std::vector<Kind> steps_;
+  std::vector<Step> steps_;
 };
 
 }  // namespace moescope::detail

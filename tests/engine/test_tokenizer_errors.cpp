@@ -50,8 +50,8 @@ TEST_CASE("tokenizer errors: invalid UTF-8 names the byte offset") {
 
 TEST_CASE("tokenizer errors: unsupported components name the file and field") {
   json doc = minimal_doc();
-  doc["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"}};
-  CHECK(load_error(doc) == "tokenizer.json: pre_tokenizer.type 'Metaspace' is not supported yet");
+  doc["pre_tokenizer"] = {{"type", "Whitespace"}};
+  CHECK(load_error(doc) == "tokenizer.json: pre_tokenizer.type 'Whitespace' is not supported yet");
 
   doc = minimal_doc();
   doc["pre_tokenizer"] = {{"type", "Sequence"},
@@ -71,8 +71,17 @@ TEST_CASE("tokenizer errors: unsupported components name the file and field") {
   CHECK(load_error(doc) == "tokenizer.json: model.type 'Unigram' is not supported yet");
 
   doc = minimal_doc();
-  doc["model"]["byte_fallback"] = true;
-  CHECK(load_error(doc) == "tokenizer.json: model.byte_fallback 'true' is not supported yet");
+  doc["model"]["dropout"] = 0.1;
+  CHECK(load_error(doc) == "tokenizer.json: model.dropout '0.1' is not supported yet");
+
+  doc = minimal_doc();
+  doc["decoder"] = {{"type", "Sequence"}, {"decoders", json::array({{{"type", "Fuse"}}, {{"type", "CTC"}}})}};
+  CHECK(load_error(doc) == "tokenizer.json: decoder.decoders[1].type 'CTC' is not supported yet");
+
+  doc = minimal_doc();
+  doc["normalizer"] = {{"type", "Sequence"}, {"normalizers", json::array({{{"type", "Prepend"}, {"prepend", "_"}},
+                                                                          {{"type", "Strip"}}})}};
+  CHECK(load_error(doc) == "tokenizer.json: normalizer.normalizers[1].type 'Strip' is not supported yet");
 
   doc = minimal_doc();
   doc["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "a"}}}, {"behavior", "Sideways"}};
@@ -116,6 +125,44 @@ TEST_CASE("tokenizer errors: broken fields name the file and field") {
   doc = minimal_doc();
   doc["model"]["merges"] = 5;
   CHECK(load_error(doc) == "tokenizer.json: model.merges: wrong JSON type (expected array, found integer)");
+}
+
+TEST_CASE("tokenizer errors: broken SentencePiece-style fields name the file and field") {
+  json doc = minimal_doc();
+  doc["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "ab"}};
+  CHECK(load_error(doc) == "tokenizer.json: pre_tokenizer.replacement: expected exactly one character, found 'ab'");
+
+  doc["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"}, {"prepend_scheme", "First"}};
+  CHECK(load_error(doc) ==
+        "tokenizer.json: pre_tokenizer.prepend_scheme: expected \"always\", \"first\" or \"never\", found 'First'");
+
+  doc["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"}, {"add_prefix_space", false}};
+  CHECK(load_error(doc) == "tokenizer.json: pre_tokenizer.add_prefix_space: false needs prepend_scheme \"never\", "
+                           "found \"always\" (HF refuses it too)");
+
+  doc = minimal_doc();
+  doc["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", json::array({{{"type", "Metaspace"}}})}};
+  CHECK(load_error(doc) == "tokenizer.json: missing field pre_tokenizer.pretokenizers[0].replacement");
+
+  doc = minimal_doc();
+  doc["normalizer"] = {{"type", "Replace"}, {"pattern", {{"Regex", "(x"}}}, {"content", " "}};
+  CHECK(load_error(doc).rfind("tokenizer.json: normalizer.pattern.Regex: regex does not compile", 0) == 0);
+
+  doc["normalizer"] = {{"type", "Replace"}, {"pattern", {{"Glob", "*"}}}, {"content", " "}};
+  CHECK(load_error(doc) == "tokenizer.json: normalizer.pattern: expected {\"Regex\": ...} or {\"String\": ...}");
+
+  doc["normalizer"] = {{"type", "Prepend"}, {"prepend", 5}};
+  CHECK(load_error(doc) == "tokenizer.json: normalizer.prepend: wrong JSON type (expected string, found integer)");
+
+  doc = minimal_doc();
+  doc["decoder"] = {{"type", "Strip"}, {"content", "  "}, {"start", 1}, {"stop", 0}};
+  CHECK(load_error(doc) == "tokenizer.json: decoder.content: expected exactly one character, found '  '");
+
+  doc["decoder"] = {{"type", "Strip"}, {"content", " "}, {"start", -1}, {"stop", 0}};
+  CHECK(load_error(doc) == "tokenizer.json: decoder.start: expected a count >= 0, found -1");
+
+  doc["decoder"] = {{"type", "Replace"}, {"pattern", {{"String", "_"}}}};
+  CHECK(load_error(doc) == "tokenizer.json: missing field decoder.content");
 }
 
 TEST_CASE("tokenizer errors: malformed JSON and missing files name the file") {

@@ -135,6 +135,24 @@ def seeds_tokenizer_json():
         decoder={"type": "ByteLevel"},
         added=[added_token(257, "<s>"), added_token(258, " ", special=False, normalized=True, lstrip=True,
                                                      rstrip=True), added_token(259, "x", single_word=True)]))
+    # SentencePiece-style: Metaspace + byte fallback (Mistral form) and the older normalizer form.
+    spm_vocab = {"<unk>": 0, "<s>": 1, "</s>": 2, "<0x0A>": 3, "<0xE6>": 4, "<0x96>": 5, "<0x87>": 6,
+                 "\u2581": 7, "a": 8, "b": 9, "\u2581a": 10, "ab": 11}
+    spm = {"type": "BPE", "vocab": spm_vocab, "merges": ["\u2581 a", "a b"], "unk_token": "<unk>",
+           "fuse_unk": True, "byte_fallback": True}
+    spm_decoder = {"type": "Sequence", "decoders": [
+        {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "ByteFallback"},
+        {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    out("tokenizer_json", "metaspace_byte_fallback.json", tokenizer(
+        spm, pre_tokenizer={"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False},
+        decoder=spm_decoder, added=[added_token(1, "<s>"), added_token(2, "</s>")]))
+    out("tokenizer_json", "prepend_replace.json", tokenizer(
+        spm, normalizer={"type": "Sequence", "normalizers": [
+            {"type": "Prepend", "prepend": "\u2581"},
+            {"type": "Replace", "pattern": {"Regex": " +"}, "content": "\u2581"}]},
+        decoder={"type": "Sequence", "decoders": [
+            {"type": "ByteFallback"}, {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
+                                       "split": True}]}))
 
 
 # ---- tokenizer_encode: texts (llama.cpp tokenizer test inputs, one file each) ----
@@ -149,6 +167,7 @@ def seeds_tokenizer_encode():
     out("tokenizer_encode", "nfc.txt", "e\u0301 \u212b \uac00\u11a8 \ufb01")
     out("tokenizer_encode", "invalid_utf8.bin", b"ok \xe2\x82 \xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf")
     out("tokenizer_encode", "spaces.txt", "a" + " " * 40 + "b\n\n\t\t \r\n")
+    out("tokenizer_encode", "sentencepiece.txt", " <s>[INST] \u9547 \U0001f999\ua64a </s>\u2581x<unk>")
 
 
 # ---- corpus JSONL: three held-out lines (cut short) and the optional fields ----
