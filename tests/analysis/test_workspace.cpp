@@ -15,6 +15,7 @@
 #include "analysis/trace.h"
 #include "engine/dtype.h"
 #include "engine/error.h"
+#include "tests/child_process.h"
 #include "tests/one_thread.h"
 #include "tests/test_paths.h"
 
@@ -68,22 +69,6 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 // Starts argv[0] with argv, output discarded; returns the child's pid.
-pid_t spawn_quiet(const std::vector<std::string>& argv) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> a;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::execv(a[0], a.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Polls the workspace until it holds at least `want` traced documents (or ~10 s pass).
 size_t wait_for_documents(const std::string& ws_path, size_t want) {
   size_t seen = 0;
   for (int i = 0; i < 2000 && seen < want; ++i) {
@@ -224,7 +209,10 @@ TEST_CASE("workspace: a trace killed mid-run (SIGKILL) keeps every committed doc
   const std::vector<std::string> argv = {test::cli_path(), "trace", "--model", fixture("emo-shared"), "--corpus",
                                          dir / "c.jsonl", "--workspace", ws_path, "--batch-tokens", "24",
                                          "--threads", "1"};
-  const pid_t pid = spawn_quiet(argv);
+  test::ChildOptions quiet;
+  quiet.stderr_path = dir / "stderr.txt";
+  INFO("trace's stderr: ", test::read_text(quiet.stderr_path));
+  const pid_t pid = test::start_child(argv, quiet);
   REQUIRE(pid > 0);
   wait_for_documents(ws_path, 20);  // some committed documents, then kill without warning
   ::kill(pid, SIGKILL);
@@ -240,7 +228,7 @@ TEST_CASE("workspace: a trace killed mid-run (SIGKILL) keeps every committed doc
     CHECK(committed < docs.size());
     for (int64_t id : done) CHECK_NOTHROW(ws.record(id));  // every committed record reads back whole
   }
-  const pid_t again = spawn_quiet(argv);
+  const pid_t again = test::start_child(argv, quiet);
   ::waitpid(again, &status, 0);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
@@ -268,7 +256,10 @@ TEST_CASE("workspace: Ctrl-C (SIGINT) stops a trace after the batch in flight, e
   const std::string ws_path = dir / "w.moescope";
   const std::vector<std::string> argv = {test::cli_path(), "trace", "--model", fixture("emo-shared"), "--corpus",
                                          dir / "c.jsonl", "--workspace", ws_path, "--batch-tokens", "24", "--threads", "1"};
-  const pid_t pid = spawn_quiet(argv);
+  test::ChildOptions quiet;
+  quiet.stderr_path = dir / "stderr.txt";
+  INFO("trace's stderr: ", test::read_text(quiet.stderr_path));
+  const pid_t pid = test::start_child(argv, quiet);
   REQUIRE(pid > 0);
   wait_for_documents(ws_path, 10);
   ::kill(pid, SIGINT);
