@@ -16,6 +16,7 @@
 #include "engine/dtype.h"
 #include "engine/error.h"
 #include "tests/child_process.h"
+#include "tests/error_of.h"
 #include "tests/one_thread.h"
 #include "tests/test_paths.h"
 
@@ -59,14 +60,7 @@ void check_same_record(const DocumentRecord& a, const DocumentRecord& b) {
     CHECK(f16_to_f32(a.probs_f16[i]) == doctest::Approx(f16_to_f32(b.probs_f16[i])).epsilon(2e-3));
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 // Starts argv[0] with argv, output discarded; returns the child's pid.
 size_t wait_for_documents(const std::string& ws_path, size_t want) {

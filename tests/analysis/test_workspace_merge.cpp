@@ -15,6 +15,7 @@
 #include "analysis/workspace_merge.h"
 #include "engine/cpu_ops.h"
 #include "engine/error.h"
+#include "tests/error_of.h"
 #include "tests/one_thread.h"
 #include "tests/test_paths.h"
 
@@ -55,14 +56,7 @@ std::map<int64_t, std::vector<std::string>> raw_rows(Workspace& ws) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
