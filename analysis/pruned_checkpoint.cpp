@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "engine/json_file.h"
 #include "engine/safetensors_writer.h"
+#include "engine/tensor_names.h"
 
 namespace fs = std::filesystem;
 
@@ -50,6 +51,11 @@ TensorToWrite whole(const TensorInfo& t) {
 std::vector<unsigned char> rows_bf16(const TensorInfo& t, int64_t r0, int64_t n) {
   const size_t row = size_t(t.numel() / t.shape[0]);
   return bf16_slice(t, size_t(r0) * row, size_t(n) * row);
+}
+
+// Where the written checkpoint keeps layer l's MoE block: the family's Hub form.
+std::string hub_moe_prefix(const ModelConfig& c, int l) {
+  return "model.layers." + std::to_string(l) + (c.arch == Arch::Mixtral ? ".block_sparse_moe." : ".mlp.");
 }
 
 }  // namespace
@@ -91,17 +97,21 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
     }
   }
 
-  // Tensors: everything but the experts and routers as is (in BF16), then the kept experts renumbered.
+  // Tensors: everything but the experts and routers as is (in BF16), then the kept experts
+  // renumbered, under the family's Hub names (Mixtral: block_sparse_moe.experts.J.w1/w3/w2).
+  std::vector<LayerTensorNames> names;
+  for (int l = 0; l < c.num_layers; ++l) names.push_back(layer_tensor_names(c, ckpt, l));
+  auto starts_with = [](const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; };
   for (const std::string& name : ckpt.names()) {
-    const bool expert = name.find(".mlp.experts.") != std::string::npos;
-    const bool router = name.size() > 16 && name.compare(name.size() - 16, 16, ".mlp.gate.weight") == 0 &&
-                        name.find(".mlp.") != std::string::npos;
-    if (expert) continue;
-    if (router) {
-      const int l = std::stoi(name.substr(13, name.find('.', 13) - 13));  // model.layers.L.
+    int layer = -1;
+    for (int l = 0; l < c.num_layers && layer < 0; ++l)
+      if (c.layers[size_t(l)].is_moe() && starts_with(name, names[size_t(l)].moe)) layer = l;
+    if (layer >= 0 && starts_with(name, names[size_t(layer)].experts)) continue;
+    if (layer >= 0 && name == names[size_t(layer)].router) {
       const TensorInfo& t = ckpt.get(name);
-      TensorToWrite w{name, DType::BF16, {int64_t(info.kept_per_layer[size_t(l)].size()), t.shape[1]}, {}};
-      for (int e : info.kept_per_layer[size_t(l)]) {
+      const auto& kept = info.kept_per_layer[size_t(layer)];
+      TensorToWrite w{hub_moe_prefix(c, layer) + "gate.weight", DType::BF16, {int64_t(kept.size()), t.shape[1]}, {}};
+      for (int e : kept) {
         auto row = rows_bf16(t, e, 1);
         w.bytes.insert(w.bytes.end(), row.begin(), row.end());
       }
@@ -112,23 +122,28 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
   }
   for (int l = 0; l < c.num_layers; ++l) {
     if (!c.layers[size_t(l)].is_moe()) continue;
-    const std::string p = "model.layers." + std::to_string(l) + ".mlp.experts.";
-    const TensorInfo* fused = ckpt.find(p + "gate_up_proj");
+    const LayerTensorNames& n = names[size_t(l)];
+    const TensorInfo* fused = ckpt.find(n.experts + "gate_up_proj");
+    const bool mixtral = c.arch == Arch::Mixtral;
+    const std::string p = hub_moe_prefix(c, l) + "experts.";
+    const char* gate = mixtral ? "w1.weight" : "gate_proj.weight";
+    const char* up = mixtral ? "w3.weight" : "up_proj.weight";
+    const char* down = mixtral ? "w2.weight" : "down_proj.weight";
     const auto& kept = info.kept_per_layer[size_t(l)];
     for (size_t j = 0; j < kept.size(); ++j) {
       const int e = kept[j];
       const std::string q = p + std::to_string(j) + ".";
       if (fused) {
-        const TensorInfo& down = ckpt.get(p + "down_proj");
+        const TensorInfo& down_t = ckpt.get(n.experts + "down_proj");
         const int64_t I2 = fused->shape[1], D = fused->shape[2];
         const size_t per = size_t(I2 * D), half = per / 2;
-        out.push_back({q + "gate_proj.weight", DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per, half)});
-        out.push_back({q + "up_proj.weight", DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per + half, half)});
-        out.push_back({q + "down_proj.weight", DType::BF16, {down.shape[1], down.shape[2]}, rows_bf16(down, e, 1)});
+        out.push_back({q + gate, DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per, half)});
+        out.push_back({q + up, DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per + half, half)});
+        out.push_back({q + down, DType::BF16, {down_t.shape[1], down_t.shape[2]}, rows_bf16(down_t, e, 1)});
       } else {
-        for (const char* n : {"gate_proj.weight", "up_proj.weight", "down_proj.weight"}) {
-          TensorToWrite w = whole(ckpt.get(p + std::to_string(e) + "." + n));
-          w.name = q + n;
+        for (const char* part : {n.gate, n.up, n.down}) {
+          TensorToWrite w = whole(ckpt.get(n.expert(e, part)));
+          w.name = q + part + ".weight";
           out.push_back(std::move(w));
         }
       }
@@ -141,15 +156,18 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
     if (c.layers[size_t(l)].is_moe()) min_kept = std::min(min_kept, experts_per_layer[size_t(l)]);
   const bool per_layer_lists = cfg.contains("num_experts_per_layer") && !cfg["num_experts_per_layer"].is_null();
   if (!uniform || per_layer_lists) {
-    if (c.arch == Arch::Olmoe)
-      fail(out_dir, "OLMoE configs have one expert count for all layers: keep the same number of experts in every layer");
+    if (c.arch != Arch::Emo)
+      fail(out_dir, std::string(arch_name(c.arch)) +
+                        " configs have one expert count for all layers: keep the same number of experts in every MoE layer");
     cfg["num_experts_per_layer"] = experts_per_layer;
     cfg["num_shared_experts_per_layer"] = shared_per_layer;
     cfg["num_experts"] = min_kept;
+  } else if (cfg.contains("num_local_experts") && !cfg.contains("num_experts")) {
+    cfg["num_local_experts"] = first_count;  // Mixtral's name for the expert count
   } else {
     cfg["num_experts"] = first_count;
+    if (cfg.contains("num_local_experts")) cfg["num_local_experts"] = first_count;
   }
-  if (cfg.contains("num_local_experts")) cfg["num_local_experts"] = cfg["num_experts"];
   cfg["num_experts_per_tok"] = std::min(c.top_k, min_kept);
   if (cfg.contains("always_active_experts_per_layer") || cfg.contains("always_active_experts")) {
     bool any = false;

@@ -13,7 +13,16 @@
 
 namespace moescope {
 
-enum class Arch { Emo, Olmoe };
+// The checkpoint families the engine runs (config.json `model_type`; see docs/ARCHITECTURE.md).
+enum class Arch { Emo, Olmoe, FlexOlmo, Mixtral, Mistral, Qwen2Moe, Qwen3Moe };
+
+// Where the per-layer RMSNorms sit. Pre: x += f(norm(x)) (Llama, OLMoE, EMO, Mixtral, Qwen).
+// Post: x += norm(f(x)) (OLMo 2 and FlexOlmo; there is no norm on the sublayer input).
+enum class NormPlacement { Pre, Post };
+
+// RMSNorm on q and k after their projections. Full: over the whole projection [H*Dh] (OLMoE,
+// FlexOlmo). PerHead: over each head's Dh values with one [Dh] weight (Qwen3-MoE).
+enum class QkNorm { None, Full, PerHead };
 
 // How a MoE layer picks its experts (emo-reference.md §1.4, tried in this priority order).
 enum class RoutingMode {
@@ -27,6 +36,7 @@ struct LayerSpec {
   int num_shared = 0;                // S: the last S experts
   std::vector<int> always_active;    // expert ids of mode A
   RoutingMode mode = RoutingMode::Plain;
+  int sliding_window = 0;            // > 0: a query sees only the last W keys (itself included)
 
   bool is_moe() const { return num_experts > 0; }
   int num_standard() const { return num_experts - num_shared; }   // E - S, the routable experts
@@ -41,16 +51,20 @@ struct ModelConfig {
   int num_heads = 0;                // H
   int num_kv_heads = 0;             // Hkv
   int head_dim = 0;                 // Dh
-  int expert_width = 0;             // I (intermediate_size)
-  int dense_width = 0;              // dense_intermediate_size (dense layers only)
+  int expert_width = 0;             // I: routed experts' width (intermediate_size or moe_intermediate_size)
+  int dense_width = 0;              // width of dense layers' MLP (dense_intermediate_size, Qwen's intermediate_size)
+  int shared_width = 0;             // > 0: an always-on shared MLP outside the routed experts (Qwen2-MoE)
+  bool shared_gate = false;         // Qwen2-MoE: the shared MLP's output is scaled by sigmoid(shared_expert_gate · h)
   int top_k = 0;                    // K (num_experts_per_tok), global for every layer
   int num_experts = 0;              // global num_experts
   int num_shared_experts = 0;       // global num_shared_experts
   bool norm_topk_prob = false;
   bool dense_mlp_bias = false;
-  bool attention_bias = false;
+  bool qkv_bias = false;            // q, k, v projections have a bias
+  bool o_bias = false;              // the output projection has a bias
   bool tie_word_embeddings = false;
-  bool qk_norm = false;             // OLMoE: RMSNorm over the full q and k projections
+  NormPlacement norm_placement = NormPlacement::Pre;
+  QkNorm qk_norm = QkNorm::None;
   std::optional<float> clip_qkv;    // OLMoE: clamp q, k, v to [-c, c]
   float rms_norm_eps = 1e-6f;
   float rope_theta = 10000.f;
@@ -68,6 +82,7 @@ struct ModelConfig {
   int max_experts() const;          // the largest E over layers
 };
 
+// The family's canonical model_type ("emo", "mixtral", ...).
 const char* arch_name(Arch arch);
 
 }  // namespace moescope

@@ -32,6 +32,20 @@ void rms_norm_inplace(ActMatrix& x, const Matrix& w, float eps) {
   x.swap(tmp);
 }
 
+void rms_norm_heads_inplace(ActMatrix& x, const Matrix& w, int heads, int head_dim, float eps) {
+  const Eigen::Index T = x.rows(), C = x.cols();
+  const float* wp = w.data;
+#pragma omp parallel for schedule(static) if (T > 64)
+  for (Eigen::Index t = 0; t < T; ++t)
+    for (int h = 0; h < heads; ++h) {
+      float* v = x.data() + t * C + Eigen::Index(h) * head_dim;
+      float ss = 0.f;
+      for (int i = 0; i < head_dim; ++i) ss += v[i] * v[i];
+      const float r = 1.f / std::sqrt(ss / float(head_dim) + eps);
+      for (int i = 0; i < head_dim; ++i) v[i] = wp[i] * (v[i] * r);
+    }
+}
+
 void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& y) {
   if (!w.bf16.empty()) {  // BF16 compute mode
     y.resize(x.rows(), w.rows);
@@ -76,7 +90,7 @@ void rope_neox(ActMatrix& x, int heads, int head_dim, float theta, const std::ve
 }
 
 void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v, int heads, int kv_heads,
-                      int head_dim, const std::vector<DocumentSpan>& docs, ActMatrix& out) {
+                      int head_dim, const std::vector<DocumentSpan>& docs, ActMatrix& out, int window) {
   using Strided = Eigen::Map<const ActMatrix, 0, Eigen::OuterStride<>>;
   using StridedOut = Eigen::Map<ActMatrix, 0, Eigen::OuterStride<>>;
   const Eigen::Index T = q.rows();
@@ -100,21 +114,26 @@ void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v
       Strided Q(q.data() + t0 * qs + h * head_dim, n, head_dim, Eigen::OuterStride<>(qs));
       Strided K(k.data() + t0 * ks + hk * head_dim, n, head_dim, Eigen::OuterStride<>(ks));
       Strided V(v.data() + t0 * ks + hk * head_dim, n, head_dim, Eigen::OuterStride<>(ks));
-      // Causal attention in query blocks of kBlock rows, so the masked upper triangle is
-      // never computed: scores [b, i1] = Q[i0:i1] [b, Dh] · K[0:i1]^T [Dh, i1] * scale.
+      // Causal attention in query blocks of kBlock rows, so keys no row of the block sees are
+      // never computed: scores [b, m] = Q[i0:i1] [b, Dh] · K[j0:i1]^T [Dh, m] * scale, m = i1 - j0,
+      // where j0 is the first key the block's first query sees (0 without a window).
       constexpr Eigen::Index kBlock = 128;
       for (Eigen::Index i0 = 0; i0 < n; i0 += kBlock) {
         const Eigen::Index i1 = std::min(n, i0 + kBlock), b = i1 - i0;
-        scores.noalias() = (Q.middleRows(i0, b) * K.topRows(i1).transpose()) * scale;
+        const Eigen::Index j0 = window > 0 ? std::max<Eigen::Index>(0, i0 - window + 1) : 0, m = i1 - j0;
+        scores.noalias() = (Q.middleRows(i0, b) * K.middleRows(j0, m).transpose()) * scale;
         for (Eigen::Index r = 0; r < b; ++r) {
-          Eigen::Map<Eigen::ArrayXf> row(scores.data() + r * i1, i1);
-          auto visible = row.head(i0 + r + 1);  // keys j <= i
+          const Eigen::Index i = i0 + r;  // keys j0 + [lo, hi) are visible: j <= i and j > i - window
+          const Eigen::Index lo = window > 0 ? std::max<Eigen::Index>(0, i - window + 1) - j0 : 0, hi = i + 1 - j0;
+          Eigen::Map<Eigen::ArrayXf> row(scores.data() + r * m, m);
+          auto visible = row.segment(lo, hi - lo);
           visible = (visible - visible.maxCoeff()).exp();
           visible *= 1.f / visible.sum();
-          row.tail(i1 - (i0 + r + 1)).setZero();
+          row.head(lo).setZero();
+          row.tail(m - hi).setZero();
         }
         StridedOut O(out.data() + (t0 + i0) * out.cols() + h * head_dim, b, head_dim, Eigen::OuterStride<>(out.cols()));
-        O.noalias() = scores * V.topRows(i1);
+        O.noalias() = scores * V.middleRows(j0, m);
       }
     }
   }

@@ -18,6 +18,7 @@ ForwardFlops forward_flops(const ModelConfig& c, const std::vector<DocumentSpan>
     if (s.is_moe()) {
       f.router += 2 * T * D * s.num_experts;
       f.experts += 2 * T * double(c.top_k) * 3 * D * c.expert_width;
+      f.experts += 2 * T * (3 * D * double(c.shared_width) + (c.shared_gate ? D : 0));
     } else {
       f.experts += 2 * T * 3 * D * c.dense_width;
     }

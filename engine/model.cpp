@@ -97,14 +97,20 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
   auto t0 = std::chrono::steady_clock::now();
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& lw = weights_.layers[size_t(l)];
-    // Attention block: x += o(attn(rope(q), rope(k), v)) on h = rmsnorm(x).
-    rms_norm(x, lw.attn_norm, c.rms_norm_eps, h);
-    linear(h, lw.q, lw.q_bias, q);  // [T, H*Dh]
-    linear(h, lw.k, lw.k_bias, k);  // [T, Hkv*Dh]
-    linear(h, lw.v, lw.v_bias, v);  // [T, Hkv*Dh]
-    if (c.qk_norm) {
+    const LayerSpec& spec = c.layers[size_t(l)];
+    const bool pre_norm = c.norm_placement == NormPlacement::Pre;
+    // Attention block. Pre-norm: x += o(attn(h)) on h = rmsnorm(x); post-norm: x += rmsnorm(o(attn(x))).
+    if (pre_norm) rms_norm(x, lw.attn_norm, c.rms_norm_eps, h);
+    const ActMatrix& attn_in = pre_norm ? h : x;
+    linear(attn_in, lw.q, lw.q_bias, q);  // [T, H*Dh]
+    linear(attn_in, lw.k, lw.k_bias, k);  // [T, Hkv*Dh]
+    linear(attn_in, lw.v, lw.v_bias, v);  // [T, Hkv*Dh]
+    if (c.qk_norm == QkNorm::Full) {
       rms_norm_inplace(q, lw.q_norm, c.rms_norm_eps);
       rms_norm_inplace(k, lw.k_norm, c.rms_norm_eps);
+    } else if (c.qk_norm == QkNorm::PerHead) {
+      rms_norm_heads_inplace(q, lw.q_norm, c.num_heads, c.head_dim, c.rms_norm_eps);
+      rms_norm_heads_inplace(k, lw.k_norm, c.num_kv_heads, c.head_dim, c.rms_norm_eps);
     }
     if (c.clip_qkv) {
       const float cl = *c.clip_qkv;
@@ -114,22 +120,26 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
     }
     rope_neox(q, c.num_heads, c.head_dim, c.rope_theta, r.docs);
     rope_neox(k, c.num_kv_heads, c.head_dim, c.rope_theta, r.docs);
-    attention_packed(q, k, v, c.num_heads, c.num_kv_heads, c.head_dim, r.docs, attn);
+    attention_packed(q, k, v, c.num_heads, c.num_kv_heads, c.head_dim, r.docs, attn, spec.sliding_window);
     linear(attn, lw.o, lw.o_bias, o);  // [T, D]
+    if (!pre_norm) rms_norm_inplace(o, lw.attn_norm, c.rms_norm_eps);
     x += o;
     lap(t0, r.seconds.attention);
 
-    // Feed-forward block: x += moe(h) or dense(h) on h = rmsnorm(x).
-    rms_norm(x, lw.ffn_norm, c.rms_norm_eps, h);
-    if (c.layers[size_t(l)].is_moe()) {
+    // Feed-forward block: x += f(h) on h = rmsnorm(x) (pre-norm) or x += rmsnorm(f(x)) (post-norm),
+    // f = the MoE layer or the dense MLP.
+    if (pre_norm) rms_norm(x, lw.ffn_norm, c.rms_norm_eps, h);
+    const ActMatrix& ffn_in = pre_norm ? h : x;
+    if (spec.is_moe()) {
       r.layers.emplace_back();
-      moe_layer(l, h, opt, r.docs, y, r.layers.back(), r.seconds);
+      moe_layer(l, ffn_in, opt, r.docs, y, r.layers.back(), r.seconds);
       t0 = std::chrono::steady_clock::now();  // moe_layer accounted for its own time
     } else {
-      swiglu(h, lw.dense, y);
-      lap(t0, r.seconds.experts);
+      swiglu(ffn_in, lw.dense, y);
     }
+    if (!pre_norm) rms_norm_inplace(y, lw.ffn_norm, c.rms_norm_eps);
     x += y;
+    if (!spec.is_moe()) lap(t0, r.seconds.experts);
     if (l == opt.last_layer) return r;  // early exit (greedy selection looks at one layer at a time)
   }
   rms_norm(x, weights_.final_norm, c.rms_norm_eps, h);
@@ -259,6 +269,17 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
         }
       }
     }
+  }
+
+  // Always-on shared MLP (not routed, so not in the record): y += g_t * shared(h), g_t = 1 or sigmoid(h_t · gate).
+  if (lw.shared.loaded()) {
+    ActMatrix ys;
+    swiglu(h, lw.shared, ys);  // ys [T, D]
+    if (!lw.shared_gate.empty()) {
+      const Eigen::VectorXf g = h * Eigen::Map<const Eigen::VectorXf>(lw.shared_gate.data, D);  // [T]
+      for (int64_t t = 0; t < T; ++t) ys.row(t) *= 1.f / (1.f + std::exp(-g[t]));
+    }
+    y += ys;
   }
 
   lap(t0, seconds.experts);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/tensor_names.h"
 
 namespace moescope {
 
@@ -17,16 +18,6 @@ std::string shape_str(std::initializer_list<int64_t> dims) {
   size_t i = 0;
   for (int64_t d : dims) s += (i++ ? ", " : "") + std::to_string(d);
   return s + "]";
-}
-
-// Per-family names of the per-layer norms (everything else is shared by emo and olmoe).
-struct FamilyNames {
-  const char* attn_norm;
-  const char* ffn_norm;
-};
-FamilyNames family_names(Arch arch) {
-  if (arch == Arch::Emo) return {"pre_attention_layernorm", "pre_feedforward_layernorm"};
-  return {"input_layernorm", "post_attention_layernorm"};
 }
 
 class Loader {
@@ -148,9 +139,9 @@ class Loader {
 constexpr size_t kExpertLookahead = 4;
 
 void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, const ExpertSubset& subset, int l,
-                  LayerWeights& lw) {
+                  const LayerTensorNames& names, LayerWeights& lw) {
   const LayerSpec& spec = c.layers[size_t(l)];
-  const std::string p = "model.layers." + std::to_string(l) + ".mlp.experts.";
+  const std::string& p = names.experts;
   const int64_t D = c.hidden_size, I = c.expert_width, E = spec.num_experts;
   lw.experts.resize(size_t(E));
   std::vector<int> kept;
@@ -179,31 +170,30 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
     }
     return;
   }
-  if (!ckpt.find(p + "0.gate_proj.weight"))
-    fail(ckpt.dir(), "layer " + std::to_string(l) + " has " + std::to_string(E) +
-                         " experts in config.json but neither '" + p + "0.gate_proj.weight' nor '" + p +
-                         "gate_up_proj' is in the checkpoint");
-  if (ckpt.find(p + std::to_string(E) + ".gate_proj.weight"))
-    fail_expected(ckpt.dir() + ": tensor '" + p + std::to_string(E) + ".gate_proj.weight'",
+  if (!ckpt.find(names.expert(0, names.gate)))
+    fail(ckpt.dir(), "layer " + std::to_string(l) + " has " + std::to_string(E) + " experts in config.json but neither '" +
+                         names.expert(0, names.gate) + "' nor '" + p + "gate_up_proj' is in the checkpoint");
+  if (ckpt.find(names.expert(E, names.gate)))
+    fail_expected(ckpt.dir() + ": tensor '" + names.expert(E, names.gate) + "'",
                   "more experts in the checkpoint than in config.json", std::to_string(E) + " experts in layer " + std::to_string(l),
                   "at least " + std::to_string(E + 1));
-  for (int e = 0; e < E; ++e) ckpt.get(p + std::to_string(e) + ".gate_proj.weight");  // dropped ones too: never read
-  auto name = [&](int e, const char* part) { return p + std::to_string(e) + "." + part + "_proj.weight"; };
+  for (int e = 0; e < E; ++e) ckpt.get(names.expert(e, names.gate));  // dropped ones too: never read
+  auto name = [&](int e, const char* part) { return names.expert(e, part); };
   auto prefetch = [&](size_t i) {
     if (i >= kept.size()) return;
-    for (const char* part : {"gate", "up", "down"})
+    for (const char* part : {names.gate, names.up, names.down})
       if (const TensorInfo* t = ckpt.find(name(kept[i], part))) ld.prefetch(*t, t->data, t->nbytes);
   };
   for (size_t i = 0; i < kExpertLookahead; ++i) prefetch(i);
   for (size_t i = 0; i < kept.size(); ++i) {
     prefetch(i + kExpertLookahead);
     ExpertWeights& x = lw.experts[size_t(kept[i])];
-    const TensorInfo& g = ckpt.get(name(kept[i], "gate"));
-    const TensorInfo& u = ckpt.get(name(kept[i], "up"));
+    const TensorInfo& g = ckpt.get(name(kept[i], names.gate));
+    const TensorInfo& u = ckpt.get(name(kept[i], names.up));
     ld.check(g, {I, D}, "[I, D]");
     ld.check(u, {I, D}, "[I, D]");
     ld.gate_up(x, g, g.data, u, u.data, I, D);
-    x.down = ld.tensor(name(kept[i], "down"), {D, I}, "[D, I]");
+    x.down = ld.tensor(name(kept[i], names.down), {D, I}, "[D, I]");
   }
 }
 
@@ -233,34 +223,37 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
   }
   w.final_norm = ld.tensor("model.norm.weight", {D}, "[D]");
 
-  const FamilyNames names = family_names(c.arch);
   const int64_t H = c.num_heads, Hkv = c.num_kv_heads, Dh = c.head_dim;
   w.layers.resize(size_t(c.num_layers));
   for (int l = 0; l < c.num_layers; ++l) {
     LayerWeights& lw = w.layers[size_t(l)];
     const LayerSpec& spec = c.layers[size_t(l)];
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    lw.attn_norm = ld.tensor(p + names.attn_norm + ".weight", {D}, "[D]");
-    lw.ffn_norm = ld.tensor(p + names.ffn_norm + ".weight", {D}, "[D]");
+    const LayerTensorNames names = layer_tensor_names(c, ckpt, l);
+    const std::string& p = names.prefix;
+    lw.attn_norm = ld.tensor(names.attn_norm, {D}, "[D]");
+    lw.ffn_norm = ld.tensor(names.ffn_norm, {D}, "[D]");
     lw.q = ld.tensor(p + "self_attn.q_proj.weight", {H * Dh, D}, "[H*Dh, D]");
     lw.k = ld.tensor(p + "self_attn.k_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
     lw.v = ld.tensor(p + "self_attn.v_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
     lw.o = ld.tensor(p + "self_attn.o_proj.weight", {D, H * Dh}, "[D, H*Dh]");
-    if (c.attention_bias) {
+    if (c.qkv_bias) {
       lw.q_bias = ld.tensor(p + "self_attn.q_proj.bias", {H * Dh}, "[H*Dh]");
       lw.k_bias = ld.tensor(p + "self_attn.k_proj.bias", {Hkv * Dh}, "[Hkv*Dh]");
       lw.v_bias = ld.tensor(p + "self_attn.v_proj.bias", {Hkv * Dh}, "[Hkv*Dh]");
-      lw.o_bias = ld.tensor(p + "self_attn.o_proj.bias", {D}, "[D]");
     }
-    if (c.qk_norm) {
+    if (c.o_bias) lw.o_bias = ld.tensor(p + "self_attn.o_proj.bias", {D}, "[D]");
+    if (c.qk_norm == QkNorm::Full) {
       lw.q_norm = ld.tensor(p + "self_attn.q_norm.weight", {H * Dh}, "[H*Dh]");
       lw.k_norm = ld.tensor(p + "self_attn.k_norm.weight", {Hkv * Dh}, "[Hkv*Dh]");
+    } else if (c.qk_norm == QkNorm::PerHead) {
+      lw.q_norm = ld.tensor(p + "self_attn.q_norm.weight", {Dh}, "[Dh] (one weight for every head)");
+      lw.k_norm = ld.tensor(p + "self_attn.k_norm.weight", {Dh}, "[Dh] (one weight for every head)");
     }
     if (!spec.is_moe()) {
       const int64_t Id = c.dense_width;
-      lw.dense.gate = ld.tensor(p + "mlp.gate_proj.weight", {Id, D}, "[dense_intermediate_size, D]");
-      lw.dense.up = ld.tensor(p + "mlp.up_proj.weight", {Id, D}, "[dense_intermediate_size, D]");
-      lw.dense.down = ld.tensor(p + "mlp.down_proj.weight", {D, Id}, "[D, dense_intermediate_size]");
+      lw.dense.gate = ld.tensor(p + "mlp.gate_proj.weight", {Id, D}, "[dense width, D]");
+      lw.dense.up = ld.tensor(p + "mlp.up_proj.weight", {Id, D}, "[dense width, D]");
+      lw.dense.down = ld.tensor(p + "mlp.down_proj.weight", {D, Id}, "[D, dense width]");
       if (c.dense_mlp_bias) {
         lw.dense.gate_bias = ld.tensor(p + "mlp.gate_proj.bias", {Id}, "[dense_intermediate_size]");
         lw.dense.up_bias = ld.tensor(p + "mlp.up_proj.bias", {Id}, "[dense_intermediate_size]");
@@ -268,9 +261,17 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
       }
       continue;
     }
-    lw.router = ld.tensor(p + "mlp.gate.weight", {spec.num_experts, D},
+    lw.router = ld.tensor(names.router, {spec.num_experts, D},
                           ("[E, D] with E = " + std::to_string(spec.num_experts) + " experts of layer " + std::to_string(l)).c_str());
-    load_experts(ld, ckpt, c, subset, l, lw);
+    load_experts(ld, ckpt, c, subset, l, names, lw);
+    if (c.shared_width > 0) {
+      const int64_t S = c.shared_width;
+      const std::string sp = names.moe + "shared_expert.";
+      lw.shared.gate = ld.tensor(sp + "gate_proj.weight", {S, D}, "[shared_expert_intermediate_size, D]");
+      lw.shared.up = ld.tensor(sp + "up_proj.weight", {S, D}, "[shared_expert_intermediate_size, D]");
+      lw.shared.down = ld.tensor(sp + "down_proj.weight", {D, S}, "[D, shared_expert_intermediate_size]");
+      if (c.shared_gate) lw.shared_gate = ld.tensor(names.moe + "shared_expert_gate.weight", {1, D}, "[1, D]");
+    }
   }
   return w;
 }
@@ -294,6 +295,7 @@ void add_bf16_copies(ModelWeights& w) {
     for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) fill_bf16(*m, m->rows, scratch);
     for (ExpertWeights& x : lw.experts) fill_expert_bf16(x, scratch);
     fill_expert_bf16(lw.dense, scratch);
+    fill_expert_bf16(lw.shared, scratch);
   }
   w.lm_head_blocks.clear();
   for (int64_t v0 = 0; v0 < w.lm_head.rows; v0 += kHeadVocabBlock)
@@ -303,6 +305,7 @@ void add_bf16_copies(ModelWeights& w) {
   for (const LayerWeights& lw : w.layers) {
     for (const Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) extra += m->bf16.bytes;
     for (const ExpertWeights& x : lw.experts) extra += x.gate.bf16.bytes + x.up.bf16.bytes + x.down.bf16.bytes;
+    for (const ExpertWeights* x : {&lw.dense, &lw.shared}) extra += x->gate.bf16.bytes + x->up.bf16.bytes + x->down.bf16.bytes;
   }
   for (const Bf16Weights& b : w.lm_head_blocks) extra += b.bytes;
   w.resident_bytes += extra;

@@ -49,11 +49,13 @@ struct ExpertWeights {
 struct LayerWeights {
   Matrix attn_norm, ffn_norm;   // [D]
   Matrix q, k, v, o;            // q [H*Dh, D], k/v [Hkv*Dh, D], o [D, H*Dh]
-  Matrix q_bias, k_bias, v_bias, o_bias;  // attention_bias only
-  Matrix q_norm, k_norm;        // OLMoE: [H*Dh], [Hkv*Dh]
+  Matrix q_bias, k_bias, v_bias, o_bias;  // qkv_bias / o_bias only
+  Matrix q_norm, k_norm;        // QkNorm::Full: [H*Dh], [Hkv*Dh]; QkNorm::PerHead: [Dh] each
   Matrix router;                // [E, D]
   std::vector<ExpertWeights> experts;  // E entries; dropped experts stay unloaded
   ExpertWeights dense;          // dense layers (E = 0)
+  ExpertWeights shared;         // MoE layers of families with an always-on shared MLP: gate, up [Sw, D]; down [D, Sw]
+  Matrix shared_gate;           // Qwen2-MoE: [1, D], the shared MLP's output is scaled by sigmoid(h · gate)
 };
 
 // The output head runs in vocabulary blocks of this many rows (a [256, 4096] FP32 logit block is

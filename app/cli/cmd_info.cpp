@@ -7,6 +7,8 @@
 
 #include "app/cli/commands.h"
 #include "engine/error.h"
+#include "engine/param_count.h"
+#include "engine/weight_files.h"
 #include "kernels/cuda_device.h"
 
 namespace moescope::cli {
@@ -47,26 +49,36 @@ int cmd_info(const std::vector<std::string>& argv) {
   const std::string dir = args.require("model");
   if (!std::filesystem::is_directory(dir)) fail(dir, "not a directory (expected a Hugging Face checkpoint folder)");
   ModelConfig c = ModelConfig::from_file((std::filesystem::path(dir) / "config.json").string());
-  Checkpoint ckpt(dir);
+  const WeightFiles files = find_weight_files(dir);
 
-  const TensorInfo& embed = ckpt.get("model.embed_tokens.weight");
-  if (embed.shape.size() != 2) fail(dir + ": tensor 'model.embed_tokens.weight'", "expected 2 dimensions [V, D], found " + embed.shape_string());
-  c.vocab_size = int(embed.shape[0]);
-
-  // Parameters: every tensor counts once; active = total minus the experts a token does not use.
-  double total = 0, bytes_on_disk = 0;
+  // Parameters: with the weights here, every tensor in their headers counts once; with
+  // config.json alone (a model card's folder, an index without its shards), they are counted
+  // from the config, tensor by tensor. Active = total minus the experts a token does not use.
+  double total = 0, bytes_on_disk = files.index_total_size;
+  size_t tensors = files.index_tensors, shards = files.index_shards;
   std::map<std::string, double> dtype_params;
-  for (const auto& name : ckpt.names()) {
-    const TensorInfo& t = ckpt.get(name);
-    total += double(t.numel());
-    bytes_on_disk += double(t.nbytes);
-    dtype_params[dtype_name(t.dtype)] += double(t.numel());
+  const char* params_from = "config.json";
+  if (files.complete) {
+    Checkpoint ckpt(dir);
+    const TensorInfo& embed = ckpt.get("model.embed_tokens.weight");
+    if (embed.shape.size() != 2) fail(dir + ": tensor 'model.embed_tokens.weight'", "expected 2 dimensions [V, D], found " + embed.shape_string());
+    c.vocab_size = int(embed.shape[0]);
+    bytes_on_disk = 0;
+    for (const auto& name : ckpt.names()) {
+      const TensorInfo& t = ckpt.get(name);
+      total += double(t.numel());
+      bytes_on_disk += double(t.nbytes);
+      dtype_params[dtype_name(t.dtype)] += double(t.numel());
+    }
+    tensors = ckpt.names().size();
+    shards = ckpt.files().size();
+    params_from = "safetensors headers";
+  } else {
+    if (c.vocab_size <= 0)
+      fail(dir, "no safetensors here and config.json has no vocab_size: cannot count the embedding's parameters");
+    total = count_params(c).total;
   }
-  const double expert_params = 3.0 * double(c.expert_width) * double(c.hidden_size);
-  double inactive = 0;
-  for (const auto& s : c.layers)
-    if (s.is_moe()) inactive += double(s.num_experts - c.top_k) * expert_params;
-  const double active = total - inactive;
+  const double active = total - inactive_params(c);
   std::string dtype;
   double best = -1;
   for (const auto& [name, n] : dtype_params)
@@ -99,13 +111,18 @@ int cmd_info(const std::vector<std::string>& argv) {
     modes.push_back(s.is_moe() ? mode_name(s.mode) : "dense");
     aa.push_back(s.always_active);
   }
+  j["shared_mlp_width"] = c.shared_width;
+  auto& windows = j["sliding_window_per_layer"] = nlohmann::json::array();
+  for (const auto& s : c.layers) windows.push_back(s.sliding_window);
   j["params_total"] = total;
+  j["params_from"] = params_from;
+  j["weights_present"] = files.complete;
   j["params_active"] = active;
-  j["dtype"] = dtype;
+  j["dtype"] = dtype.empty() ? nlohmann::json() : nlohmann::json(dtype);
   j["bytes_on_disk"] = bytes_on_disk;
   j["bytes_fp32_cpu"] = total * 4.0;
-  j["tensors"] = ckpt.names().size();
-  j["shards"] = ckpt.files().size();
+  j["tensors"] = tensors;
+  j["shards"] = shards;
   j["tokenizer"] = std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json");
   const CudaDeviceInfo& cuda = cuda_device_info();
   j["cuda"] = {{"built", cuda.built_with_cuda}, {"available", cuda.available},
@@ -130,10 +147,17 @@ int cmd_info(const std::vector<std::string>& argv) {
     if (!s.always_active.empty()) std::cout << " (" << s.always_active.size() << " always active)";
   }
   std::cout << "\nexpert width  " << c.expert_width << "\n"
-            << "parameters    " << human_count(total) << " total, " << human_count(active) << " active per token\n"
-            << "dtype         " << dtype << ", " << human_bytes(bytes_on_disk) << " on disk, "
+            << "parameters    " << human_count(total) << " total, " << human_count(active) << " active per token (from "
+            << params_from << ")\n"
+            << "dtype         " << (dtype.empty() ? "unknown (no weights here)" : dtype) << ", "
+            << (files.complete ? human_bytes(bytes_on_disk) + " on disk, "
+                               : bytes_on_disk > 0 ? human_bytes(bytes_on_disk) + " in the index's total_size, " : std::string())
             << human_bytes(total * 4.0) << " as fp32 on the CPU path\n"
-            << "files         " << ckpt.files().size() << " safetensors, " << ckpt.names().size() << " tensors, tokenizer "
+            << "files         "
+            << (files.complete ? std::to_string(shards) + " safetensors, " + std::to_string(tensors) + " tensors"
+                : files.has_index ? "index only (" + std::to_string(shards) + " shards, " + std::to_string(tensors) + " tensors, none here)"
+                                  : std::string("config.json only (no safetensors)"))
+            << ", tokenizer "
             << (j["tokenizer"].get<bool>() ? "yes" : "no") << "\n"
             << "cuda          " << (cuda.available ? cuda.name : cuda.reason) << "\n";
   return 0;

@@ -139,6 +139,18 @@ TEST_CASE("cli info and tokenize") {
   CHECK(j["params_total"].get<double>() == total);
   CHECK(j["params_active"].get<double>() == total - 2 * (E - K) * 3 * I * D);
 
+  // A folder with config.json only (a model card's): counted from the config, said so.
+  r = run_cli({"info", "--model", moescope::test::oracles_dir() + "/configs/mixtral-8x7b-v0.1", "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  j = json::parse(r.out);
+  CHECK(j["architecture"] == "mixtral");
+  CHECK(j["params_from"] == "config.json");
+  CHECK(j["weights_present"] == false);
+  CHECK(std::round(j["params_total"].get<double>() / 1e8) == 467);   // 46.7B
+  CHECK(std::round(j["params_active"].get<double>() / 1e8) == 129);  // 12.9B
+  r = run_cli({"info", "--model", moescope::test::oracles_dir() + "/configs/mixtral-8x7b-v0.1"});
+  CHECK(r.out.find("46.70B total, 12.88B active per token (from config.json)") != std::string::npos);
+
   r = run_cli({"tokenize", "--model", model_dir("olmoe-f32"), "--text", "héllo world", "--json"});
   REQUIRE_MESSAGE(r.code == 0, r.err);
   j = json::parse(r.out);

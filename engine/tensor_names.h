@@ -1,0 +1,32 @@
+// tensor_names.h — where each family keeps a layer's weights in a Hugging Face checkpoint.
+// Norms differ by family (EMO pre_*, OLMo 2 post_*, Llama-style input/post_attention); Mixtral's
+// Hub files keep the MoE block as block_sparse_moe.{gate, experts.E.w1/w3/w2}, while files
+// saved from transformers' in-memory layout use mlp.{gate, experts.gate_up_proj/down_proj}.
+#pragma once
+
+#include <string>
+
+#include "engine/checkpoint.h"
+#include "engine/config.h"
+
+namespace moescope {
+
+struct LayerTensorNames {
+  std::string prefix;     // "model.layers.L."
+  std::string attn_norm;  // full names of the two per-layer norms
+  std::string ffn_norm;
+  std::string moe;        // "model.layers.L.mlp." or "model.layers.L.block_sparse_moe."
+  std::string router;     // moe + "gate.weight"
+  std::string experts;    // moe + "experts."
+  // Per-expert projection names: experts + E + "." + gate + ".weight" (gate_proj or w1, ...).
+  const char* gate = "gate_proj";
+  const char* up = "up_proj";
+  const char* down = "down_proj";
+
+  std::string expert(int e, const char* part) const { return experts + std::to_string(e) + "." + part + ".weight"; }
+};
+
+// Names for layer l of c's family in ckpt (the MoE block's form is taken from what ckpt holds).
+LayerTensorNames layer_tensor_names(const ModelConfig& c, const Checkpoint& ckpt, int l);
+
+}  // namespace moescope

@@ -1,0 +1,165 @@
+// The MoE families beyond EMO/OLMoE: the real configs in ../shared/oracles load with the
+// structure their model cards state, parameter counts from config.json alone equal the
+// published figures and the tensors actually stored, and family-specific fields are checked.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/checkpoint.h"
+#include "engine/config.h"
+#include "engine/error.h"
+#include "engine/param_count.h"
+#include "engine/weight_files.h"
+#include "tests/error_of.h"
+#include "tests/test_paths.h"
+
+namespace fs = std::filesystem;
+using namespace moescope;
+using nlohmann::json;
+
+namespace {
+
+ModelConfig oracle_config(const std::string& name) {
+  return ModelConfig::from_file(moescope::test::oracles_dir() + "/configs/" + name + "/config.json");
+}
+
+// Rounds to the precision model cards quote (46.7B, 12.9B).
+double billions(double n, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(n / 1e9 * scale) / scale;
+}
+
+}  // namespace
+
+TEST_CASE("families: Mixtral-8x7B's real config loads; 46.7B total and 12.9B active parameters") {
+  const ModelConfig c = oracle_config("mixtral-8x7b-v0.1");
+  CHECK(c.arch == Arch::Mixtral);
+  CHECK(c.num_layers == 32);
+  CHECK(c.num_moe_layers() == 32);
+  CHECK(c.layers[0].num_experts == 8);
+  CHECK(c.layers[0].num_shared == 0);
+  CHECK(c.top_k == 2);
+  CHECK(c.norm_topk_prob);  // Mixtral renormalises its top-2 whatever the config says
+  CHECK(c.num_kv_heads == 8);
+  CHECK(c.head_dim == 128);
+  CHECK(c.rope_theta == 1e6f);
+  CHECK(c.rms_norm_eps == 1e-5f);
+  CHECK(c.layers[31].sliding_window == 0);  // this (Dec 2023) config has no sliding_window key
+  const ParamCounts p = count_params(c);
+  CHECK(billions(p.total, 1) == 46.7);
+  CHECK(billions(p.active, 1) == 12.9);
+  // By hand: 32 layers x (attention 2*4096*4096 + 2*4096*1024, router 8*4096, 8 experts of
+  // 3*4096*14336, 2 norms) + embedding and head 2*32000*4096 + final norm.
+  const double layer = 2.0 * 4096 * 4096 + 2.0 * 4096 * 1024 + 8.0 * 4096 + 8.0 * 3 * 4096 * 14336 + 2.0 * 4096;
+  CHECK(p.total == 32 * layer + 2.0 * 32000 * 4096 + 4096);
+  CHECK(p.active == p.total - 32 * 6.0 * 3 * 4096 * 14336);
+}
+
+TEST_CASE("families: WizardLM-2-8x22B (Mixtral-8x22B) counts exactly the bytes its real index lists") {
+  const std::string dir = moescope::test::oracles_dir() + "/configs/wizardlm-2-8x22b";
+  const ModelConfig c = ModelConfig::from_file(dir + "/config.json");
+  CHECK(c.arch == Arch::Mixtral);
+  CHECK(c.num_layers == 56);
+  const WeightFiles files = find_weight_files(dir);
+  CHECK(files.has_index);
+  CHECK_FALSE(files.complete);  // the shards are not in the oracle folder
+  CHECK(files.index_tensors == 1739);
+  CHECK(files.index_shards == 59);
+  // Every tensor is BF16 (2 bytes): the index's total_size is twice the parameter count.
+  const ParamCounts p = count_params(c);
+  CHECK(p.total * 2 == files.index_total_size);
+  CHECK(billions(p.total, 0) == 141);
+  CHECK(billions(p.active, 0) == 39);
+}
+
+TEST_CASE("families: Qwen3-30B-A3B's real config loads; 30.5B total and 3.3B active parameters") {
+  const ModelConfig c = oracle_config("qwen3-30b-a3b");
+  CHECK(c.arch == Arch::Qwen3Moe);
+  CHECK(c.num_layers == 48);
+  CHECK(c.num_moe_layers() == 48);
+  CHECK(c.layers[0].num_experts == 128);
+  CHECK(c.top_k == 8);
+  CHECK(c.norm_topk_prob);
+  CHECK(c.head_dim == 128);  // given explicitly: not hidden / heads (= 64)
+  CHECK(c.qk_norm == QkNorm::PerHead);
+  CHECK(c.expert_width == 768);
+  CHECK(c.shared_width == 0);
+  const ParamCounts p = count_params(c);
+  CHECK(billions(p.total, 1) == 30.5);
+  CHECK(std::floor(p.active / 1e8) == 33);  // 3.353B: the model card's "3.3B" is truncated
+  CHECK(p.active == 3353032704.0);           // = 48 x (attention + router + 8 experts + norms) + 2 x 151936 x 2048 + 2048
+}
+
+TEST_CASE("families: Mistral-7B (dense) loads with its 4096-token sliding window and 7.24B parameters") {
+  const ModelConfig c = oracle_config("mistral-7b-v0.1");
+  CHECK(c.arch == Arch::Mistral);
+  CHECK(c.num_moe_layers() == 0);
+  CHECK(c.layers[0].sliding_window == 4096);
+  CHECK(billions(count_params(c).total, 2) == 7.24);
+}
+
+TEST_CASE("families: parameter counts from config.json equal the tensors stored, for every fixture model") {
+  int checked = 0;
+  for (const auto& e : fs::directory_iterator(moescope::test::fixtures_dir() + "/models")) {
+    if (!e.is_directory() || !fs::exists(e.path() / "config.json")) continue;
+    CAPTURE(e.path().filename().string());
+    ModelConfig c = ModelConfig::from_file((e.path() / "config.json").string());
+    const Checkpoint ckpt(e.path().string());
+    double stored = 0;
+    for (const auto& name : ckpt.names()) stored += double(ckpt.get(name).numel());
+    c.vocab_size = int(ckpt.get("model.embed_tokens.weight").shape[0]);
+    CHECK(count_params(c).total == stored);
+    ++checked;
+  }
+  CHECK(checked >= 15);
+}
+
+TEST_CASE("families: family fields are validated and other families' fields refused") {
+  json q = {{"model_type", "qwen2_moe"}, {"hidden_size", 32}, {"num_hidden_layers", 4}, {"num_attention_heads", 4},
+            {"num_experts", 4}, {"num_experts_per_tok", 2}, {"moe_intermediate_size", 8}, {"intermediate_size", 24},
+            {"shared_expert_intermediate_size", 16}, {"decoder_sparse_step", 2}, {"mlp_only_layers", json::array({3})}};
+  ModelConfig c = ModelConfig::from_json(q, "q.json");
+  // MoE where (l + 1) % 2 == 0 and l not in mlp_only_layers: only layer 1.
+  CHECK(c.layers[0].num_experts == 0);
+  CHECK(c.layers[1].num_experts == 4);
+  CHECK(c.layers[2].num_experts == 0);
+  CHECK(c.layers[3].num_experts == 0);
+  CHECK(c.dense_width == 24);
+  CHECK(c.shared_width == 16);
+  CHECK(c.shared_gate);
+  CHECK(c.qkv_bias);   // Qwen2-MoE's default
+  CHECK_FALSE(c.o_bias);
+  q["use_sliding_window"] = true;
+  q["sliding_window"] = 5;
+  q["max_window_layers"] = 2;
+  c = ModelConfig::from_json(q, "q.json");  // transformers' default pattern: even layers below max_window_layers
+  CHECK(c.layers[0].sliding_window == 5);
+  CHECK(c.layers[1].sliding_window == 0);
+  CHECK(c.layers[2].sliding_window == 0);
+  q["mlp_only_layers"] = json::array({7});
+  CHECK(moescope::test::error_of([&] { ModelConfig::from_json(q, "q.json"); }) ==
+        "q.json: field 'mlp_only_layers': layer index out of range (expected < 4 (num_hidden_layers), found 7)");
+  q["mlp_only_layers"] = json::array();
+  q["num_shared_experts"] = 1;
+  CHECK(moescope::test::error_of([&] { ModelConfig::from_json(q, "q.json"); }).find(
+            "q.json: field 'num_shared_experts': not a field of Qwen2-MoE configs") == 0);
+
+  json m = {{"model_type", "mixtral"}, {"hidden_size", 32}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
+            {"num_local_experts", 4}, {"num_experts_per_tok", 2}, {"intermediate_size", 8}, {"sliding_window", 3}};
+  c = ModelConfig::from_json(m, "m.json");
+  CHECK(c.layers[1].num_experts == 4);
+  CHECK(c.layers[1].sliding_window == 3);
+  m["num_experts_per_tok"] = 5;
+  CHECK(moescope::test::error_of([&] { ModelConfig::from_json(m, "m.json"); }).find("top-k exceeds the experts of layer 0") !=
+        std::string::npos);
+
+  json f = {{"model_type", "flex_olmo"}, {"hidden_size", 32}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
+            {"num_experts", 4}, {"num_experts_per_tok", 2}, {"intermediate_size", 8}};
+  c = ModelConfig::from_json(f, "f.json");
+  CHECK(c.norm_placement == NormPlacement::Post);
+  CHECK(c.qk_norm == QkNorm::Full);
+  CHECK(c.rope_theta == 500000.f);  // FlexOlmo's default theta
+}
