@@ -36,6 +36,9 @@ constexpr Family kFamilies[] = {
     {Arch::Mistral, "mistral", 1e-6f, 131072, 10000.f},
     {Arch::Qwen2Moe, "qwen2_moe", 1e-6f, 32768, 10000.f},
     {Arch::Qwen3Moe, "qwen3_moe", 1e-6f, 32768, 10000.f},
+    {Arch::DeepseekV2, "deepseek_v2", 1e-6f, 2048, 10000.f},
+    {Arch::DeepseekV3, "deepseek_v3", 1e-6f, 4096, 10000.f},
+    {Arch::Llama4, "llama4_text", 1e-5f, 131072, 500000.f},
 };
 
 const Family* family_of(const std::string& model_type) {

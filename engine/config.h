@@ -14,7 +14,7 @@
 namespace moescope {
 
 // The checkpoint families the engine runs (config.json `model_type`; see docs/ARCHITECTURE.md).
-enum class Arch { Emo, Olmoe, FlexOlmo, Mixtral, Mistral, Qwen2Moe, Qwen3Moe };
+enum class Arch { Emo, Olmoe, FlexOlmo, Mixtral, Mistral, Qwen2Moe, Qwen3Moe, DeepseekV2, DeepseekV3, Llama4 };
 
 // Where the per-layer RMSNorms sit. Pre: x += f(norm(x)) (Llama, OLMoE, EMO, Mixtral, Qwen).
 // Post: x += norm(f(x)) (OLMo 2 and FlexOlmo; there is no norm on the sublayer input).
@@ -22,7 +22,43 @@ enum class NormPlacement { Pre, Post };
 
 // RMSNorm on q and k after their projections. Full: over the whole projection [H*Dh] (OLMoE,
 // FlexOlmo). PerHead: over each head's Dh values with one [Dh] weight (Qwen3-MoE).
-enum class QkNorm { None, Full, PerHead };
+// PerHeadL2: per head without a weight, after RoPE, on RoPE layers only (Llama 4).
+enum class QkNorm { None, Full, PerHead, PerHeadL2 };
+
+// How RoPE pairs a head's dimensions. Half: i with i + d/2 (NeoX, Llama). Interleaved: 2i with
+// 2i+1 (DeepSeek, Llama 4's complex form). Both rotate the pair at frequency i.
+enum class RopePairing { Half, Interleaved };
+
+// How a router turns logits into scores. Softmax over the layer's experts, or an independent
+// sigmoid per expert (DeepSeek-V3, Llama 4).
+enum class ScoreFunc { Softmax, Sigmoid };
+
+// Group-limited routing (DeepSeek): experts in n_group consecutive groups; a group's score is the
+// max of its scores (V2) or the sum of its two best selection scores (V3); only the topk_group
+// best groups may be chosen from.
+enum class GroupScore { Max, TopTwoSum };
+
+struct RouterSpec {
+  ScoreFunc score = ScoreFunc::Softmax;
+  bool correction_bias = false;   // DeepSeek-V3: selection by score + e_score_correction_bias, weights from score
+  int n_group = 1, topk_group = 1;
+  GroupScore group_score = GroupScore::Max;
+  float routed_scaling = 1.f;     // weights are multiplied by this after any renormalisation
+  float renorm_eps = 0.f;         // renormalised weights divide by (sum + renorm_eps)
+  bool scales_input = false;      // Llama 4: the weight multiplies the expert's input, not its output
+};
+
+// Multi-head latent attention (DeepSeek-V2/V3). Per head, q and k are [nope | rope] wide and v is
+// v_head_dim wide; k_nope and v come up from a kv_lora_rank latent, k_rope is one key for all heads.
+struct MlaSpec {
+  bool enabled = false;
+  int q_lora_rank = 0;      // 0: q_proj straight from the hidden state (V2-Lite)
+  int kv_lora_rank = 0;
+  int qk_nope_head_dim = 0;
+  int qk_rope_head_dim = 0;
+  int v_head_dim = 0;
+  int qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
+};
 
 // How a MoE layer picks its experts (emo-reference.md §1.4, tried in this priority order).
 enum class RoutingMode {
@@ -37,6 +73,8 @@ struct LayerSpec {
   std::vector<int> always_active;    // expert ids of mode A
   RoutingMode mode = RoutingMode::Plain;
   int sliding_window = 0;            // > 0: a query sees only the last W keys (itself included)
+  int attention_chunk = 0;           // > 0: a query sees only keys of its own C-token chunk (Llama 4)
+  bool rope = true;                  // false: a NoPE layer (Llama 4), with temperature tuning instead
 
   bool is_moe() const { return num_experts > 0; }
   int num_standard() const { return num_experts - num_shared; }   // E - S, the routable experts
@@ -65,6 +103,13 @@ struct ModelConfig {
   bool tie_word_embeddings = false;
   NormPlacement norm_placement = NormPlacement::Pre;
   QkNorm qk_norm = QkNorm::None;
+  RopePairing rope_pairing = RopePairing::Half;
+  RouterSpec router;
+  MlaSpec mla;
+  // Llama 4 NoPE layers: q at position t is scaled by 1 + attn_scale * ln(1 + floor((t + 1) / floor_scale)).
+  bool attn_temperature_tuning = false;
+  float attn_scale = 0.1f;
+  float floor_scale = 8192.f;
   std::optional<float> clip_qkv;    // OLMoE: clamp q, k, v to [-c, c]
   float rms_norm_eps = 1e-6f;
   float rope_theta = 10000.f;

@@ -134,6 +134,119 @@ void read_qwen_moe(const ConfigFields& f, ModelConfig& c) {
   reject_emo_fields(f, qwen2 ? "Qwen2-MoE" : "Qwen3-MoE");
 }
 
+// DeepSeek-V2/V3: MLA, shared experts, leading dense layers, grouped routing.
+std::vector<uint8_t> read_deepseek(const ConfigFields& f, ModelConfig& c) {
+  const bool v3 = c.arch == Arch::DeepseekV3;
+  const std::string family = v3 ? "DeepSeek-V3" : "DeepSeek-V2";
+  c.dense_width = f.integer("intermediate_size", v3 ? 18432 : 11008, 1);
+  c.expert_width = f.integer("moe_intermediate_size", v3 ? 2048 : 1407, 1);
+  c.num_experts = f.integer("n_routed_experts", v3 ? 256 : 64, 1);
+  c.top_k = f.integer("num_experts_per_tok", v3 ? 8 : std::optional<int>(), 1);
+  c.shared_width = c.expert_width * f.integer("n_shared_experts", v3 ? 1 : 2, 0);
+  c.qkv_bias = c.o_bias = f.boolean("attention_bias", false);  // q_a / kv_a / o projections
+  c.rope_pairing = v3 && !f.boolean("rope_interleave", true) ? RopePairing::Half : RopePairing::Interleaved;
+  MlaSpec& m = c.mla;
+  m.enabled = true;
+  m.q_lora_rank = f.integer("q_lora_rank", f.j.contains("q_lora_rank") ? 0 : 1536, 0);  // null: no q compression
+  m.kv_lora_rank = f.integer("kv_lora_rank", 512, 1);
+  m.qk_nope_head_dim = f.integer("qk_nope_head_dim", 128, 0);
+  m.qk_rope_head_dim = f.integer("qk_rope_head_dim", 64, 2);
+  m.v_head_dim = f.integer("v_head_dim", 128, 1);
+  if (m.qk_rope_head_dim % 2 != 0)
+    fail_expected(f.where("qk_rope_head_dim"), "RoPE needs an even dimension", "an even number", std::to_string(m.qk_rope_head_dim));
+  c.head_dim = m.qk_head_dim();
+  c.num_kv_heads = c.num_heads;  // every head has its own k and v (from the shared latent)
+
+  RouterSpec& r = c.router;
+  r.routed_scaling = f.positive("routed_scaling_factor", v3 ? 2.5f : 1.f);
+  if (v3) {
+    r.score = ScoreFunc::Sigmoid;
+    r.correction_bias = true;
+    r.group_score = GroupScore::TopTwoSum;
+    r.renorm_eps = 1e-20f;
+    c.norm_topk_prob = f.boolean("norm_topk_prob", true);
+    r.n_group = f.integer("n_group", 8, 1);
+    r.topk_group = f.integer("topk_group", 4, 1);
+  } else {
+    const std::string method = f.string("topk_method", "greedy");
+    if (method == "group_limited_greedy") {
+      r.n_group = f.integer("n_group", std::nullopt, 1);
+      r.topk_group = f.integer("topk_group", std::nullopt, 1);
+    } else if (method != "greedy") {
+      fail_expected(f.where("topk_method"), "unsupported routing", "\"greedy\" or \"group_limited_greedy\"", "\"" + method + "\"");
+    }
+    c.norm_topk_prob = false;  // transformers' DeepSeek-V2 router never renormalises
+  }
+  if (c.num_experts % r.n_group != 0)
+    fail_expected(f.where("n_group"), "must divide the routed experts", "a divisor of " + std::to_string(c.num_experts),
+                  std::to_string(r.n_group));
+  if (r.topk_group > r.n_group)
+    fail_expected(f.where("topk_group"), "more groups kept than there are", "<= " + std::to_string(r.n_group), std::to_string(r.topk_group));
+  if (v3 && c.num_experts / r.n_group < 2)
+    fail_expected(f.where("n_group"), "DeepSeek-V3 scores a group by its two best experts", "at least 2 experts per group",
+                  std::to_string(c.num_experts / r.n_group));
+  reject_emo_fields(f, family);
+  const int dense_first = f.integer("first_k_dense_replace", v3 ? 3 : 0, 0);
+  std::vector<uint8_t> moe(size_t(c.num_layers), 0);
+  for (int l = dense_first; l < c.num_layers; ++l) moe[size_t(l)] = 1;
+  return moe;
+}
+
+// Llama 4 text: top-1 sigmoid routing onto the expert's input, a shared expert, interleaved MoE
+// layers, NoPE layers with temperature tuning, chunked attention on RoPE layers.
+std::vector<uint8_t> read_llama4(const ConfigFields& f, ModelConfig& c) {
+  c.expert_width = f.integer("intermediate_size", 8192, 1);
+  c.shared_width = c.expert_width;
+  c.dense_width = f.integer("intermediate_size_mlp", 16384, 1);
+  c.num_experts = read_num_experts(f, false);
+  if (c.num_experts == 0) c.num_experts = 16;
+  c.top_k = f.integer("num_experts_per_tok", 1, 1);
+  c.qkv_bias = c.o_bias = f.boolean("attention_bias", false);
+  c.rope_pairing = RopePairing::Interleaved;
+  if (f.boolean("use_qk_norm", true)) c.qk_norm = QkNorm::PerHeadL2;
+  c.router.score = ScoreFunc::Sigmoid;
+  c.router.scales_input = true;
+  c.attn_temperature_tuning = f.boolean("attn_temperature_tuning", true);
+  c.attn_scale = f.positive("attn_scale", 0.1f);
+  c.floor_scale = float(f.integer("floor_scale", 8192, 1));
+  const int interval = f.integer("no_rope_layer_interval", 4, 1);
+  auto uses_rope = f.int_list("no_rope_layers");
+  if (uses_rope && !uses_rope->empty() && uses_rope->size() != size_t(c.num_layers))
+    fail_expected(f.where("no_rope_layers"), "wrong length", std::to_string(c.num_layers) + " entries (num_hidden_layers)",
+                  std::to_string(uses_rope->size()));
+  const int chunk = f.integer("attention_chunk_size", 8192, 0);
+  for (int l = 0; l < c.num_layers; ++l) {
+    LayerSpec& s = c.layers[size_t(l)];
+    s.rope = uses_rope && !uses_rope->empty() ? (*uses_rope)[size_t(l)] != 0 : (l + 1) % interval != 0;
+    s.attention_chunk = s.rope ? chunk : 0;
+  }
+  if (f.has("layer_types")) {
+    const nlohmann::json& v = f.j["layer_types"];
+    if (!v.is_array() || v.size() != size_t(c.num_layers))
+      fail_expected(f.where("layer_types"), "wrong shape", std::to_string(c.num_layers) + " strings (num_hidden_layers)", brief(v));
+    for (int l = 0; l < c.num_layers; ++l) {
+      if (v[size_t(l)] == "full_attention") c.layers[size_t(l)].attention_chunk = 0;
+      else if (v[size_t(l)] == "chunked_attention") c.layers[size_t(l)].attention_chunk = chunk;
+      else fail_expected(f.where("layer_types"), "unknown layer type", "\"chunked_attention\" or \"full_attention\"", brief(v[size_t(l)]));
+    }
+  }
+  reject_emo_fields(f, "Llama 4");
+  std::vector<uint8_t> moe(size_t(c.num_layers), 0);
+  const int step = f.integer("interleave_moe_layer_step", 1, 1);
+  const auto listed = f.int_list("moe_layers");
+  if (listed) {
+    for (int l : *listed) {
+      if (l >= c.num_layers)
+        fail_expected(f.where("moe_layers"), "layer index out of range", "< " + std::to_string(c.num_layers) + " (num_hidden_layers)",
+                      std::to_string(l));
+      moe[size_t(l)] = 1;
+    }
+  } else {
+    for (int l = step - 1; l < c.num_layers; l += step) moe[size_t(l)] = 1;
+  }
+  return moe;
+}
+
 }  // namespace
 
 std::vector<uint8_t> read_family_fields(const ConfigFields& f, ModelConfig& c) {
@@ -146,6 +259,9 @@ std::vector<uint8_t> read_family_fields(const ConfigFields& f, ModelConfig& c) {
     case Arch::Mistral: read_mistral(f, c); return all_layers(c, 0);
     case Arch::Qwen2Moe:
     case Arch::Qwen3Moe: read_qwen_moe(f, c); return qwen_moe_layers(f, c);
+    case Arch::DeepseekV2:
+    case Arch::DeepseekV3: return read_deepseek(f, c);
+    case Arch::Llama4: return read_llama4(f, c);
   }
   return all_layers(c, 1);
 }

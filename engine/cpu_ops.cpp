@@ -42,7 +42,7 @@ void rms_norm_heads_inplace(ActMatrix& x, const Matrix& w, int heads, int head_d
       float ss = 0.f;
       for (int i = 0; i < head_dim; ++i) ss += v[i] * v[i];
       const float r = 1.f / std::sqrt(ss / float(head_dim) + eps);
-      for (int i = 0; i < head_dim; ++i) v[i] = wp[i] * (v[i] * r);
+      for (int i = 0; i < head_dim; ++i) v[i] = wp ? wp[i] * (v[i] * r) : v[i] * r;
     }
 }
 
@@ -56,48 +56,70 @@ void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& 
   if (!bias.empty()) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data, bias.cols);
 }
 
-void rope_neox(ActMatrix& x, int heads, int head_dim, float theta, const std::vector<DocumentSpan>& docs) {
-  const int half = head_dim / 2;
+std::vector<float> rope_inv_freq(float theta, int dim) {
+  std::vector<float> inv_freq(size_t(dim / 2));
+  for (int i = 0; i < dim / 2; ++i) inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(dim));
+  return inv_freq;
+}
+
+std::vector<uint32_t> token_positions(const std::vector<DocumentSpan>& docs, size_t T) {
+  std::vector<uint32_t> position(T);
+  for (const DocumentSpan& d : docs)
+    for (size_t t = d.begin; t < d.end; ++t) position[t] = uint32_t(t - d.begin);
+  return position;
+}
+
+void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const std::vector<float>& inv_freq, RopePairing pairing,
+                const std::vector<DocumentSpan>& docs) {
+  const int half = int(inv_freq.size());
   size_t max_len = 0;
   for (const DocumentSpan& d : docs) max_len = std::max(max_len, d.size());
-  // Tables [max_len, Dh/2]: inv_freq[i] = theta^(-2i/Dh), angle = pos * inv_freq, in fp32 like the reference.
-  std::vector<float> inv_freq(static_cast<size_t>(half)), cos_t(max_len * half), sin_t(max_len * half);
-  for (int i = 0; i < half; ++i) inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(head_dim));
+  // Tables [max_len, d/2]: angle = pos * inv_freq[i], in fp32 like the reference.
+  std::vector<float> cos_t(max_len * size_t(half)), sin_t(max_len * size_t(half));
   for (size_t p = 0; p < max_len; ++p)
     for (int i = 0; i < half; ++i) {
       const float a = float(p) * inv_freq[size_t(i)];
       cos_t[p * size_t(half) + size_t(i)] = std::cos(a);
       sin_t[p * size_t(half) + size_t(i)] = std::sin(a);
     }
-  std::vector<uint32_t> position(size_t(x.rows()));
-  for (const DocumentSpan& d : docs)
-    for (size_t t = d.begin; t < d.end; ++t) position[t] = uint32_t(t - d.begin);
+  const std::vector<uint32_t> position = token_positions(docs, size_t(x.rows()));
   const Eigen::Index C = x.cols(), T = x.rows();
+  // Pair i of a head: dimensions (i, i + d/2) when Half, (2i, 2i + 1) when Interleaved.
+  const int stride = pairing == RopePairing::Half ? 1 : 2, partner = pairing == RopePairing::Half ? half : 1;
 #pragma omp parallel for schedule(static) if (T > 64)
   for (Eigen::Index t = 0; t < T; ++t) {
     const float* cosv = cos_t.data() + size_t(position[size_t(t)]) * size_t(half);
     const float* sinv = sin_t.data() + size_t(position[size_t(t)]) * size_t(half);
     float* row = x.data() + t * C;
     for (int h = 0; h < heads; ++h) {
-      float* v = row + h * head_dim;
-      for (int i = 0; i < half; ++i) {  // rotate_half on the two contiguous halves
-        const float a = v[i], b = v[i + half];
-        v[i] = a * cosv[i] - b * sinv[i];
-        v[i + half] = b * cosv[i] + a * sinv[i];
+      float* v = row + h * head_stride + offset;
+      for (int i = 0; i < half; ++i) {
+        float& a = v[i * stride];
+        float& b = v[i * stride + partner];
+        const float a0 = a, b0 = b;
+        a = a0 * cosv[i] - b0 * sinv[i];
+        b = b0 * cosv[i] + a0 * sinv[i];
       }
     }
   }
 }
 
-void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v, int heads, int kv_heads,
-                      int head_dim, const std::vector<DocumentSpan>& docs, ActMatrix& out, int window) {
+void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v, const AttentionShape& shape,
+                      const std::vector<DocumentSpan>& docs, ActMatrix& out) {
   using Strided = Eigen::Map<const ActMatrix, 0, Eigen::OuterStride<>>;
   using StridedOut = Eigen::Map<ActMatrix, 0, Eigen::OuterStride<>>;
+  const int heads = shape.heads, head_dim = shape.qk_dim, v_dim = shape.v_dim, window = shape.window, chunk = shape.chunk;
   const Eigen::Index T = q.rows();
-  out.resize(T, Eigen::Index(heads) * head_dim);
-  const int group = heads / kv_heads;
-  const float scale = 1.0f / std::sqrt(float(head_dim));
-  const Eigen::Index qs = q.cols(), ks = k.cols();
+  out.resize(T, Eigen::Index(heads) * v_dim);
+  const int group = heads / shape.kv_heads;
+  const float scale = shape.scale;
+  const Eigen::Index qs = q.cols(), ks = k.cols(), vs = v.cols();
+  // First key query i sees: after the sliding window and at the start of its chunk.
+  auto first_key = [&](Eigen::Index i) {
+    Eigen::Index lo = window > 0 ? std::max<Eigen::Index>(0, i - window + 1) : 0;
+    if (chunk > 0) lo = std::max<Eigen::Index>(lo, (i / chunk) * chunk);
+    return lo;
+  };
   const int jobs = int(docs.size()) * heads;
   // Threads only pay off past a few hundred thousand multiply-adds; tiny texts stay serial.
   double work = 0;
@@ -113,18 +135,18 @@ void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v
       if (n == 0) continue;
       Strided Q(q.data() + t0 * qs + h * head_dim, n, head_dim, Eigen::OuterStride<>(qs));
       Strided K(k.data() + t0 * ks + hk * head_dim, n, head_dim, Eigen::OuterStride<>(ks));
-      Strided V(v.data() + t0 * ks + hk * head_dim, n, head_dim, Eigen::OuterStride<>(ks));
+      Strided V(v.data() + t0 * vs + hk * v_dim, n, v_dim, Eigen::OuterStride<>(vs));
       // Causal attention in query blocks of kBlock rows, so keys no row of the block sees are
       // never computed: scores [b, m] = Q[i0:i1] [b, Dh] · K[j0:i1]^T [Dh, m] * scale, m = i1 - j0,
       // where j0 is the first key the block's first query sees (0 without a window).
       constexpr Eigen::Index kBlock = 128;
       for (Eigen::Index i0 = 0; i0 < n; i0 += kBlock) {
         const Eigen::Index i1 = std::min(n, i0 + kBlock), b = i1 - i0;
-        const Eigen::Index j0 = window > 0 ? std::max<Eigen::Index>(0, i0 - window + 1) : 0, m = i1 - j0;
+        const Eigen::Index j0 = first_key(i0), m = i1 - j0;
         scores.noalias() = (Q.middleRows(i0, b) * K.middleRows(j0, m).transpose()) * scale;
         for (Eigen::Index r = 0; r < b; ++r) {
-          const Eigen::Index i = i0 + r;  // keys j0 + [lo, hi) are visible: j <= i and j > i - window
-          const Eigen::Index lo = window > 0 ? std::max<Eigen::Index>(0, i - window + 1) - j0 : 0, hi = i + 1 - j0;
+          const Eigen::Index i = i0 + r;  // keys j0 + [lo, hi) are visible
+          const Eigen::Index lo = first_key(i) - j0, hi = i + 1 - j0;
           Eigen::Map<Eigen::ArrayXf> row(scores.data() + r * m, m);
           auto visible = row.segment(lo, hi - lo);
           visible = (visible - visible.maxCoeff()).exp();
@@ -132,7 +154,7 @@ void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v
           row.head(lo).setZero();
           row.tail(m - hi).setZero();
         }
-        StridedOut O(out.data() + (t0 + i0) * out.cols() + h * head_dim, b, head_dim, Eigen::OuterStride<>(out.cols()));
+        StridedOut O(out.data() + (t0 + i0) * out.cols() + h * v_dim, b, v_dim, Eigen::OuterStride<>(out.cols()));
         O.noalias() = scores * V.middleRows(j0, m);
       }
     }

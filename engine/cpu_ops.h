@@ -23,20 +23,36 @@ void rms_norm(const ActMatrix& x, const Matrix& w, float eps, ActMatrix& y);
 void rms_norm_inplace(ActMatrix& x, const Matrix& w, float eps);
 
 // In place per head: each Dh-wide slice of a row of x [T, heads*Dh] is normalised with the one
-// weight w [Dh] (Qwen3-MoE's q/k norm).
+// weight w [Dh] (Qwen3-MoE's q/k norm), or with no weight when w is empty (Llama 4's L2 norm).
 void rms_norm_heads_inplace(ActMatrix& x, const Matrix& w, int heads, int head_dim, float eps);
 
 // y [T, out] = x [T, in] · W^T [in, out] (+ bias [out]).
 void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& y);
 
-// NeoX half-split RoPE in place on x [T, heads*Dh]; positions restart at 0 in every document.
-void rope_neox(ActMatrix& x, int heads, int head_dim, float theta, const std::vector<DocumentSpan>& docs);
+// inv_freq [dim/2]: theta^(-2i/dim), in fp32 like the reference.
+std::vector<float> rope_inv_freq(float theta, int dim);
 
-// Causal attention inside each document (never across): out [T, H*Dh] from q [T, H*Dh],
-// k, v [T, Hkv*Dh]; KV head of query head h is h / (H / Hkv). Softmax in fp32.
-// window > 0: sliding window, query i sees keys j with i - window < j <= i (document positions).
-void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v, int heads, int kv_heads,
-                      int head_dim, const std::vector<DocumentSpan>& docs, ActMatrix& out, int window = 0);
+// Position of every token of the packed batch inside its document [T].
+std::vector<uint32_t> token_positions(const std::vector<DocumentSpan>& docs, size_t T);
+
+// RoPE in place on the dims [offset, offset + 2*inv_freq.size()) of each head of x [T, heads*head_stride];
+// positions restart at 0 in every document. Pairing per RopePairing (config.h).
+void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const std::vector<float>& inv_freq, RopePairing pairing,
+                const std::vector<DocumentSpan>& docs);
+
+struct AttentionShape {
+  int heads = 0, kv_heads = 0;  // H, Hkv
+  int qk_dim = 0;               // per-head width of q and k
+  int v_dim = 0;                // per-head width of v (and of the output)
+  float scale = 0;              // scores = q·k * scale
+  int window = 0;               // > 0: query i sees keys j with i - window < j <= i (document positions)
+  int chunk = 0;                // > 0: query i sees keys j with j / chunk == i / chunk
+};
+
+// Causal attention inside each document (never across): out [T, H*v_dim] from q [T, H*qk_dim],
+// k [T, Hkv*qk_dim], v [T, Hkv*v_dim]; KV head of query head h is h / (H / Hkv). Softmax in fp32.
+void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v, const AttentionShape& shape,
+                      const std::vector<DocumentSpan>& docs, ActMatrix& out);
 
 // y [n, D] = down · (silu(gate · x) ⊙ (up · x)) for x [n, D] (+ biases for dense layers).
 void swiglu(const ActMatrix& x, const ExpertWeights& w, ActMatrix& y);

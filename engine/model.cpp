@@ -53,6 +53,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
                   std::to_string(m->loaded_.kept_per_layer.size()));
   m->weights_ = load_weights(*m->checkpoint_, m->config_, m->loaded_);
   m->precision_ = options.precision.value_or(cpu_precision());
+  const ModelConfig& c = m->config_;
+  m->rope_inv_freq_ = rope_inv_freq(c.rope_theta, c.mla.enabled ? c.mla.qk_rope_head_dim : c.head_dim);
   if (m->precision_ == Precision::BF16) add_bf16_copies(m->weights_);
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   if (options.load_tokenizer && fs::exists(tok_path))
@@ -90,7 +92,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
   const int64_t T = int64_t(r.ids.size());
 
   // x [T, D] = embed[ids]
-  ActMatrix x(T, D), h, q, k, v, attn, o, y;
+  ActMatrix x(T, D), h, o, y;
   const MatrixView embed = weights_.embed.view();
   for (int64_t t = 0; t < T; ++t) x.row(t) = embed.row(r.ids[size_t(t)]);
 
@@ -101,27 +103,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
     const bool pre_norm = c.norm_placement == NormPlacement::Pre;
     // Attention block. Pre-norm: x += o(attn(h)) on h = rmsnorm(x); post-norm: x += rmsnorm(o(attn(x))).
     if (pre_norm) rms_norm(x, lw.attn_norm, c.rms_norm_eps, h);
-    const ActMatrix& attn_in = pre_norm ? h : x;
-    linear(attn_in, lw.q, lw.q_bias, q);  // [T, H*Dh]
-    linear(attn_in, lw.k, lw.k_bias, k);  // [T, Hkv*Dh]
-    linear(attn_in, lw.v, lw.v_bias, v);  // [T, Hkv*Dh]
-    if (c.qk_norm == QkNorm::Full) {
-      rms_norm_inplace(q, lw.q_norm, c.rms_norm_eps);
-      rms_norm_inplace(k, lw.k_norm, c.rms_norm_eps);
-    } else if (c.qk_norm == QkNorm::PerHead) {
-      rms_norm_heads_inplace(q, lw.q_norm, c.num_heads, c.head_dim, c.rms_norm_eps);
-      rms_norm_heads_inplace(k, lw.k_norm, c.num_kv_heads, c.head_dim, c.rms_norm_eps);
-    }
-    if (c.clip_qkv) {
-      const float cl = *c.clip_qkv;
-      q = q.cwiseMax(-cl).cwiseMin(cl);
-      k = k.cwiseMax(-cl).cwiseMin(cl);
-      v = v.cwiseMax(-cl).cwiseMin(cl);
-    }
-    rope_neox(q, c.num_heads, c.head_dim, c.rope_theta, r.docs);
-    rope_neox(k, c.num_kv_heads, c.head_dim, c.rope_theta, r.docs);
-    attention_packed(q, k, v, c.num_heads, c.num_kv_heads, c.head_dim, r.docs, attn, spec.sliding_window);
-    linear(attn, lw.o, lw.o_bias, o);  // [T, D]
+    attention(l, pre_norm ? h : x, r.docs, o);  // o [T, D]
     if (!pre_norm) rms_norm_inplace(o, lw.attn_norm, c.rms_norm_eps);
     x += o;
     lap(t0, r.seconds.attention);
@@ -167,7 +149,8 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
          "router logits are not finite (NaN or Inf): the checkpoint's weights or activations overflowed");
   }
   const std::vector<uint8_t> kept = kept_mask(c, opt.mask ? opt.mask : &loaded_, l);
-  RouterOutput ro = route_tokens(logits.data(), T, spec, c.top_k, c.norm_topk_prob, kept, true);
+  RouterOutput ro = route_tokens(logits.data(), T, spec, c.top_k, c.norm_topk_prob, kept, true, c.router,
+                                 lw.router_bias.empty() ? nullptr : lw.router_bias.data);
   const int K = ro.k;
 
   rec.layer = l;
@@ -200,6 +183,7 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
   // Expert dispatch in token chunks: group (token, slot) pairs by expert (counting sort), one
   // GEMM chain per expert over all its tokens, weighted results into slots, then sum the slots.
   y.setZero(T, D);
+  const bool scales_input = c.router.scales_input;
   std::vector<int64_t> count(size_t(E) + 1);
   std::vector<int64_t> order;
   ActMatrix slot_out;
@@ -227,10 +211,12 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
       const int64_t b = count[size_t(e)], ne = count[size_t(e) + 1] - b;
       xe.resize(ne, D);
       for (int64_t r = 0; r < ne; ++r) xe.row(r) = h.row(c0 + order[size_t(b + r)] / K);  // xe [ne, D]
+      if (scales_input)  // Llama 4: the router weight scales the expert's input
+        for (int64_t r = 0; r < ne; ++r) xe.row(r) *= ro.topk_weights[size_t(c0 * K + order[size_t(b + r)])];
       swiglu(xe, lw.experts[size_t(e)], ye);                                               // ye [ne, D]
       for (int64_t r = 0; r < ne; ++r) {
         const int64_t slot = order[size_t(b + r)];
-        slot_out.row(slot) = ye.row(r) * ro.topk_weights[size_t(c0 * K + slot)];
+        slot_out.row(slot) = ye.row(r) * (scales_input ? 1.f : ro.topk_weights[size_t(c0 * K + slot)]);
         if (opt.easy_ep) slot_norm[size_t(slot)] = double(ye.row(r).norm());
       }
     };

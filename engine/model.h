@@ -92,6 +92,9 @@ class Model {
 
  private:
   Model() = default;
+  // Attention sublayer of layer l on its input x [T, D] -> out [T, D] (model_attention.cpp).
+  void attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, ActMatrix& out) const;
+  void mla_qkv(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, ActMatrix& q, ActMatrix& k, ActMatrix& v) const;
   void moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, const std::vector<DocumentSpan>& docs,
                  ActMatrix& y, LayerRecord& rec, StageSeconds& seconds) const;
   void output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptions& opt) const;
@@ -102,6 +105,7 @@ class Model {
   ModelWeights weights_;
   ExpertSubset loaded_;
   Precision precision_ = Precision::F32;
+  std::vector<float> rope_inv_freq_;  // [rotated dims / 2]
   std::unique_ptr<Tokenizer> tokenizer_;
 };
 

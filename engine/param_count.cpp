@@ -11,6 +11,24 @@ double inactive_params(const ModelConfig& c) {
   return n;
 }
 
+namespace {
+
+// Multi-head latent attention: q (straight or through the q latent), kv latent, kv up-projection, o.
+double mla_params(const ModelConfig& c) {
+  const MlaSpec& m = c.mla;
+  const double D = c.hidden_size, H = c.num_heads, Rq = m.q_lora_rank, Rkv = m.kv_lora_rank;
+  const double Dqk = m.qk_head_dim(), Dr = m.qk_rope_head_dim, Dn = m.qk_nope_head_dim, Dv = m.v_head_dim;
+  double n = 0;
+  if (m.q_lora_rank > 0) n += Rq * D + Rq + H * Dqk * Rq + (c.qkv_bias ? Rq : 0);
+  else n += H * Dqk * D;
+  n += (Rkv + Dr) * D + (c.qkv_bias ? Rkv + Dr : 0) + Rkv;
+  n += H * (Dn + Dv) * Rkv;
+  n += D * H * Dv;
+  return n;
+}
+
+}  // namespace
+
 ParamCounts count_params(const ModelConfig& c) {
   const double D = c.hidden_size, V = c.vocab_size, H = c.num_heads, Hkv = c.num_kv_heads, Dh = c.head_dim;
   ParamCounts p;
@@ -19,8 +37,12 @@ ParamCounts count_params(const ModelConfig& c) {
   if (!c.tie_word_embeddings) total += V * D;  // output head
   for (const LayerSpec& s : c.layers) {
     total += 2 * D;                                            // the two norms
-    total += 2 * H * Dh * D + 2 * Hkv * Dh * D;                // q, o; k, v
-    if (c.qkv_bias) total += H * Dh + 2 * Hkv * Dh;
+    if (c.mla.enabled) {
+      total += mla_params(c);
+    } else {
+      total += 2 * H * Dh * D + 2 * Hkv * Dh * D;              // q, o; k, v
+      if (c.qkv_bias) total += H * Dh + 2 * Hkv * Dh;
+    }
     if (c.o_bias) total += D;
     if (c.qk_norm == QkNorm::Full) total += H * Dh + Hkv * Dh;
     if (c.qk_norm == QkNorm::PerHead) total += 2 * Dh;
@@ -30,6 +52,7 @@ ParamCounts count_params(const ModelConfig& c) {
       continue;
     }
     total += double(s.num_experts) * D;                        // router
+    if (c.router.correction_bias) total += double(s.num_experts);
     total += double(s.num_experts) * p.routed_expert;
     total += 3 * D * double(c.shared_width) + (c.shared_gate ? D : 0);
   }

@@ -1,4 +1,5 @@
-// router.cpp — per-token softmax + top-k for the three EMO routing modes.
+// router.cpp — per-token expert selection: the three EMO routing modes, and in mode C each
+// family's router (softmax or sigmoid scores, correction bias, groups, renormalisation, scaling).
 #include "engine/router.h"
 
 #include <algorithm>
@@ -58,10 +59,69 @@ int fixed_count(const LayerSpec& spec) {
   return 0;
 }
 
+// Mode C with the family's router: scores p (softmax or sigmoid), selection scores p + bias,
+// group-limited candidates, top-K, then weights from p (renormalised, scaled).
+void route_scored(const float* z, const LayerSpec& spec, const RouterSpec& rs, const float* bias, bool norm_topk_prob,
+                  const std::vector<int>& candidates, int k, float* p, std::vector<float>& sel, std::vector<int>& chosen,
+                  int32_t* ids, float* w) {
+  const int E = spec.num_experts;
+  if (rs.score == ScoreFunc::Softmax) {
+    softmax(z, E, p);
+  } else {
+    for (int e = 0; e < E; ++e) p[e] = z[e] == kNegInf ? 0.f : 1.f / (1.f + std::exp(-z[e]));
+  }
+  for (int e = 0; e < E; ++e) sel[size_t(e)] = bias ? p[e] + bias[e] : p[e];
+  const std::vector<int>* from = &candidates;
+  std::vector<int> in_groups;
+  if (rs.n_group > 1) {
+    // Group g holds experts [g*E/n, (g+1)*E/n); only candidates (kept experts) count towards its score.
+    const int per = E / rs.n_group;
+    std::vector<float> group_score(size_t(rs.n_group), kNegInf);
+    std::vector<float> best1(size_t(rs.n_group), kNegInf), best2(size_t(rs.n_group), kNegInf);
+    for (int e : candidates) {
+      const size_t g = size_t(e / per);
+      const float v = sel[size_t(e)];
+      if (v > best1[g]) { best2[g] = best1[g]; best1[g] = v; }
+      else if (v > best2[g]) best2[g] = v;
+    }
+    for (size_t g = 0; g < group_score.size(); ++g)
+      group_score[g] = rs.group_score == GroupScore::Max || best2[g] == kNegInf ? best1[g] : best1[g] + best2[g];
+    // The topk_group best groups (more only when a subset leaves them fewer than k experts).
+    std::vector<int> eligible, ranked, members(size_t(rs.n_group), 0);
+    for (int e : candidates) ++members[size_t(e / per)];
+    for (int g = 0; g < rs.n_group; ++g)
+      if (members[size_t(g)] > 0) eligible.push_back(g);
+    top_count(group_score.data(), eligible, int(eligible.size()), ranked);
+    std::vector<uint8_t> keep(size_t(rs.n_group), 0);
+    int taken = 0, experts = 0;
+    for (int g : ranked) {
+      if (taken >= rs.topk_group && experts >= k) break;
+      keep[size_t(g)] = 1;
+      ++taken;
+      experts += members[size_t(g)];
+    }
+    for (int e : candidates)
+      if (keep[size_t(e / per)]) in_groups.push_back(e);
+    from = &in_groups;
+  }
+  top_count(sel.data(), *from, k, chosen);
+  float sum = 0.f;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    ids[i] = chosen[i];
+    w[i] = p[chosen[i]];
+    sum += w[i];
+  }
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    if (norm_topk_prob) w[i] /= sum + rs.renorm_eps;
+    w[i] *= rs.routed_scaling;
+  }
+}
+
 }  // namespace
 
 RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec, int top_k, bool norm_topk_prob,
-                          const std::vector<uint8_t>& kept, bool want_probs) {
+                          const std::vector<uint8_t>& kept, bool want_probs, const RouterSpec& router,
+                          const float* correction_bias) {
   const int E = spec.num_experts, S = spec.num_shared, Estd = spec.num_standard();
   std::vector<uint8_t> is_aa(size_t(E), 0);
   for (int e : spec.always_active) is_aa[size_t(e)] = 1;
@@ -77,6 +137,7 @@ RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec,
   {
     std::vector<float> z(static_cast<size_t>(E)), p(static_cast<size_t>(E)), p_shared(static_cast<size_t>(std::max(S, 1)));
     std::vector<int> chosen;
+    std::vector<float> sel(static_cast<size_t>(E));
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < T; ++t) {
       const float* row = logits + t * E;
@@ -106,14 +167,8 @@ RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec,
           break;
         }
         case RoutingMode::Plain: {
-          softmax(z.data(), E, p.data());
-          top_count(p.data(), candidates, out.k, chosen);
-          for (int e : chosen) { ids[n] = e; w[n] = p[size_t(e)]; ++n; }
-          if (norm_topk_prob) {
-            float s = 0.f;
-            for (int i = 0; i < n; ++i) s += w[i];
-            for (int i = 0; i < n; ++i) w[i] /= s;
-          }
+          route_scored(z.data(), spec, router, correction_bias, norm_topk_prob, candidates, out.k, p.data(), sel, chosen, ids, w);
+          n = int(chosen.size());
           break;
         }
       }

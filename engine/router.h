@@ -18,8 +18,11 @@ struct RouterOutput {
 };
 
 // logits [T, E] (row-major, raw). kept[e] == 0 drops standard expert e (ignored for shared and
-// always-active experts). probs are filled only when want_probs.
+// always-active experts). probs are filled only when want_probs. In mode C the family's router
+// applies (score function, correction_bias [E] for selection, groups, renormalisation, scaling);
+// probs then hold its scores (softmax probabilities or sigmoids).
 RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec, int top_k, bool norm_topk_prob,
-                          const std::vector<uint8_t>& kept, bool want_probs);
+                          const std::vector<uint8_t>& kept, bool want_probs, const RouterSpec& router = {},
+                          const float* correction_bias = nullptr);
 
 }  // namespace moescope

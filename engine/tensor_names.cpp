@@ -16,15 +16,18 @@ LayerTensorNames layer_tensor_names(const ModelConfig& c, const Checkpoint& ckpt
     n.attn_norm = n.prefix + "input_layernorm.weight";
     n.ffn_norm = n.prefix + "post_attention_layernorm.weight";
   }
-  n.moe = n.prefix + "mlp.";
+  n.mlp = n.prefix + (c.arch == Arch::Llama4 ? "feed_forward." : "mlp.");
+  n.moe = n.mlp;
   if (c.arch == Arch::Mixtral && !ckpt.find(n.moe + "gate.weight") && ckpt.find(n.prefix + "block_sparse_moe.gate.weight")) {
     n.moe = n.prefix + "block_sparse_moe.";
     n.gate = "w1";
     n.up = "w3";
     n.down = "w2";
   }
-  n.router = n.moe + "gate.weight";
+  n.router = n.moe + (c.arch == Arch::Llama4 ? "router.weight" : "gate.weight");
   n.experts = n.moe + "experts.";
+  const bool deepseek = c.arch == Arch::DeepseekV2 || c.arch == Arch::DeepseekV3;
+  n.shared = n.moe + (deepseek ? "shared_experts." : "shared_expert.");
   return n;
 }
 

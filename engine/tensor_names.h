@@ -15,9 +15,11 @@ struct LayerTensorNames {
   std::string prefix;     // "model.layers.L."
   std::string attn_norm;  // full names of the two per-layer norms
   std::string ffn_norm;
-  std::string moe;        // "model.layers.L.mlp." or "model.layers.L.block_sparse_moe."
-  std::string router;     // moe + "gate.weight"
+  std::string mlp;        // the dense MLP's block: "model.layers.L.mlp." ("feed_forward." in Llama 4)
+  std::string moe;        // "model.layers.L.mlp." or "model.layers.L.block_sparse_moe." or "...feed_forward."
+  std::string router;     // moe + "gate.weight" (Llama 4: moe + "router.weight")
   std::string experts;    // moe + "experts."
+  std::string shared;     // the shared MLP: moe + "shared_expert." (DeepSeek: "shared_experts.")
   // Per-expert projection names: experts + E + "." + gate + ".weight" (gate_proj or w1, ...).
   const char* gate = "gate_proj";
   const char* up = "up_proj";

@@ -42,6 +42,18 @@ class Loader {
     const unsigned char* p = t.data + size_t((index * R + row0) * C) * elem;
     return materialise(t, p, rows, C);
   }
+  // Matrix `index` [R, C] of a 3-D tensor [n, R, C], transposed to [C, R] (Llama 4 stores experts
+  // input-major: x @ W; the engine keeps PyTorch Linear's [out, in]).
+  Matrix slice3_transposed(const TensorInfo& t, int64_t index) {
+    Matrix m = slice3(t, index, 0, t.shape[1]);
+    Matrix out;
+    out.rows = m.cols;
+    out.cols = m.rows;
+    out.owned.resize(size_t(out.rows * out.cols));
+    Eigen::Map<RowMatrix>(out.owned.data(), out.rows, out.cols) = m.view().transpose();
+    out.data = out.owned.data();
+    return out;
+  }
   void check(const TensorInfo& t, std::initializer_list<int64_t> dims, const char* legend) {
     if (!dtype_is_float_weight(t.dtype))
       fail_expected(ckpt_.dir() + ": tensor '" + t.name + "'", "unsupported weight dtype", "F32, BF16 or F16", dtype_name(t.dtype));
@@ -147,6 +159,23 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
   std::vector<int> kept;
   for (int e = 0; e < E; ++e)
     if (subset.keeps(c, l, e)) kept.push_back(e);
+  // Llama 4 keeps every expert in two input-major banks: gate_up_proj [E, D, 2I], down_proj [E, I, D].
+  if (c.arch == Arch::Llama4) {
+    const TensorInfo& gu = ckpt.get(p + "gate_up_proj");
+    const TensorInfo& down = ckpt.get(p + "down_proj");
+    ld.check(gu, {E, D, 2 * I}, "[E, D, 2*I] (Llama 4, input-major)");
+    ld.check(down, {E, I, D}, "[E, I, D] (Llama 4, input-major)");
+    for (int e : kept) {
+      ExpertWeights& x = lw.experts[size_t(e)];
+      x.gate = ld.slice3_transposed(gu, e);  // [2I, D]: gate rows, then up rows
+      x.up.data = x.gate.data + I * D;
+      x.up.rows = I;
+      x.up.cols = D;
+      x.gate.rows = I;
+      x.down = ld.slice3_transposed(down, e);  // [D, I]
+    }
+    return;
+  }
   // transformers >= 5 may save the in-memory fused layout: gate_up_proj [E, 2I, D] (gate rows
   // first, then up), down_proj [E, D, I]. Hub checkpoints hold one tensor per expert.
   const TensorInfo* fused_gate_up = ckpt.find(p + "gate_up_proj");
@@ -197,6 +226,27 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
   }
 }
 
+// DeepSeek's multi-head latent attention projections (legend in weights.h).
+void load_mla(Loader& ld, const ModelConfig& c, const std::string& a, LayerWeights& lw) {
+  const MlaSpec& m = c.mla;
+  const int64_t D = c.hidden_size, H = c.num_heads, Dqk = m.qk_head_dim();
+  if (m.q_lora_rank > 0) {
+    const int64_t R = m.q_lora_rank;
+    lw.q_a = ld.tensor(a + "q_a_proj.weight", {R, D}, "[q_lora_rank, D]");
+    if (c.qkv_bias) lw.q_a_bias = ld.tensor(a + "q_a_proj.bias", {R}, "[q_lora_rank]");
+    lw.q_a_norm = ld.tensor(a + "q_a_layernorm.weight", {R}, "[q_lora_rank]");
+    lw.q_b = ld.tensor(a + "q_b_proj.weight", {H * Dqk, R}, "[H*(qk_nope+qk_rope), q_lora_rank]");
+  } else {
+    lw.q = ld.tensor(a + "q_proj.weight", {H * Dqk, D}, "[H*(qk_nope+qk_rope), D]");
+  }
+  const int64_t R = m.kv_lora_rank;
+  lw.kv_a = ld.tensor(a + "kv_a_proj_with_mqa.weight", {R + m.qk_rope_head_dim, D}, "[kv_lora_rank+qk_rope, D]");
+  if (c.qkv_bias) lw.kv_a_bias = ld.tensor(a + "kv_a_proj_with_mqa.bias", {R + m.qk_rope_head_dim}, "[kv_lora_rank+qk_rope]");
+  lw.kv_a_norm = ld.tensor(a + "kv_a_layernorm.weight", {R}, "[kv_lora_rank]");
+  lw.kv_b = ld.tensor(a + "kv_b_proj.weight", {H * (m.qk_nope_head_dim + m.v_head_dim), R}, "[H*(qk_nope+v_head_dim), kv_lora_rank]");
+  lw.o = ld.tensor(a + "o_proj.weight", {D, H * m.v_head_dim}, "[D, H*v_head_dim]");
+}
+
 }  // namespace
 
 ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSubset& subset) {
@@ -232,16 +282,21 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
     const std::string& p = names.prefix;
     lw.attn_norm = ld.tensor(names.attn_norm, {D}, "[D]");
     lw.ffn_norm = ld.tensor(names.ffn_norm, {D}, "[D]");
-    lw.q = ld.tensor(p + "self_attn.q_proj.weight", {H * Dh, D}, "[H*Dh, D]");
-    lw.k = ld.tensor(p + "self_attn.k_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
-    lw.v = ld.tensor(p + "self_attn.v_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
-    lw.o = ld.tensor(p + "self_attn.o_proj.weight", {D, H * Dh}, "[D, H*Dh]");
-    if (c.qkv_bias) {
+    if (c.mla.enabled) {
+      load_mla(ld, c, p + "self_attn.", lw);
+    } else {
+      lw.q = ld.tensor(p + "self_attn.q_proj.weight", {H * Dh, D}, "[H*Dh, D]");
+      lw.k = ld.tensor(p + "self_attn.k_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
+      lw.v = ld.tensor(p + "self_attn.v_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
+      lw.o = ld.tensor(p + "self_attn.o_proj.weight", {D, H * Dh}, "[D, H*Dh]");
+    }
+    if (c.qkv_bias && !c.mla.enabled) {
       lw.q_bias = ld.tensor(p + "self_attn.q_proj.bias", {H * Dh}, "[H*Dh]");
       lw.k_bias = ld.tensor(p + "self_attn.k_proj.bias", {Hkv * Dh}, "[Hkv*Dh]");
       lw.v_bias = ld.tensor(p + "self_attn.v_proj.bias", {Hkv * Dh}, "[Hkv*Dh]");
     }
     if (c.o_bias) lw.o_bias = ld.tensor(p + "self_attn.o_proj.bias", {D}, "[D]");
+    const std::string& mp = names.mlp;
     if (c.qk_norm == QkNorm::Full) {
       lw.q_norm = ld.tensor(p + "self_attn.q_norm.weight", {H * Dh}, "[H*Dh]");
       lw.k_norm = ld.tensor(p + "self_attn.k_norm.weight", {Hkv * Dh}, "[Hkv*Dh]");
@@ -251,25 +306,27 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
     }
     if (!spec.is_moe()) {
       const int64_t Id = c.dense_width;
-      lw.dense.gate = ld.tensor(p + "mlp.gate_proj.weight", {Id, D}, "[dense width, D]");
-      lw.dense.up = ld.tensor(p + "mlp.up_proj.weight", {Id, D}, "[dense width, D]");
-      lw.dense.down = ld.tensor(p + "mlp.down_proj.weight", {D, Id}, "[D, dense width]");
+      lw.dense.gate = ld.tensor(mp + "gate_proj.weight", {Id, D}, "[dense width, D]");
+      lw.dense.up = ld.tensor(mp + "up_proj.weight", {Id, D}, "[dense width, D]");
+      lw.dense.down = ld.tensor(mp + "down_proj.weight", {D, Id}, "[D, dense width]");
       if (c.dense_mlp_bias) {
-        lw.dense.gate_bias = ld.tensor(p + "mlp.gate_proj.bias", {Id}, "[dense_intermediate_size]");
-        lw.dense.up_bias = ld.tensor(p + "mlp.up_proj.bias", {Id}, "[dense_intermediate_size]");
-        lw.dense.down_bias = ld.tensor(p + "mlp.down_proj.bias", {D}, "[D]");
+        lw.dense.gate_bias = ld.tensor(mp + "gate_proj.bias", {Id}, "[dense_intermediate_size]");
+        lw.dense.up_bias = ld.tensor(mp + "up_proj.bias", {Id}, "[dense_intermediate_size]");
+        lw.dense.down_bias = ld.tensor(mp + "down_proj.bias", {D}, "[D]");
       }
       continue;
     }
     lw.router = ld.tensor(names.router, {spec.num_experts, D},
                           ("[E, D] with E = " + std::to_string(spec.num_experts) + " experts of layer " + std::to_string(l)).c_str());
+    if (c.router.correction_bias)
+      lw.router_bias = ld.tensor(names.moe + "gate.e_score_correction_bias", {spec.num_experts}, "[E]");
     load_experts(ld, ckpt, c, subset, l, names, lw);
     if (c.shared_width > 0) {
       const int64_t S = c.shared_width;
-      const std::string sp = names.moe + "shared_expert.";
-      lw.shared.gate = ld.tensor(sp + "gate_proj.weight", {S, D}, "[shared_expert_intermediate_size, D]");
-      lw.shared.up = ld.tensor(sp + "up_proj.weight", {S, D}, "[shared_expert_intermediate_size, D]");
-      lw.shared.down = ld.tensor(sp + "down_proj.weight", {D, S}, "[D, shared_expert_intermediate_size]");
+      const std::string& sp = names.shared;
+      lw.shared.gate = ld.tensor(sp + "gate_proj.weight", {S, D}, "[shared MLP width, D]");
+      lw.shared.up = ld.tensor(sp + "up_proj.weight", {S, D}, "[shared MLP width, D]");
+      lw.shared.down = ld.tensor(sp + "down_proj.weight", {D, S}, "[D, shared MLP width]");
       if (c.shared_gate) lw.shared_gate = ld.tensor(names.moe + "shared_expert_gate.weight", {1, D}, "[1, D]");
     }
   }
@@ -292,7 +349,7 @@ void fill_expert_bf16(ExpertWeights& x, std::vector<uint16_t>& scratch) {
 void add_bf16_copies(ModelWeights& w) {
   std::vector<uint16_t> scratch;  // one rounding buffer for every matrix (see make_bf16_weights)
   for (LayerWeights& lw : w.layers) {
-    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) fill_bf16(*m, m->rows, scratch);
+    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o, &lw.q_a, &lw.q_b, &lw.kv_a, &lw.kv_b}) fill_bf16(*m, m->rows, scratch);
     for (ExpertWeights& x : lw.experts) fill_expert_bf16(x, scratch);
     fill_expert_bf16(lw.dense, scratch);
     fill_expert_bf16(lw.shared, scratch);
@@ -303,7 +360,7 @@ void add_bf16_copies(ModelWeights& w) {
                                                  std::min(kHeadVocabBlock, w.lm_head.rows - v0), w.lm_head.cols, scratch));
   size_t extra = 0;
   for (const LayerWeights& lw : w.layers) {
-    for (const Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o}) extra += m->bf16.bytes;
+    for (const Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o, &lw.q_a, &lw.q_b, &lw.kv_a, &lw.kv_b}) extra += m->bf16.bytes;
     for (const ExpertWeights& x : lw.experts) extra += x.gate.bf16.bytes + x.up.bf16.bytes + x.down.bf16.bytes;
     for (const ExpertWeights* x : {&lw.dense, &lw.shared}) extra += x->gate.bf16.bytes + x->up.bf16.bytes + x->down.bf16.bytes;
   }

@@ -52,6 +52,10 @@ struct LayerWeights {
   Matrix q_bias, k_bias, v_bias, o_bias;  // qkv_bias / o_bias only
   Matrix q_norm, k_norm;        // QkNorm::Full: [H*Dh], [Hkv*Dh]; QkNorm::PerHead: [Dh] each
   Matrix router;                // [E, D]
+  Matrix router_bias;           // DeepSeek-V3: e_score_correction_bias [E] (selection only)
+  // Multi-head latent attention (DeepSeek); `q` holds q_proj when there is no q compression.
+  Matrix q_a, q_a_bias, q_a_norm, q_b;       // q_a [Rq, D], q_a_norm [Rq], q_b [H*(nope+rope), Rq]
+  Matrix kv_a, kv_a_bias, kv_a_norm, kv_b;   // kv_a [Rkv+rope, D], kv_a_norm [Rkv], kv_b [H*(nope+v), Rkv]
   std::vector<ExpertWeights> experts;  // E entries; dropped experts stay unloaded
   ExpertWeights dense;          // dense layers (E = 0)
   ExpertWeights shared;         // MoE layers of families with an always-on shared MLP: gate, up [Sw, D]; down [D, Sw]

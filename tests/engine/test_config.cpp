@@ -80,7 +80,7 @@ TEST_CASE("config: bad configs name the file, the field and expected vs found") 
   j["model_type"] = "llama";
   CHECK(error_of(j) ==
         "cfg.json: field 'model_type': unknown architecture (expected one of emo, flex_olmo_noqknorm_prenorm, olmoe, flex_olmo, "
-        "mixtral, mistral, qwen2_moe, qwen3_moe, found 'llama')");
+        "mixtral, mistral, qwen2_moe, qwen3_moe, deepseek_v2, deepseek_v3, llama4_text, found 'llama')");
   j = emo_base();
   j.erase("hidden_size");
   CHECK(error_of(j) == "cfg.json: field 'hidden_size': missing (required)");

@@ -1,0 +1,97 @@
+// model_attention.cpp — the attention sublayer of every family: grouped-query attention with
+// optional q/k norms, clipping, sliding or chunked windows, NoPE layers with temperature tuning
+// (Llama 4), and DeepSeek's multi-head latent attention.
+#include <cmath>
+
+#include "engine/model.h"
+
+namespace moescope {
+
+namespace {
+
+// Llama 4 NoPE layers: q of the token at position t is scaled by 1 + s * ln(1 + floor((t + 1) / f)).
+void temperature_tune(ActMatrix& q, const ModelConfig& c, const std::vector<DocumentSpan>& docs) {
+  const std::vector<uint32_t> pos = token_positions(docs, size_t(q.rows()));
+  for (Eigen::Index t = 0; t < q.rows(); ++t)
+    q.row(t) *= 1.f + c.attn_scale * std::log1p(std::floor((float(pos[size_t(t)]) + 1.f) / c.floor_scale));
+}
+
+}  // namespace
+
+void Model::attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, ActMatrix& out) const {
+  const ModelConfig& c = config_;
+  const LayerSpec& spec = c.layers[size_t(l)];
+  const LayerWeights& lw = weights_.layers[size_t(l)];
+  const int H = c.num_heads, Hkv = c.num_kv_heads, Dh = c.head_dim;
+  ActMatrix q, k, v, attn;
+  if (c.mla.enabled) {
+    mla_qkv(l, x, docs, q, k, v);
+    const MlaSpec& m = c.mla;
+    attention_packed(q, k, v, {H, H, m.qk_head_dim(), m.v_head_dim, 1.f / std::sqrt(float(m.qk_head_dim())), 0, 0}, docs, attn);
+    linear(attn, lw.o, lw.o_bias, out);  // [T, D]
+    return;
+  }
+  linear(x, lw.q, lw.q_bias, q);  // [T, H*Dh]
+  linear(x, lw.k, lw.k_bias, k);  // [T, Hkv*Dh]
+  linear(x, lw.v, lw.v_bias, v);  // [T, Hkv*Dh]
+  if (c.qk_norm == QkNorm::Full) {
+    rms_norm_inplace(q, lw.q_norm, c.rms_norm_eps);
+    rms_norm_inplace(k, lw.k_norm, c.rms_norm_eps);
+  } else if (c.qk_norm == QkNorm::PerHead) {
+    rms_norm_heads_inplace(q, lw.q_norm, H, Dh, c.rms_norm_eps);
+    rms_norm_heads_inplace(k, lw.k_norm, Hkv, Dh, c.rms_norm_eps);
+  }
+  if (c.clip_qkv) {
+    const float cl = *c.clip_qkv;
+    q = q.cwiseMax(-cl).cwiseMin(cl);
+    k = k.cwiseMax(-cl).cwiseMin(cl);
+    v = v.cwiseMax(-cl).cwiseMin(cl);
+  }
+  if (spec.rope) {
+    rope_apply(q, H, Dh, 0, rope_inv_freq_, c.rope_pairing, docs);
+    rope_apply(k, Hkv, Dh, 0, rope_inv_freq_, c.rope_pairing, docs);
+    if (c.qk_norm == QkNorm::PerHeadL2) {  // Llama 4: after RoPE, no weight
+      rms_norm_heads_inplace(q, Matrix{}, H, Dh, c.rms_norm_eps);
+      rms_norm_heads_inplace(k, Matrix{}, Hkv, Dh, c.rms_norm_eps);
+    }
+  } else if (c.attn_temperature_tuning) {
+    temperature_tune(q, c, docs);
+  }
+  attention_packed(q, k, v, {H, Hkv, Dh, Dh, 1.f / std::sqrt(float(Dh)), spec.sliding_window, spec.attention_chunk}, docs, attn);
+  linear(attn, lw.o, lw.o_bias, out);  // [T, D]
+}
+
+// q [T, H*(nope+rope)], k [T, H*(nope+rope)], v [T, H*Dv] of multi-head latent attention.
+void Model::mla_qkv(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, ActMatrix& q, ActMatrix& k,
+                    ActMatrix& v) const {
+  const ModelConfig& c = config_;
+  const MlaSpec& m = c.mla;
+  const LayerWeights& lw = weights_.layers[size_t(l)];
+  const int H = c.num_heads, Dn = m.qk_nope_head_dim, Dr = m.qk_rope_head_dim, Dv = m.v_head_dim, Dqk = Dn + Dr;
+  constexpr float kLatentEps = 1e-6f;  // transformers builds both latent norms with the default eps
+  if (m.q_lora_rank > 0) {
+    ActMatrix qa;
+    linear(x, lw.q_a, lw.q_a_bias, qa);  // [T, Rq]
+    rms_norm_inplace(qa, lw.q_a_norm, kLatentEps);
+    linear(qa, lw.q_b, Matrix{}, q);     // [T, H*Dqk]
+  } else {
+    linear(x, lw.q, Matrix{}, q);        // [T, H*Dqk]
+  }
+  ActMatrix kva, latent, kv;
+  linear(x, lw.kv_a, lw.kv_a_bias, kva);  // [T, Rkv + Dr]
+  const Eigen::Index T = x.rows(), R = m.kv_lora_rank;
+  rms_norm(kva.leftCols(R), lw.kv_a_norm, kLatentEps, latent);  // [T, Rkv]
+  ActMatrix k_rope = kva.rightCols(Dr);                          // [T, Dr]: one rope key for all heads
+  linear(latent, lw.kv_b, Matrix{}, kv);                         // [T, H*(Dn + Dv)]
+  rope_apply(q, H, Dqk, Dn, rope_inv_freq_, c.rope_pairing, docs);
+  rope_apply(k_rope, 1, Dr, 0, rope_inv_freq_, c.rope_pairing, docs);
+  k.resize(T, Eigen::Index(H) * Dqk);
+  v.resize(T, Eigen::Index(H) * Dv);
+  for (int h = 0; h < H; ++h) {
+    k.middleCols(Eigen::Index(h) * Dqk, Dn) = kv.middleCols(Eigen::Index(h) * (Dn + Dv), Dn);
+    k.middleCols(Eigen::Index(h) * Dqk + Dn, Dr) = k_rope;
+    v.middleCols(Eigen::Index(h) * Dv, Dv) = kv.middleCols(Eigen::Index(h) * (Dn + Dv) + Dn, Dv);
+  }
+}
+
+}  // namespace moescope
