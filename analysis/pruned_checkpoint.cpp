@@ -53,9 +53,44 @@ std::vector<unsigned char> rows_bf16(const TensorInfo& t, int64_t r0, int64_t n)
   return bf16_slice(t, size_t(r0) * row, size_t(n) * row);
 }
 
+struct GroupsKept {
+  int n_group = 0;
+};
+
+// Grouped routing (DeepSeek) survives pruning only if the routed experts still fall in equal
+// consecutive groups: each original group keeps the same number of experts or none (a group
+// dropped whole), the same groups in every layer. Then the pruned router sees the same groups.
+GroupsKept groups_kept(const ModelConfig& c, const std::vector<std::vector<int>>& kept_per_layer, const std::string& out_dir) {
+  GroupsKept g;
+  std::vector<int> pattern;
+  for (int l = 0; l < c.num_layers; ++l) {
+    const LayerSpec& spec = c.layers[size_t(l)];
+    if (!spec.is_moe()) continue;
+    const int per = spec.num_experts / c.router.n_group;
+    std::vector<int> count(size_t(c.router.n_group), 0);
+    for (int e : kept_per_layer[size_t(l)]) ++count[size_t(e / per)];
+    int size = 0;
+    for (int n : count) {
+      if (n == 0) continue;
+      if (size && n != size)
+        fail(out_dir, "layer " + std::to_string(l) + ": grouped routing (n_group " + std::to_string(c.router.n_group) +
+                          ") needs the same number of kept experts in every kept group, or whole groups dropped");
+      size = n;
+    }
+    if (c.router.group_score == GroupScore::TopTwoSum && size < 2)
+      fail(out_dir, "layer " + std::to_string(l) + ": DeepSeek-V3 scores a group by its two best experts: keep at least 2 per kept group");
+    if (!pattern.empty() && pattern != count)
+      fail(out_dir, "grouped routing needs the same groups kept in every layer (layer " + std::to_string(l) + " differs)");
+    pattern = count;
+  }
+  for (int n : pattern) g.n_group += n > 0 ? 1 : 0;
+  return g;
+}
+
 // Where the written checkpoint keeps layer l's MoE block: the family's Hub form.
 std::string hub_moe_prefix(const ModelConfig& c, int l) {
-  return "model.layers." + std::to_string(l) + (c.arch == Arch::Mixtral ? ".block_sparse_moe." : ".mlp.");
+  const char* block = c.arch == Arch::Mixtral ? ".block_sparse_moe." : c.arch == Arch::Llama4 ? ".feed_forward." : ".mlp.";
+  return "model.layers." + std::to_string(l) + block;
 }
 
 }  // namespace
@@ -107,10 +142,19 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
     for (int l = 0; l < c.num_layers && layer < 0; ++l)
       if (c.layers[size_t(l)].is_moe() && starts_with(name, names[size_t(l)].moe)) layer = l;
     if (layer >= 0 && starts_with(name, names[size_t(layer)].experts)) continue;
-    if (layer >= 0 && name == names[size_t(layer)].router) {
+    const bool bias = layer >= 0 && name == names[size_t(layer)].moe + "gate.e_score_correction_bias";
+    if (layer >= 0 && (name == names[size_t(layer)].router || bias)) {
       const TensorInfo& t = ckpt.get(name);
       const auto& kept = info.kept_per_layer[size_t(layer)];
-      TensorToWrite w{hub_moe_prefix(c, layer) + "gate.weight", DType::BF16, {int64_t(kept.size()), t.shape[1]}, {}};
+      const std::string out_name = bias ? name : hub_moe_prefix(c, layer) + (c.arch == Arch::Llama4 ? "router.weight" : "gate.weight");
+      TensorToWrite w{out_name, bias ? t.dtype : DType::BF16,
+                      bias ? std::vector<int64_t>{int64_t(kept.size())} : std::vector<int64_t>{int64_t(kept.size()), t.shape[1]}, {}};
+      if (bias) {  // the selection bias stays in its own dtype (FP32 in DeepSeek-V3's files)
+        const size_t es = dtype_size(t.dtype);
+        for (int e : kept) w.bytes.insert(w.bytes.end(), t.data + size_t(e) * es, t.data + size_t(e + 1) * es);
+        out.push_back(std::move(w));
+        continue;
+      }
       for (int e : kept) {
         auto row = rows_bf16(t, e, 1);
         w.bytes.insert(w.bytes.end(), row.begin(), row.end());
@@ -130,6 +174,18 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
     const char* up = mixtral ? "w3.weight" : "up_proj.weight";
     const char* down = mixtral ? "w2.weight" : "down_proj.weight";
     const auto& kept = info.kept_per_layer[size_t(l)];
+    if (c.arch == Arch::Llama4) {  // two input-major banks [E, D, 2I] and [E, I, D], sliced along E
+      for (const char* bank : {"gate_up_proj", "down_proj"}) {
+        const TensorInfo& t = ckpt.get(n.experts + bank);
+        TensorToWrite w{p + bank, DType::BF16, {int64_t(kept.size()), t.shape[1], t.shape[2]}, {}};
+        for (int e : kept) {
+          auto block = rows_bf16(t, e, 1);
+          w.bytes.insert(w.bytes.end(), block.begin(), block.end());
+        }
+        out.push_back(std::move(w));
+      }
+      continue;
+    }
     for (size_t j = 0; j < kept.size(); ++j) {
       const int e = kept[j];
       const std::string q = p + std::to_string(j) + ".";
@@ -155,20 +211,32 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
   for (int l = 0; l < c.num_layers; ++l)
     if (c.layers[size_t(l)].is_moe()) min_kept = std::min(min_kept, experts_per_layer[size_t(l)]);
   const bool per_layer_lists = cfg.contains("num_experts_per_layer") && !cfg["num_experts_per_layer"].is_null();
-  if (!uniform || per_layer_lists) {
+  if (first_count < 0) {
+    // No MoE layer (a dense model): nothing about experts changes.
+  } else if (!uniform || per_layer_lists) {
     if (c.arch != Arch::Emo)
       fail(out_dir, std::string(arch_name(c.arch)) +
                         " configs have one expert count for all layers: keep the same number of experts in every MoE layer");
     cfg["num_experts_per_layer"] = experts_per_layer;
     cfg["num_shared_experts_per_layer"] = shared_per_layer;
     cfg["num_experts"] = min_kept;
-  } else if (cfg.contains("num_local_experts") && !cfg.contains("num_experts")) {
-    cfg["num_local_experts"] = first_count;  // Mixtral's name for the expert count
   } else {
-    cfg["num_experts"] = first_count;
-    if (cfg.contains("num_local_experts")) cfg["num_local_experts"] = first_count;
+    // Whichever name the family uses for the routed-expert count (Mixtral and Llama 4:
+    // num_local_experts; DeepSeek: n_routed_experts).
+    bool set = false;
+    for (const char* key : {"num_experts", "num_local_experts", "n_routed_experts"})
+      if (cfg.contains(key) && !cfg[key].is_null()) {
+        cfg[key] = first_count;
+        set = true;
+      }
+    if (!set) cfg[c.arch == Arch::DeepseekV2 || c.arch == Arch::DeepseekV3 ? "n_routed_experts" : "num_experts"] = first_count;
   }
-  cfg["num_experts_per_tok"] = std::min(c.top_k, min_kept);
+  if (c.router.n_group > 1 && first_count >= 0) {
+    const GroupsKept g = groups_kept(c, info.kept_per_layer, out_dir);
+    cfg["n_group"] = g.n_group;
+    cfg["topk_group"] = std::min(c.router.topk_group, g.n_group);
+  }
+  if (first_count >= 0) cfg["num_experts_per_tok"] = std::min(c.top_k, min_kept);
   if (cfg.contains("always_active_experts_per_layer") || cfg.contains("always_active_experts")) {
     bool any = false;
     for (const auto& a : aa_per_layer) any = any || !a.empty();

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "analysis/pruned_checkpoint.h"
+#include "engine/checkpoint.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
 #include "engine/model.h"
@@ -85,4 +86,63 @@ TEST_CASE("pruned checkpoint: always-active experts are kept and renumbered") {
   const nlohmann::json cfg = read_json_file(tmp / "p/config.json", "config");
   CHECK(cfg["always_active_experts_per_layer"] == nlohmann::json::array({{0, 2}, {2}}));  // {0,1,3,5} and {2,4,6,7}
   CHECK(cfg["num_experts"] == 4);
+}
+
+// Every family's export: Hub tensor names of the family (Mixtral's block_sparse_moe w1/w3/w2,
+// Llama 4's input-major banks, DeepSeek's selection bias sliced with the router), the family's
+// expert-count key, and equality with the masked full model.
+TEST_CASE("pruned checkpoint: every family routes and predicts like its masked full model") {
+  using nlohmann::json;
+  check_pruned_equals_masked("mixtral-swa-gqa", json::array({{0, 3}, {0, 3}}));
+  check_pruned_equals_masked("mixtral-bf16", json::array({{1, 2, 3}, {0, 1, 3}}));
+  check_pruned_equals_masked("flex_olmo-postnorm", json::array({{0, 2, 5}, {1, 2, 4}, {0, 1, 3}}));
+  check_pruned_equals_masked("qwen2_moe-shared", json::array({{0, 1, 4}, {2, 3, 5}}));
+  check_pruned_equals_masked("qwen3_moe-headdim", json::array({{0, 1, 2, 4}, nullptr, {1, 3, 5, 6}}));
+  check_pruned_equals_masked("deepseek_v2-lite", json::array({nullptr, {0, 2, 4, 6}, {1, 3, 5, 7}}));
+  // Grouped routing: whole groups dropped (group 1 = experts 2, 3), the same groups in every layer.
+  check_pruned_equals_masked("deepseek_v2-group", json::array({nullptr, {0, 1, 4, 5, 6, 7}, {0, 1, 4, 5, 6, 7}}));
+  check_pruned_equals_masked("deepseek_v3-noaux", json::array({nullptr, {0, 1, 4, 5, 6, 7}, {0, 1, 4, 5, 6, 7}}));
+  check_pruned_equals_masked("llama4-chunked", json::array({nullptr, {0, 3}, nullptr, {1, 2}}));
+}
+
+TEST_CASE("pruned checkpoint: family config keys and refusals") {
+  test::TempDir tmp("pruned-family-keys");
+  const std::string models = test::fixtures_dir() + "/models/";
+  auto export_keep = [&](const std::string& fixture, const nlohmann::json& keep, const std::string& out) {
+    const ModelConfig c = ModelConfig::from_file(models + fixture + "/config.json");
+    const ExpertSubset s = ExpertSubset::from_json_text(nlohmann::json{{"experts_kept_per_layer", keep}}.dump(), "keep", c);
+    write_pruned_checkpoint(models + fixture, s, tmp / out, {});
+    return read_json_file(tmp / (out + "/config.json"), "config");
+  };
+  nlohmann::json cfg = export_keep("deepseek_v3-noaux", nlohmann::json::array({nullptr, {0, 1, 6, 7}, {0, 1, 6, 7}}), "v3");
+  CHECK(cfg["n_routed_experts"] == 4);
+  CHECK(cfg["n_group"] == 2);
+  CHECK(cfg["topk_group"] == 2);
+  CHECK_FALSE(cfg.contains("num_experts"));
+  cfg = export_keep("mixtral-swa-gqa", nlohmann::json::array({{0, 3}, {0, 3}}), "mixtral");
+  CHECK(cfg["num_local_experts"] == 2);
+  CHECK_FALSE(cfg.contains("num_experts"));
+  const Checkpoint mixtral(tmp / "mixtral");
+  CHECK(mixtral.find("model.layers.1.block_sparse_moe.experts.1.w3.weight") != nullptr);
+  CHECK(mixtral.find("model.layers.1.block_sparse_moe.experts.2.w3.weight") == nullptr);
+  const Checkpoint v3(tmp / "v3");
+  CHECK(v3.get("model.layers.1.mlp.gate.e_score_correction_bias").shape == std::vector<int64_t>{4});
+
+  // Grouped routing cannot survive uneven groups; other families cannot keep different counts per layer.
+  auto error_of = [&](const std::string& fixture, const nlohmann::json& keep, const std::string& out) {
+    try {
+      export_keep(fixture, keep, out);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(error_of("deepseek_v2-group", nlohmann::json::array({nullptr, {0, 1, 2, 4, 5, 6}, {0, 1, 2, 4, 5, 6}}), "uneven")
+            .find("needs the same number of kept experts in every kept group") != std::string::npos);
+  CHECK(error_of("deepseek_v3-noaux", nlohmann::json::array({nullptr, {0, 2, 4, 6}, {0, 2, 4, 6}}), "single")
+            .find("keep at least 2 per kept group") != std::string::npos);
+  CHECK(error_of("qwen2_moe-shared", nlohmann::json::array({{0, 1, 4}, {2, 3}}), "qwen")
+            .find("qwen2_moe configs have one expert count for all layers") != std::string::npos);
+  CHECK_FALSE(fs::exists(tmp / "uneven"));
+  CHECK_FALSE(fs::exists(tmp / "qwen"));
 }
