@@ -90,7 +90,7 @@ GroupsKept groups_kept(const ModelConfig& c, const std::vector<std::vector<int>>
 // Where the written checkpoint keeps layer l's MoE block: the family's Hub form.
 std::string hub_moe_prefix(const ModelConfig& c, int l) {
   const char* block = c.arch == Arch::Mixtral ? ".block_sparse_moe." : c.arch == Arch::Llama4 ? ".feed_forward." : ".mlp.";
-  return "model.layers." + std::to_string(l) + block;
+  return c.tensor_prefix + "model.layers." + std::to_string(l) + block;
 }
 
 }  // namespace
@@ -174,7 +174,7 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
     const char* up = mixtral ? "w3.weight" : "up_proj.weight";
     const char* down = mixtral ? "w2.weight" : "down_proj.weight";
     const auto& kept = info.kept_per_layer[size_t(l)];
-    if (c.arch == Arch::Llama4) {  // two input-major banks [E, D, 2I] and [E, I, D], sliced along E
+    if (c.arch == Arch::Llama4 && ckpt.find(n.experts + "gate_up_proj")) {  // two input-major banks [E, D, 2I] and [E, I, D], sliced along E
       for (const char* bank : {"gate_up_proj", "down_proj"}) {
         const TensorInfo& t = ckpt.get(n.experts + bank);
         TensorToWrite w{p + bank, DType::BF16, {int64_t(kept.size()), t.shape[1], t.shape[2]}, {}};

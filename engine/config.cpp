@@ -160,6 +160,19 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   ModelConfig c;
   if (!f.has("model_type") || !j["model_type"].is_string()) fail(f.where("model_type"), "missing (required)");
   c.model_type = j["model_type"].get<std::string>();
+  if (c.model_type == "llama4") {
+    // The multimodal Llama 4 (Llama4ForConditionalGeneration): its language model is a llama4_text
+    // model with every tensor under "language_model.".
+    if (!f.has("text_config") || !j["text_config"].is_object())
+      fail_expected(f.where("text_config"), "missing", "an object (a multimodal Llama 4 config holds its text model there)",
+                    f.has("text_config") ? brief(j["text_config"]) : std::string("nothing"));
+    json text = j["text_config"];
+    text["model_type"] = "llama4_text";
+    ModelConfig t = from_json(text, source + ": text_config");
+    t.model_type = "llama4";
+    t.tensor_prefix = "language_model.";
+    return t;
+  }
   const Family* family = family_of(c.model_type);
   if (!family) fail_expected(f.where("model_type"), "unknown architecture", "one of " + known_model_types(), "'" + c.model_type + "'");
   c.arch = family->arch;

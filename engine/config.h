@@ -84,6 +84,9 @@ struct LayerSpec {
 struct ModelConfig {
   Arch arch = Arch::Emo;
   std::string model_type;           // as written in config.json
+  // Prepended to every tensor name: "language_model." for Llama 4's multimodal checkpoints
+  // (model_type "llama4": the text model is read from text_config, the vision tower ignored).
+  std::string tensor_prefix;
   int hidden_size = 0;              // D
   int num_layers = 0;               // L
   int num_heads = 0;                // H

@@ -5,7 +5,7 @@ namespace moescope {
 
 LayerTensorNames layer_tensor_names(const ModelConfig& c, const Checkpoint& ckpt, int l) {
   LayerTensorNames n;
-  n.prefix = "model.layers." + std::to_string(l) + ".";
+  n.prefix = c.tensor_prefix + "model.layers." + std::to_string(l) + ".";
   if (c.arch == Arch::Emo) {
     n.attn_norm = n.prefix + "pre_attention_layernorm.weight";
     n.ffn_norm = n.prefix + "pre_feedforward_layernorm.weight";
@@ -30,5 +30,7 @@ LayerTensorNames layer_tensor_names(const ModelConfig& c, const Checkpoint& ckpt
   n.shared = n.moe + (deepseek ? "shared_experts." : "shared_expert.");
   return n;
 }
+
+std::string model_tensor(const ModelConfig& c, const std::string& name) { return c.tensor_prefix + name; }
 
 }  // namespace moescope

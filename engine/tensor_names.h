@@ -12,7 +12,7 @@
 namespace moescope {
 
 struct LayerTensorNames {
-  std::string prefix;     // "model.layers.L."
+  std::string prefix;     // "model.layers.L." (after c.tensor_prefix)
   std::string attn_norm;  // full names of the two per-layer norms
   std::string ffn_norm;
   std::string mlp;        // the dense MLP's block: "model.layers.L.mlp." ("feed_forward." in Llama 4)
@@ -27,6 +27,10 @@ struct LayerTensorNames {
 
   std::string expert(int e, const char* part) const { return experts + std::to_string(e) + "." + part + ".weight"; }
 };
+
+// A model-level tensor's name in c's checkpoints ("model.embed_tokens.weight", "lm_head.weight",
+// "model.norm.weight"), with the family's prefix (Llama 4 multimodal: "language_model.").
+std::string model_tensor(const ModelConfig& c, const std::string& name);
 
 // Names for layer l of c's family in ckpt (the MoE block's form is taken from what ckpt holds).
 LayerTensorNames layer_tensor_names(const ModelConfig& c, const Checkpoint& ckpt, int l);

@@ -160,7 +160,7 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
   for (int e = 0; e < E; ++e)
     if (subset.keeps(c, l, e)) kept.push_back(e);
   // Llama 4 keeps every expert in two input-major banks: gate_up_proj [E, D, 2I], down_proj [E, I, D].
-  if (c.arch == Arch::Llama4) {
+  if (c.arch == Arch::Llama4 && ckpt.find(p + "gate_up_proj")) {
     const TensorInfo& gu = ckpt.get(p + "gate_up_proj");
     const TensorInfo& down = ckpt.get(p + "down_proj");
     ld.check(gu, {E, D, 2 * I}, "[E, D, 2*I] (Llama 4, input-major)");
@@ -252,26 +252,27 @@ void load_mla(Loader& ld, const ModelConfig& c, const std::string& a, LayerWeigh
 ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSubset& subset) {
   ModelWeights w;
   Loader ld(ckpt, w);
-  const TensorInfo& embed = ckpt.get("model.embed_tokens.weight");
+  const std::string embed_name = model_tensor(c, "model.embed_tokens.weight"), head_name = model_tensor(c, "lm_head.weight");
+  const TensorInfo& embed = ckpt.get(embed_name);
   if (embed.shape.size() != 2 || embed.shape[1] != c.hidden_size)
-    fail_expected(ckpt.dir() + ": tensor 'model.embed_tokens.weight'", "shape does not match config.json",
+    fail_expected(ckpt.dir() + ": tensor '" + embed_name + "'", "shape does not match config.json",
                   "[V, " + std::to_string(c.hidden_size) + "] = [V, D]", embed.shape_string());
   const int64_t V = embed.shape[0], D = c.hidden_size;
   if (V < 1 || V > int64_t(INT32_MAX))
-    fail_expected(ckpt.dir() + ": tensor 'model.embed_tokens.weight'", "vocabulary size out of range",
+    fail_expected(ckpt.dir() + ": tensor '" + embed_name + "'", "vocabulary size out of range",
                   "1 to 2^31-1 rows", embed.shape_string());
   c.vocab_size = int(V);  // V comes from the tensors, never from config.json (emo-reference.md §1.2)
-  w.embed = ld.tensor("model.embed_tokens.weight", {V, D}, "[V, D]");
-  if (ckpt.find("lm_head.weight")) {
-    w.lm_head = ld.tensor("lm_head.weight", {V, D}, "[V, D] (V from model.embed_tokens.weight)");
+  w.embed = ld.tensor(embed_name, {V, D}, "[V, D]");
+  if (ckpt.find(head_name)) {
+    w.lm_head = ld.tensor(head_name, {V, D}, "[V, D] (V from the embedding)");
   } else if (c.tie_word_embeddings) {
     w.lm_head.data = w.embed.data;  // tied: a view of the embedding, no second copy
     w.lm_head.rows = V;
     w.lm_head.cols = D;
   } else {
-    fail(ckpt.dir(), "tensor 'lm_head.weight' is missing and config.json does not set tie_word_embeddings");
+    fail(ckpt.dir(), "tensor '" + head_name + "' is missing and config.json does not set tie_word_embeddings");
   }
-  w.final_norm = ld.tensor("model.norm.weight", {D}, "[D]");
+  w.final_norm = ld.tensor(model_tensor(c, "model.norm.weight"), {D}, "[D]");
 
   const int64_t H = c.num_heads, Hkv = c.num_kv_heads, Dh = c.head_dim;
   w.layers.resize(size_t(c.num_layers));

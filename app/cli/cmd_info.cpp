@@ -8,6 +8,7 @@
 #include "app/cli/commands.h"
 #include "engine/error.h"
 #include "engine/param_count.h"
+#include "engine/tensor_names.h"
 #include "engine/weight_files.h"
 #include "kernels/cuda_device.h"
 
@@ -60,8 +61,9 @@ int cmd_info(const std::vector<std::string>& argv) {
   const char* params_from = "config.json";
   if (files.complete) {
     Checkpoint ckpt(dir);
-    const TensorInfo& embed = ckpt.get("model.embed_tokens.weight");
-    if (embed.shape.size() != 2) fail(dir + ": tensor 'model.embed_tokens.weight'", "expected 2 dimensions [V, D], found " + embed.shape_string());
+    const std::string embed_name = model_tensor(c, "model.embed_tokens.weight");
+    const TensorInfo& embed = ckpt.get(embed_name);
+    if (embed.shape.size() != 2) fail(dir + ": tensor '" + embed_name + "'", "expected 2 dimensions [V, D], found " + embed.shape_string());
     c.vocab_size = int(embed.shape[0]);
     bytes_on_disk = 0;
     for (const auto& name : ckpt.names()) {

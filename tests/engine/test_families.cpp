@@ -11,7 +11,9 @@
 #include "engine/checkpoint.h"
 #include "engine/config.h"
 #include "engine/error.h"
+#include "engine/model.h"
 #include "engine/param_count.h"
+#include "engine/safetensors_writer.h"
 #include "engine/weight_files.h"
 #include "tests/error_of.h"
 #include "tests/test_paths.h"
@@ -162,4 +164,39 @@ TEST_CASE("families: family fields are validated and other families' fields refu
   CHECK(c.norm_placement == NormPlacement::Post);
   CHECK(c.qk_norm == QkNorm::Full);
   CHECK(c.rope_theta == 500000.f);  // FlexOlmo's default theta
+}
+
+TEST_CASE("families: a multimodal Llama 4 checkpoint (model_type llama4) runs its text model") {
+  // Built from the llama4_text fixture: config under text_config, every tensor under
+  // "language_model.", plus a vision tensor that must be ignored.
+  const std::string src = moescope::test::fixtures_dir() + "/models/llama4-chunked";
+  moescope::test::TempDir tmp("llama4-multimodal");
+  const Checkpoint text(src);
+  std::vector<TensorToWrite> tensors;
+  for (const auto& name : text.names()) {
+    const TensorInfo& t = text.get(name);
+    tensors.push_back({"language_model." + name, t.dtype, t.shape, std::vector<unsigned char>(t.data, t.data + t.nbytes)});
+  }
+  tensors.push_back(tensor_f32("vision_model.patch_embedding.weight", {2, 3}, {1, 2, 3, 4, 5, 6}));
+  write_safetensors(tmp / "model.safetensors", tensors, {{"format", "pt"}});
+  std::ifstream in(src + "/config.json");
+  const json text_config = json::parse(in);
+  const json wrapper = {{"model_type", "llama4"}, {"architectures", {"Llama4ForConditionalGeneration"}},
+                        {"text_config", text_config}, {"vision_config", {{"hidden_size", 8}}}};
+  std::ofstream(tmp / "config.json") << wrapper.dump(2);
+
+  const auto a = Model::load(src, {.load_tokenizer = false});
+  const auto b = Model::load(tmp.str(), {.load_tokenizer = false});
+  CHECK(b->config().model_type == "llama4");
+  CHECK(b->config().arch == Arch::Llama4);
+  const std::vector<int32_t> ids = {5, 77, 12, 200, 31, 9, 150, 3, 44, 18, 99};
+  const ForwardResult ra = a->forward({ids}), rb = b->forward({ids});
+  REQUIRE(ra.layers.size() == rb.layers.size());
+  for (size_t l = 0; l < ra.layers.size(); ++l) CHECK(ra.layers[l].topk_ids == rb.layers[l].topk_ids);
+  for (size_t t = 0; t + 1 < ids.size(); ++t) CHECK(ra.nll[t] == rb.nll[t]);  // the last is NaN (no next token)
+
+  // Without its text_config the wrapper is refused by name.
+  std::ofstream(tmp / "config.json") << json{{"model_type", "llama4"}}.dump();
+  CHECK(moescope::test::error_of([&] { Model::load(tmp.str()); })
+            .find("field 'text_config': missing (expected an object") != std::string::npos);
 }
