@@ -182,6 +182,10 @@ std::vector<uint8_t> read_deepseek(const ConfigFields& f, ModelConfig& c) {
                   std::to_string(r.n_group));
   if (r.topk_group > r.n_group)
     fail_expected(f.where("topk_group"), "more groups kept than there are", "<= " + std::to_string(r.n_group), std::to_string(r.topk_group));
+  if (r.topk_group * (c.num_experts / r.n_group) < c.top_k)
+    fail_expected(f.where("topk_group"), "the kept groups cannot hold top-k experts",
+                  "topk_group x experts per group >= num_experts_per_tok (" + std::to_string(c.top_k) + ")",
+                  std::to_string(r.topk_group) + " x " + std::to_string(c.num_experts / r.n_group));
   if (v3 && c.num_experts / r.n_group < 2)
     fail_expected(f.where("n_group"), "DeepSeek-V3 scores a group by its two best experts", "at least 2 experts per group",
                   std::to_string(c.num_experts / r.n_group));

@@ -7,6 +7,7 @@
 
 #include "app/cli/commands.h"
 #include "engine/error.h"
+#include "engine/config_summary.h"
 #include "engine/param_count.h"
 #include "engine/tensor_names.h"
 #include "engine/weight_files.h"
@@ -113,6 +114,8 @@ int cmd_info(const std::vector<std::string>& argv) {
     modes.push_back(s.is_moe() ? mode_name(s.mode) : "dense");
     aa.push_back(s.always_active);
   }
+  j["routing"] = describe_routing(c);
+  j["attention"] = describe_attention(c);
   j["shared_mlp_width"] = c.shared_width;
   auto& windows = j["sliding_window_per_layer"] = nlohmann::json::array();
   for (const auto& s : c.layers) windows.push_back(s.sliding_window);
@@ -141,12 +144,33 @@ int cmd_info(const std::vector<std::string>& argv) {
             << c.head_dim << ")\n"
             << "vocabulary    " << c.vocab_size << ", context " << c.max_position_embeddings << "\n"
             << "top-k         " << c.top_k << (c.norm_topk_prob ? " (renormalised)" : "") << "\n"
+            << "routing       " << describe_routing(c) << "\n"
+            << "attention     " << describe_attention(c) << "\n"
+            << (c.shared_width > 0 ? "shared        " + describe_shared_mlp(c) + "\n" : std::string())
             << "experts       ";
+  // Many identical MoE layers (Mixtral's 32, DeepSeek's 58) read better as one count.
+  bool same = c.num_moe_layers() > 4;
+  const LayerSpec* first = nullptr;
+  std::string dense;
   for (size_t l = 0; l < c.layers.size(); ++l) {
     const auto& s = c.layers[l];
-    std::cout << (l ? ", " : "") << "L" << l << ":" << (s.is_moe() ? std::to_string(s.num_experts) : std::string("dense"));
-    if (s.num_shared) std::cout << " (" << s.num_shared << " shared)";
-    if (!s.always_active.empty()) std::cout << " (" << s.always_active.size() << " always active)";
+    if (!s.is_moe()) {
+      dense += (dense.empty() ? "L" : ", L") + std::to_string(l);
+      continue;
+    }
+    if (!first) first = &s;
+    same = same && s.num_experts == first->num_experts && s.num_shared == first->num_shared && s.always_active.empty();
+  }
+  if (same) {
+    std::cout << first->num_experts << (first->num_shared ? " (" + std::to_string(first->num_shared) + " shared)" : std::string())
+              << " in each of " << c.num_moe_layers() << " MoE layers" << (dense.empty() ? "" : "; dense: " + dense);
+  } else {
+    for (size_t l = 0; l < c.layers.size(); ++l) {
+      const auto& s = c.layers[l];
+      std::cout << (l ? ", " : "") << "L" << l << ":" << (s.is_moe() ? std::to_string(s.num_experts) : std::string("dense"));
+      if (s.num_shared) std::cout << " (" << s.num_shared << " shared)";
+      if (!s.always_active.empty()) std::cout << " (" << s.always_active.size() << " always active)";
+    }
   }
   std::cout << "\nexpert width  " << c.expert_width << "\n"
             << "parameters    " << human_count(total) << " total, " << human_count(active) << " active per token (from "

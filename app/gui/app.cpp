@@ -1,6 +1,8 @@
 // app.cpp — the app's frame (one full-window tab bar), model loading and the Model view.
 #include "app/gui/app.h"
 
+#include "engine/config_summary.h"
+
 #include <imgui.h>
 
 #include <cstring>
@@ -199,7 +201,8 @@ void App::view_model() {
   ImGui::Separator();
   if (!model_) return;
   const ModelConfig& c = model_->model->config();
-  if (ImGui::BeginTable("info", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV, ImVec2(620, 0))) {
+  // Wide enough for the routing and attention descriptions (a DeepSeek line runs ~110 characters).
+  if (ImGui::BeginTable("info", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit)) {
     auto row = [](const char* k, const std::string& v) {
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
@@ -219,6 +222,9 @@ void App::view_model() {
     row("experts per token (top-k)", std::to_string(c.top_k));
     if (!c.layers.empty())
       row("experts per layer", std::to_string(c.layers.back().num_experts) + " (" + std::to_string(c.layers.back().num_shared) + " shared)");
+    row("routing", describe_routing(c));
+    row("attention", describe_attention(c));
+    if (c.shared_width > 0) row("shared MLP", describe_shared_mlp(c));
     row("config hash", model_->identity.config_hash);
     row("weights hash", model_->identity.weights_hash);
     ImGui::EndTable();

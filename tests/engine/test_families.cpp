@@ -10,6 +10,7 @@
 
 #include "engine/checkpoint.h"
 #include "engine/config.h"
+#include "engine/config_summary.h"
 #include "engine/error.h"
 #include "engine/model.h"
 #include "engine/param_count.h"
@@ -199,4 +200,20 @@ TEST_CASE("families: a multimodal Llama 4 checkpoint (model_type llama4) runs it
   std::ofstream(tmp / "config.json") << json{{"model_type", "llama4"}}.dump();
   CHECK(moescope::test::error_of([&] { Model::load(tmp.str()); })
             .find("field 'text_config': missing (expected an object") != std::string::npos);
+}
+
+TEST_CASE("families: info's one-line descriptions say what each family does") {
+  auto fixture = [](const std::string& name) {
+    return ModelConfig::from_file(moescope::test::fixtures_dir() + "/models/" + name + "/config.json");
+  };
+  CHECK(describe_routing(fixture("deepseek_v3-noaux")) ==
+        "sigmoid + correction bias, top-3 of 8 in the 2 best of 4 groups, renormalised, x2.5");
+  CHECK(describe_routing(fixture("llama4-chunked")) == "sigmoid top-1 of 4, weight on the expert's input");
+  CHECK(describe_routing(fixture("mistral-dense")) == "none (dense model)");
+  CHECK(describe_attention(fixture("deepseek_v2-lite")) ==
+        "MLA 4 heads (kv latent 16, q/k 8 + rope 4, v 6), RoPE interleaved");
+  CHECK(describe_attention(fixture("llama4-chunked")) ==
+        "GQA 4 heads / 2 key-value, head_dim 8, L2 q/k norm, chunks of 8, no RoPE in 1 layer, RoPE interleaved");
+  CHECK(describe_shared_mlp(fixture("qwen2_moe-shared")).find("sigmoid-gated shared MLP") == 0);
+  CHECK(describe_shared_mlp(fixture("mixtral-bf16")).empty());
 }

@@ -3,7 +3,8 @@
 // A bug: anything but moescope::Error escaping, a sanitizer report, or an accepted config that
 // breaks what the model code relies on (layer list of num_hidden_layers entries; per MoE layer
 // S <= E, K <= E, always-active ids distinct and < E; Hkv divides H; even head_dim; positive
-// finite eps and theta; dense layers only with dense_intermediate_size).
+// finite eps and theta; dense layers only with a dense width; router groups that divide E and
+// hold top-k experts; MLA dimensions consistent).
 #include <cmath>
 #include <set>
 
@@ -21,7 +22,14 @@ void check_config(const moescope::ModelConfig& c) {
   if (c.hidden_size < 1 || c.num_heads < 1 || c.num_kv_heads < 1 || c.num_heads % c.num_kv_heads != 0)
     bug("bad head counts accepted");
   if (c.head_dim < 2 || c.head_dim % 2 != 0) bug("odd or tiny head_dim accepted");
-  if (c.top_k < 1 || c.expert_width < 1) bug("top_k or intermediate_size below 1 accepted");
+  if (c.num_moe_layers() > 0 && (c.top_k < 1 || c.expert_width < 1)) bug("top_k or expert width below 1 accepted");
+  if (c.shared_width < 0 || (c.shared_gate && c.shared_width == 0)) bug("bad shared MLP accepted");
+  const moescope::RouterSpec& r = c.router;
+  if (r.n_group < 1 || r.topk_group < 1 || r.topk_group > r.n_group || !(std::isfinite(r.routed_scaling) && r.routed_scaling > 0))
+    bug("bad router groups or scaling accepted");
+  if (c.mla.enabled && (c.mla.kv_lora_rank < 1 || c.mla.v_head_dim < 1 || c.mla.qk_rope_head_dim < 2 ||
+                        c.mla.qk_rope_head_dim % 2 != 0 || c.head_dim != c.mla.qk_head_dim()))
+    bug("bad MLA dimensions accepted");
   if (!(std::isfinite(c.rms_norm_eps) && c.rms_norm_eps > 0) || !(std::isfinite(c.rope_theta) && c.rope_theta > 0))
     bug("non-positive or non-finite eps / rope_theta accepted");
   if (c.clip_qkv && !(std::isfinite(*c.clip_qkv) && *c.clip_qkv > 0)) bug("bad clip_qkv accepted");
@@ -32,6 +40,9 @@ void check_config(const moescope::ModelConfig& c) {
     }
     if (s.num_shared < 0 || s.num_shared > s.num_experts) bug("shared experts outside [0, E] accepted");
     if (c.top_k > s.num_experts) bug("top-k above the layer's experts accepted");
+    if (s.num_experts % r.n_group != 0 || r.topk_group * (s.num_experts / r.n_group) < c.top_k)
+      bug("groups that cannot hold top-k experts accepted");
+    if (s.sliding_window < 0 || s.attention_chunk < 0) bug("negative attention window accepted");
     std::set<int> seen;
     for (int e : s.always_active)
       if (e < 0 || e >= s.num_experts || !seen.insert(e).second) bug("bad always-active expert accepted");

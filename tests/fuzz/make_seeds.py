@@ -75,12 +75,16 @@ def seeds_config():
         copy("config", name + ".json", os.path.join(FIX, name, "config.json"))
     for name in ("emo-sample", "std-sample"):
         copy("config", name + ".json", os.path.join(ROOT, "samples", "models", name, "config.json"))
-    for name in ("mixtral-8x7b-v0.1", "qwen3-30b-a3b", "mistral-7b-v0.1"):
+    for name in ("mixtral-8x7b-v0.1", "qwen3-30b-a3b", "mistral-7b-v0.1", "wizardlm-2-8x22b"):
         copy("config", name + ".json", os.path.join(SHARED, "configs", name, "config.json"))
     base = {"model_type": "emo", "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
             "intermediate_size": 16, "num_experts": 6, "num_experts_per_tok": 3}
     out("config", "always_active.json", compact(dict(base, always_active_experts_per_layer=[[0], None],
                                                      rope_parameters={"rope_type": "default", "rope_theta": 1e4})))
+    with open(os.path.join(FIX, "llama4-chunked", "config.json"), encoding="utf-8") as f:
+        text_config = json.load(f)
+    out("config", "llama4_multimodal.json", compact({"model_type": "llama4", "text_config": text_config,
+                                                     "vision_config": {"hidden_size": 8}}))
     out("config", "olmoe_clip.json", compact(dict(base, model_type="olmoe", clip_qkv=8.0, norm_topk_prob=True,
                                                   eos_token_id=[5, 6], head_dim=16, num_key_value_heads=2)))
 
