@@ -12,6 +12,9 @@ TraceData load_trace(Workspace& ws) {
   TraceData td;
   td.layers = ws.layers();
   td.run = ws.run_info();
+  if (td.layers.empty())
+    fail(ws.path(), "the model traced into this workspace has no MoE layers (a dense model such as Mistral): there are no "
+                    "router decisions to analyse (per-token NLL: moescope-cli score)");
   size_t es = 0, k = 0;
   for (const LayerLayout& l : td.layers) {
     td.es_offset.push_back(es);

@@ -37,7 +37,7 @@ struct TraceData {
   const float* topk_freq(const TracedDocument& d, size_t l) const { return d.topk_freq.data() + es_offset[l]; }
 };
 
-// Throws Error when the workspace has no traced documents.
+// Throws Error when the workspace has no traced documents or its model has no MoE layer.
 TraceData load_trace(Workspace& ws);
 
 }  // namespace moescope
