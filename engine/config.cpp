@@ -56,23 +56,6 @@ std::string known_model_types() {
   return s;
 }
 
-void read_rope(const Fields& f, ModelConfig& c, float default_theta) {
-  // transformers 5 writes rope_parameters {rope_theta, rope_type}; older files use rope_theta + rope_scaling.
-  c.rope_theta = f.positive("rope_theta", default_theta);
-  const char* scaling_keys[] = {"rope_scaling", "rope_parameters"};
-  for (const char* key : scaling_keys) {
-    if (!f.has(key)) continue;
-    const json& r = f.j[key];
-    if (!r.is_object()) fail_expected(f.where(key), "wrong type", "an object or null", brief(r));
-    std::string type = "default";
-    if (r.contains("rope_type") && r["rope_type"].is_string()) type = r["rope_type"].get<std::string>();
-    else if (r.contains("type") && r["type"].is_string()) type = r["type"].get<std::string>();
-    if (type != "default")
-      fail_expected(f.where(key), "unsupported RoPE scaling", "rope_type 'default'", "'" + type + "'");
-    if (r.contains("rope_theta")) c.rope_theta = Fields{r, f.source + ": field '" + key + "'"}.positive("rope_theta", c.rope_theta);
-  }
-}
-
 void resolve_layers(const Fields& f, ModelConfig& c, const std::vector<uint8_t>& moe_by_rule) {
   auto experts_per_layer = f.int_list("num_experts_per_layer");
   auto shared_per_layer = f.int_list("num_shared_experts_per_layer");

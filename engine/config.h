@@ -29,6 +29,23 @@ enum class QkNorm { None, Full, PerHead, PerHeadL2 };
 // 2i+1 (DeepSeek, Llama 4's complex form). Both rotate the pair at frequency i.
 enum class RopePairing { Half, Interleaved };
 
+// RoPE frequency scaling: config `rope_scaling` (4.x) or `rope_parameters` (5.x), field `rope_type`
+// (or `type`). Computed as transformers 5.23's modeling_rope_utils does (engine/rope_scaling.h);
+// "dynamic" and "longrope" depend on the sequence length and are refused.
+enum class RopeType { Default, Linear, Yarn, Llama3 };
+
+struct RopeSpec {
+  RopeType type = RopeType::Default;
+  double theta = 10000.0;                     // rope_theta as written (ModelConfig::rope_theta is its float)
+  double factor = 1.0;                        // linear, yarn, llama3: context extension factor
+  int original_max_position_embeddings = 0;   // yarn, llama3: pretraining context (default max_position_embeddings)
+  std::optional<double> attention_factor;     // yarn: cos/sin multiplier; unset: from factor and mscale
+  double beta_fast = 32.0, beta_slow = 1.0;   // yarn: ramp bounds, in rotations over the original context
+  double mscale = 0.0, mscale_all_dim = 0.0;  // yarn (DeepSeek): 0 = not set
+  bool truncate = true;                       // yarn: ramp bounds rounded outwards to whole dimensions
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3: wavelength band that is smoothed
+};
+
 // How a router turns logits into scores. Softmax over the layer's experts, or an independent
 // sigmoid per expert (DeepSeek-V3, Llama 4).
 enum class ScoreFunc { Softmax, Sigmoid };
@@ -116,6 +133,7 @@ struct ModelConfig {
   std::optional<float> clip_qkv;    // OLMoE: clamp q, k, v to [-c, c]
   float rms_norm_eps = 1e-6f;
   float rope_theta = 10000.f;
+  RopeSpec rope;                    // scaling type and fields; rope.theta == rope_theta in double
   int max_position_embeddings = 0;
   int vocab_size = 0;               // V: from config, then replaced by the embedding's rows
   std::optional<int> eos_token_id;
@@ -132,5 +150,8 @@ struct ModelConfig {
 
 // The family's canonical model_type ("emo", "mixtral", ...).
 const char* arch_name(Arch arch);
+
+// The rope_type string of a RoPE type ("default", "linear", "yarn", "llama3").
+const char* rope_type_name(RopeType type);
 
 }  // namespace moescope

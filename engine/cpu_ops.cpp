@@ -69,18 +69,18 @@ std::vector<uint32_t> token_positions(const std::vector<DocumentSpan>& docs, siz
   return position;
 }
 
-void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const std::vector<float>& inv_freq, RopePairing pairing,
-                const std::vector<DocumentSpan>& docs) {
+void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const std::vector<float>& inv_freq, float attention_factor,
+                RopePairing pairing, const std::vector<DocumentSpan>& docs) {
   const int half = int(inv_freq.size());
   size_t max_len = 0;
   for (const DocumentSpan& d : docs) max_len = std::max(max_len, d.size());
-  // Tables [max_len, d/2]: angle = pos * inv_freq[i], in fp32 like the reference.
+  // Tables [max_len, d/2]: angle = pos * inv_freq[i], cos and sin times the factor, in fp32 like the reference.
   std::vector<float> cos_t(max_len * size_t(half)), sin_t(max_len * size_t(half));
   for (size_t p = 0; p < max_len; ++p)
     for (int i = 0; i < half; ++i) {
       const float a = float(p) * inv_freq[size_t(i)];
-      cos_t[p * size_t(half) + size_t(i)] = std::cos(a);
-      sin_t[p * size_t(half) + size_t(i)] = std::sin(a);
+      cos_t[p * size_t(half) + size_t(i)] = std::cos(a) * attention_factor;
+      sin_t[p * size_t(half) + size_t(i)] = std::sin(a) * attention_factor;
     }
   const std::vector<uint32_t> position = token_positions(docs, size_t(x.rows()));
   const Eigen::Index C = x.cols(), T = x.rows();

@@ -36,9 +36,10 @@ std::vector<float> rope_inv_freq(float theta, int dim);
 std::vector<uint32_t> token_positions(const std::vector<DocumentSpan>& docs, size_t T);
 
 // RoPE in place on the dims [offset, offset + 2*inv_freq.size()) of each head of x [T, heads*head_stride];
-// positions restart at 0 in every document. Pairing per RopePairing (config.h).
-void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const std::vector<float>& inv_freq, RopePairing pairing,
-                const std::vector<DocumentSpan>& docs);
+// positions restart at 0 in every document. Pairing per RopePairing (config.h). cos and sin are
+// multiplied by attention_factor (yarn's, rope_scaling.h), as transformers' rotary embeddings do.
+void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const std::vector<float>& inv_freq, float attention_factor,
+                RopePairing pairing, const std::vector<DocumentSpan>& docs);
 
 struct AttentionShape {
   int heads = 0, kv_heads = 0;  // H, Hkv

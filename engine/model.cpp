@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "engine/error.h"
+#include "engine/rope_scaling.h"
 #include "engine/router.h"
 
 namespace fs = std::filesystem;
@@ -54,7 +55,9 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   m->weights_ = load_weights(*m->checkpoint_, m->config_, m->loaded_);
   m->precision_ = options.precision.value_or(cpu_precision());
   const ModelConfig& c = m->config_;
-  m->rope_inv_freq_ = rope_inv_freq(c.rope_theta, c.mla.enabled ? c.mla.qk_rope_head_dim : c.head_dim);
+  RopeFrequencies rope = rope_frequencies(c.rope, c.mla.enabled ? c.mla.qk_rope_head_dim : c.head_dim);
+  m->rope_inv_freq_ = std::move(rope.inv_freq);
+  m->rope_attention_factor_ = rope.attention_factor;
   if (m->precision_ == Precision::BF16) add_bf16_copies(m->weights_);
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   if (options.load_tokenizer && fs::exists(tok_path))

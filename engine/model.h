@@ -105,7 +105,8 @@ class Model {
   ModelWeights weights_;
   ExpertSubset loaded_;
   Precision precision_ = Precision::F32;
-  std::vector<float> rope_inv_freq_;  // [rotated dims / 2]
+  std::vector<float> rope_inv_freq_;  // [rotated dims / 2], scaled per config.rope (rope_scaling.h)
+  float rope_attention_factor_ = 1.f; // multiplies RoPE's cos and sin (yarn)
   std::unique_ptr<Tokenizer> tokenizer_;
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/model.h"
+#include "engine/rope_scaling.h"
 
 namespace moescope {
 
@@ -27,7 +28,7 @@ void Model::attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>
   if (c.mla.enabled) {
     mla_qkv(l, x, docs, q, k, v);
     const MlaSpec& m = c.mla;
-    attention_packed(q, k, v, {H, H, m.qk_head_dim(), m.v_head_dim, 1.f / std::sqrt(float(m.qk_head_dim())), 0, 0}, docs, attn);
+    attention_packed(q, k, v, {H, H, m.qk_head_dim(), m.v_head_dim, mla_softmax_scale(c.rope, m.qk_head_dim()), 0, 0}, docs, attn);
     linear(attn, lw.o, lw.o_bias, out);  // [T, D]
     return;
   }
@@ -48,8 +49,8 @@ void Model::attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>
     v = v.cwiseMax(-cl).cwiseMin(cl);
   }
   if (spec.rope) {
-    rope_apply(q, H, Dh, 0, rope_inv_freq_, c.rope_pairing, docs);
-    rope_apply(k, Hkv, Dh, 0, rope_inv_freq_, c.rope_pairing, docs);
+    rope_apply(q, H, Dh, 0, rope_inv_freq_, rope_attention_factor_, c.rope_pairing, docs);
+    rope_apply(k, Hkv, Dh, 0, rope_inv_freq_, rope_attention_factor_, c.rope_pairing, docs);
     if (c.qk_norm == QkNorm::PerHeadL2) {  // Llama 4: after RoPE, no weight
       rms_norm_heads_inplace(q, Matrix{}, H, Dh, c.rms_norm_eps);
       rms_norm_heads_inplace(k, Matrix{}, Hkv, Dh, c.rms_norm_eps);
@@ -83,8 +84,8 @@ void Model::mla_qkv(int l, const ActMatrix& x, const std::vector<DocumentSpan>& 
   rms_norm(kva.leftCols(R), lw.kv_a_norm, kLatentEps, latent);  // [T, Rkv]
   ActMatrix k_rope = kva.rightCols(Dr);                          // [T, Dr]: one rope key for all heads
   linear(latent, lw.kv_b, Matrix{}, kv);                         // [T, H*(Dn + Dv)]
-  rope_apply(q, H, Dqk, Dn, rope_inv_freq_, c.rope_pairing, docs);
-  rope_apply(k_rope, 1, Dr, 0, rope_inv_freq_, c.rope_pairing, docs);
+  rope_apply(q, H, Dqk, Dn, rope_inv_freq_, rope_attention_factor_, c.rope_pairing, docs);
+  rope_apply(k_rope, 1, Dr, 0, rope_inv_freq_, rope_attention_factor_, c.rope_pairing, docs);
   k.resize(T, Eigen::Index(H) * Dqk);
   v.resize(T, Eigen::Index(H) * Dv);
   for (int h = 0; h < H; ++h) {

@@ -44,6 +44,23 @@ std::string human_count(double n) {
   return buf;
 }
 
+// "yarn, factor 40 (original context 4096), theta 10000".
+std::string rope_text(const RopeSpec& r) {
+  std::string s = rope_type_name(r.type);
+  char buf[64];
+  if (r.type != RopeType::Default) {
+    std::snprintf(buf, sizeof buf, ", factor %g", r.factor);
+    s += buf;
+  }
+  if (r.original_max_position_embeddings > 0) {
+    s += " (original context ";
+    s += std::to_string(r.original_max_position_embeddings);
+    s += ")";
+  }
+  std::snprintf(buf, sizeof buf, ", theta %g", r.theta);
+  return s + buf;
+}
+
 }  // namespace
 
 int cmd_info(const std::vector<std::string>& argv) {
@@ -100,6 +117,8 @@ int cmd_info(const std::vector<std::string>& argv) {
   j["vocab_size"] = c.vocab_size;
   j["max_position_embeddings"] = c.max_position_embeddings;
   j["rope_theta"] = c.rope_theta;
+  j["rope_type"] = rope_type_name(c.rope.type);
+  j["rope_factor"] = c.rope.type == RopeType::Default ? nlohmann::json() : nlohmann::json(c.rope.factor);
   j["top_k"] = c.top_k;
   j["norm_topk_prob"] = c.norm_topk_prob;
   j["expert_width"] = c.expert_width;
@@ -143,6 +162,7 @@ int cmd_info(const std::vector<std::string>& argv) {
             << "hidden        " << c.hidden_size << ", heads " << c.num_heads << " (kv " << c.num_kv_heads << ", head_dim "
             << c.head_dim << ")\n"
             << "vocabulary    " << c.vocab_size << ", context " << c.max_position_embeddings << "\n"
+            << "rope          " << rope_text(c.rope) << "\n"
             << "top-k         " << c.top_k << (c.norm_topk_prob ? " (renormalised)" : "") << "\n"
             << "routing       " << describe_routing(c) << "\n"
             << "attention     " << describe_attention(c) << "\n"

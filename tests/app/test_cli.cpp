@@ -151,6 +151,17 @@ TEST_CASE("cli info and tokenize") {
   r = run_cli({"info", "--model", moescope::test::oracles_dir() + "/configs/mixtral-8x7b-v0.1"});
   CHECK(r.out.find("46.70B total, 12.88B active per token (from config.json)") != std::string::npos);
 
+  // RoPE type and factor as config.json states them: none in Mixtral-8x7B's, yarn factor 4 in the fixture's.
+  CHECK(j["rope_type"] == "default");
+  CHECK(j["rope_factor"].is_null());
+  r = run_cli({"info", "--model", model_dir("deepseek_v2-yarn"), "--json"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  j = json::parse(r.out);
+  CHECK(j["rope_type"] == "yarn");
+  CHECK(j["rope_factor"] == 4.0);
+  r = run_cli({"info", "--model", model_dir("deepseek_v2-yarn")});
+  CHECK(r.out.find("rope          yarn, factor 4 (original context 64), theta 10000\n") != std::string::npos);
+
   r = run_cli({"tokenize", "--model", model_dir("olmoe-f32"), "--text", "héllo world", "--json"});
   REQUIRE_MESSAGE(r.code == 0, r.err);
   j = json::parse(r.out);

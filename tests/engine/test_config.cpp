@@ -71,8 +71,8 @@ TEST_CASE("config: transformers 5 rope_parameters are read") {
   j.erase("rope_theta");
   j["rope_parameters"] = {{"rope_theta", 12345.0}, {"rope_type", "default"}};
   CHECK(ModelConfig::from_json(j, "cfg.json").rope_theta == 12345.0f);
-  j["rope_parameters"]["rope_type"] = "yarn";
-  CHECK(error_of(j).find("unsupported RoPE scaling") != std::string::npos);
+  j["rope_parameters"]["rope_type"] = "dynamic";  // scaling types: tests/engine/test_rope_scaling.cpp
+  CHECK(error_of(j).find("cfg.json: field 'rope_parameters': field 'rope_type': unsupported RoPE scaling 'dynamic'") == 0);
 }
 
 TEST_CASE("config: bad configs name the file, the field and expected vs found") {
