@@ -217,3 +217,16 @@ TEST_CASE("families: info's one-line descriptions say what each family does") {
   CHECK(describe_shared_mlp(fixture("qwen2_moe-shared")).find("sigmoid-gated shared MLP") == 0);
   CHECK(describe_shared_mlp(fixture("mixtral-bf16")).empty());
 }
+
+TEST_CASE("families: MLA allows an odd q/k head width; only its RoPE part must be even (fuzz regression)") {
+  // tests/fuzz/regressions/config/mla-odd-qk-head-dim.json: qk_nope_head_dim 1 + qk_rope_head_dim 4.
+  const ModelConfig c =
+      ModelConfig::from_file(moescope::test::source_dir() + "/tests/fuzz/regressions/config/mla-odd-qk-head-dim.json");
+  CHECK(c.mla.enabled);
+  CHECK(c.head_dim == 5);
+  CHECK(c.mla.qk_rope_head_dim == 4);
+  json j = json::parse(std::ifstream(moescope::test::source_dir() + "/tests/fuzz/regressions/config/mla-odd-qk-head-dim.json"));
+  j["qk_rope_head_dim"] = 3;
+  CHECK(moescope::test::error_of([&] { ModelConfig::from_json(j, "c.json"); }).find("field 'qk_rope_head_dim': RoPE needs an even dimension") !=
+        std::string::npos);
+}

@@ -21,7 +21,8 @@ void check_config(const moescope::ModelConfig& c) {
   if (c.num_layers < 1 || c.layers.size() != size_t(c.num_layers)) bug("layer list does not match num_hidden_layers");
   if (c.hidden_size < 1 || c.num_heads < 1 || c.num_kv_heads < 1 || c.num_heads % c.num_kv_heads != 0)
     bug("bad head counts accepted");
-  if (c.head_dim < 2 || c.head_dim % 2 != 0) bug("odd or tiny head_dim accepted");
+  // RoPE needs an even head_dim; with MLA it rotates only the qk_rope part (checked below).
+  if (!c.mla.enabled && (c.head_dim < 2 || c.head_dim % 2 != 0)) bug("odd or tiny head_dim accepted");
   if (c.num_moe_layers() > 0 && (c.top_k < 1 || c.expert_width < 1)) bug("top_k or expert width below 1 accepted");
   if (c.shared_width < 0 || (c.shared_gate && c.shared_width == 0)) bug("bad shared MLP accepted");
   const moescope::RouterSpec& r = c.router;
