@@ -1,6 +1,9 @@
 // sqlite_db.cpp — the SQLite wrapper.
 #include "analysis/sqlite_db.h"
 
+#include <chrono>
+#include <thread>
+
 #include <sqlite3.h>
 
 #include <unistd.h>
@@ -69,7 +72,7 @@ SqliteDb::SqliteDb(const std::string& path, bool create) : path_(path) {
   }
   sqlite3_busy_timeout(db_, 5000);
   try {
-    exec("PRAGMA journal_mode=WAL");  // the first statement that reads the file: a damaged one fails here
+    set_wal_mode();  // the first statement that reads the file: a damaged one fails here
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
   } catch (...) {
@@ -81,6 +84,20 @@ SqliteDb::SqliteDb(const std::string& path, bool create) : path_(path) {
 }
 
 SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+
+void SqliteDb::set_wal_mode() {
+  // Two connections switching the same new file to WAL at once (a trace creating its workspace
+  // while the app or a script peeks at it) deadlock on the upgrade to an exclusive lock, and SQLite
+  // answers one of them SQLITE_BUSY at once, without the busy handler. The other finishes within
+  // milliseconds, so retry for as long as the busy timeout would have waited.
+  for (int attempt = 0;; ++attempt) {
+    const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 500) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  exec("PRAGMA journal_mode=WAL");  // fails with the full message
+}
 
 void SqliteDb::fail_sqlite(std::string_view doing) const {
   fail(path_, std::string(doing) + ": " + failure_text(db_, sqlite3_errmsg(db_)));

@@ -62,6 +62,8 @@ class SqliteDb {
   [[noreturn]] void fail_sqlite(std::string_view doing) const;
 
  private:
+  void set_wal_mode();
+
   std::string path_;
   sqlite3* db_ = nullptr;
 };
