@@ -30,24 +30,32 @@ namespace moescope::cli {
 namespace {
 
 // Runs one step of this rank; an error is printed here (naming the rank) and becomes exit code 1,
-// so that the rank still joins the collective that ends the step.
+// so that the rank still joins the collective that ends the step. The line goes out in one write:
+// mpirun forwards each write of each rank as it comes, so pieces of a line would interleave with
+// the other ranks' output.
 int run_step(const RankGroup& ranks, const std::function<int()>& step) {
-  std::string who = "moescope-cli trace: error: rank ";
-  who += std::to_string(ranks.rank());
-  who += " of ";
-  who += std::to_string(ranks.size());
-  who += ": ";
+  std::string line = "moescope-cli trace: error: rank ";
+  line += std::to_string(ranks.rank());
+  line += " of ";
+  line += std::to_string(ranks.size());
+  line += ": ";
   try {
     return step();
   } catch (const Error& e) {
-    std::cerr << who << e.what() << "\n";
+    line += e.what();
   } catch (const std::filesystem::filesystem_error& e) {
-    std::cerr << who << e.path1().string() << ": " << e.code().message() << "\n";
+    line += e.path1().string();
+    line += ": ";
+    line += e.code().message();
   } catch (const std::bad_alloc&) {
-    std::cerr << who << "out of memory\n";
+    line += "out of memory";
   } catch (const std::exception& e) {
-    std::cerr << who << "internal error: " << e.what() << "\n";
+    line += "internal error: ";
+    line += e.what();
   }
+  line += "\n";
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
   return 1;
 }
 

@@ -149,6 +149,7 @@ TEST_CASE("cli trace under mpirun: a failing rank fails the launch with no works
   // Rank 1 cannot create its partial workspace (a folder is in the way); rank 0 traces its half.
   fs::create_directories(dir / "w.rank-1-of-2.moescope");
   Run r = run_command(mpirun_command(mpirun, trace_args(corpus, ws)));
+  INFO("mpirun's stderr: ", r.err);
   CHECK(r.code != 0);
   CHECK(has(r.err, "rank 1 of 2: " + (dir / "w.rank-1-of-2.moescope")));
   CHECK(has(r.err, "nothing merged"));
