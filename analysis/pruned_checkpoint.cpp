@@ -87,12 +87,6 @@ GroupsKept groups_kept(const ModelConfig& c, const std::vector<std::vector<int>>
   return g;
 }
 
-// Where the written checkpoint keeps layer l's MoE block: the family's Hub form.
-std::string hub_moe_prefix(const ModelConfig& c, int l) {
-  const char* block = c.arch == Arch::Mixtral ? ".block_sparse_moe." : c.arch == Arch::Llama4 ? ".feed_forward." : ".mlp.";
-  return c.tensor_prefix + "model.layers." + std::to_string(l) + block;
-}
-
 }  // namespace
 
 PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const ExpertSubset& subset,
@@ -142,11 +136,12 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
     for (int l = 0; l < c.num_layers && layer < 0; ++l)
       if (c.layers[size_t(l)].is_moe() && starts_with(name, names[size_t(l)].moe)) layer = l;
     if (layer >= 0 && starts_with(name, names[size_t(layer)].experts)) continue;
-    const bool bias = layer >= 0 && name == names[size_t(layer)].moe + "gate.e_score_correction_bias";
+    const bool bias = layer >= 0 && name == names[size_t(layer)].router_bias;
     if (layer >= 0 && (name == names[size_t(layer)].router || bias)) {
       const TensorInfo& t = ckpt.get(name);
       const auto& kept = info.kept_per_layer[size_t(layer)];
-      const std::string out_name = bias ? name : hub_moe_prefix(c, layer) + (c.arch == Arch::Llama4 ? "router.weight" : "gate.weight");
+      const LayerTensorNames hub = hub_layer_tensor_names(c, layer);
+      const std::string out_name = bias ? hub.router_bias : hub.router;
       TensorToWrite w{out_name, bias ? t.dtype : DType::BF16,
                       bias ? std::vector<int64_t>{int64_t(kept.size())} : std::vector<int64_t>{int64_t(kept.size()), t.shape[1]}, {}};
       if (bias) {  // the selection bias stays in its own dtype (FP32 in DeepSeek-V3's files)
@@ -168,16 +163,12 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
     if (!c.layers[size_t(l)].is_moe()) continue;
     const LayerTensorNames& n = names[size_t(l)];
     const TensorInfo* fused = ckpt.find(n.experts + "gate_up_proj");
-    const bool mixtral = c.arch == Arch::Mixtral;
-    const std::string p = hub_moe_prefix(c, l) + "experts.";
-    const char* gate = mixtral ? "w1.weight" : "gate_proj.weight";
-    const char* up = mixtral ? "w3.weight" : "up_proj.weight";
-    const char* down = mixtral ? "w2.weight" : "down_proj.weight";
+    const LayerTensorNames hub = hub_layer_tensor_names(c, l);
     const auto& kept = info.kept_per_layer[size_t(l)];
     if (c.arch == Arch::Llama4 && ckpt.find(n.experts + "gate_up_proj")) {  // two input-major banks [E, D, 2I] and [E, I, D], sliced along E
       for (const char* bank : {"gate_up_proj", "down_proj"}) {
         const TensorInfo& t = ckpt.get(n.experts + bank);
-        TensorToWrite w{p + bank, DType::BF16, {int64_t(kept.size()), t.shape[1], t.shape[2]}, {}};
+        TensorToWrite w{hub.experts + bank, DType::BF16, {int64_t(kept.size()), t.shape[1], t.shape[2]}, {}};
         for (int e : kept) {
           auto block = rows_bf16(t, e, 1);
           w.bytes.insert(w.bytes.end(), block.begin(), block.end());
@@ -187,19 +178,20 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
       continue;
     }
     for (size_t j = 0; j < kept.size(); ++j) {
-      const int e = kept[j];
-      const std::string q = p + std::to_string(j) + ".";
+      const int e = kept[j], to = int(j);
       if (fused) {
         const TensorInfo& down_t = ckpt.get(n.experts + "down_proj");
         const int64_t I2 = fused->shape[1], D = fused->shape[2];
         const size_t per = size_t(I2 * D), half = per / 2;
-        out.push_back({q + gate, DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per, half)});
-        out.push_back({q + up, DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per + half, half)});
-        out.push_back({q + down, DType::BF16, {down_t.shape[1], down_t.shape[2]}, rows_bf16(down_t, e, 1)});
+        out.push_back({hub.expert(to, hub.gate), DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per, half)});
+        out.push_back({hub.expert(to, hub.up), DType::BF16, {I2 / 2, D}, bf16_slice(*fused, size_t(e) * per + half, half)});
+        out.push_back({hub.expert(to, hub.down), DType::BF16, {down_t.shape[1], down_t.shape[2]}, rows_bf16(down_t, e, 1)});
       } else {
-        for (const char* part : {n.gate, n.up, n.down}) {
-          TensorToWrite w = whole(ckpt.get(n.expert(e, part)));
-          w.name = q + part + ".weight";
+        const char* from_parts[] = {n.gate, n.up, n.down};
+        const char* to_parts[] = {hub.gate, hub.up, hub.down};
+        for (int i = 0; i < 3; ++i) {
+          TensorToWrite w = whole(ckpt.get(n.expert(e, from_parts[i])));
+          w.name = hub.expert(to, to_parts[i]);
           out.push_back(std::move(w));
         }
       }

@@ -18,6 +18,7 @@ struct LayerTensorNames {
   std::string mlp;        // the dense MLP's block: "model.layers.L.mlp." ("feed_forward." in Llama 4)
   std::string moe;        // "model.layers.L.mlp." or "model.layers.L.block_sparse_moe." or "...feed_forward."
   std::string router;     // moe + "gate.weight" (Llama 4: moe + "router.weight")
+  std::string router_bias;  // DeepSeek-V3's selection bias: moe + "gate.e_score_correction_bias"
   std::string experts;    // moe + "experts."
   std::string shared;     // the shared MLP: moe + "shared_expert." (DeepSeek: "shared_experts.")
   // Per-expert projection names: experts + E + "." + gate + ".weight" (gate_proj or w1, ...).
@@ -32,7 +33,11 @@ struct LayerTensorNames {
 // "model.norm.weight"), with the family's prefix (Llama 4 multimodal: "language_model.").
 std::string model_tensor(const ModelConfig& c, const std::string& name);
 
-// Names for layer l of c's family in ckpt (the MoE block's form is taken from what ckpt holds).
+// The Hub names of layer l (what save_pretrained writes, and what pruned exports write).
+LayerTensorNames hub_layer_tensor_names(const ModelConfig& c, int l);
+
+// Names for layer l in ckpt: the Hub names, except Mixtral files saved from transformers'
+// in-memory layout (mlp.{gate, experts.*} instead of block_sparse_moe.*), taken from what ckpt holds.
 LayerTensorNames layer_tensor_names(const ModelConfig& c, const Checkpoint& ckpt, int l);
 
 }  // namespace moescope

@@ -320,7 +320,7 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
     lw.router = ld.tensor(names.router, {spec.num_experts, D},
                           ("[E, D] with E = " + std::to_string(spec.num_experts) + " experts of layer " + std::to_string(l)).c_str());
     if (c.router.correction_bias)
-      lw.router_bias = ld.tensor(names.moe + "gate.e_score_correction_bias", {spec.num_experts}, "[E]");
+      lw.router_bias = ld.tensor(names.router_bias, {spec.num_experts}, "[E]");
     load_experts(ld, ckpt, c, subset, l, names, lw);
     if (c.shared_width > 0) {
       const int64_t S = c.shared_width;
