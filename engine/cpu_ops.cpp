@@ -56,40 +56,35 @@ void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& 
   if (!bias.empty()) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data, bias.cols);
 }
 
-std::vector<float> rope_inv_freq(float theta, int dim) {
-  std::vector<float> inv_freq(size_t(dim / 2));
-  for (int i = 0; i < dim / 2; ++i) inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(dim));
-  return inv_freq;
-}
-
-std::vector<uint32_t> token_positions(const std::vector<DocumentSpan>& docs, size_t T) {
-  std::vector<uint32_t> position(T);
-  for (const DocumentSpan& d : docs)
-    for (size_t t = d.begin; t < d.end; ++t) position[t] = uint32_t(t - d.begin);
-  return position;
-}
-
-void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const std::vector<float>& inv_freq, float attention_factor,
-                RopePairing pairing, const std::vector<DocumentSpan>& docs) {
-  const int half = int(inv_freq.size());
+RopeTable make_rope_table(const std::vector<float>& inv_freq, float attention_factor, const std::vector<DocumentSpan>& docs,
+                          size_t T) {
+  RopeTable r;
+  r.half = int(inv_freq.size());
   size_t max_len = 0;
   for (const DocumentSpan& d : docs) max_len = std::max(max_len, d.size());
-  // Tables [max_len, d/2]: angle = pos * inv_freq[i], cos and sin times the factor, in fp32 like the reference.
-  std::vector<float> cos_t(max_len * size_t(half)), sin_t(max_len * size_t(half));
+  r.cos.resize(max_len * size_t(r.half));
+  r.sin.resize(max_len * size_t(r.half));
   for (size_t p = 0; p < max_len; ++p)
-    for (int i = 0; i < half; ++i) {
+    for (int i = 0; i < r.half; ++i) {
       const float a = float(p) * inv_freq[size_t(i)];
-      cos_t[p * size_t(half) + size_t(i)] = std::cos(a) * attention_factor;
-      sin_t[p * size_t(half) + size_t(i)] = std::sin(a) * attention_factor;
+      r.cos[p * size_t(r.half) + size_t(i)] = std::cos(a) * attention_factor;
+      r.sin[p * size_t(r.half) + size_t(i)] = std::sin(a) * attention_factor;
     }
-  const std::vector<uint32_t> position = token_positions(docs, size_t(x.rows()));
+  r.position.resize(T);
+  for (const DocumentSpan& d : docs)
+    for (size_t t = d.begin; t < d.end; ++t) r.position[t] = uint32_t(t - d.begin);
+  return r;
+}
+
+void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const RopeTable& rope, RopePairing pairing) {
+  const int half = rope.half;
   const Eigen::Index C = x.cols(), T = x.rows();
   // Pair i of a head: dimensions (i, i + d/2) when Half, (2i, 2i + 1) when Interleaved.
   const int stride = pairing == RopePairing::Half ? 1 : 2, partner = pairing == RopePairing::Half ? half : 1;
 #pragma omp parallel for schedule(static) if (T > 64)
   for (Eigen::Index t = 0; t < T; ++t) {
-    const float* cosv = cos_t.data() + size_t(position[size_t(t)]) * size_t(half);
-    const float* sinv = sin_t.data() + size_t(position[size_t(t)]) * size_t(half);
+    const float* cosv = rope.cos.data() + size_t(rope.position[size_t(t)]) * size_t(half);
+    const float* sinv = rope.sin.data() + size_t(rope.position[size_t(t)]) * size_t(half);
     float* row = x.data() + t * C;
     for (int h = 0; h < heads; ++h) {
       float* v = row + h * head_stride + offset;

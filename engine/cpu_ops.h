@@ -29,17 +29,23 @@ void rms_norm_heads_inplace(ActMatrix& x, const Matrix& w, int heads, int head_d
 // y [T, out] = x [T, in] · W^T [in, out] (+ bias [out]).
 void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& y);
 
-// inv_freq [dim/2]: theta^(-2i/dim), in fp32 like the reference.
-std::vector<float> rope_inv_freq(float theta, int dim);
+// RoPE of one packed batch: cos and sin at every position of its longest document, and each
+// token's position (restarting at 0 in every document). Built once per forward pass; every
+// layer's q and k use it.
+struct RopeTable {
+  int half = 0;                    // rotated pairs per head (inv_freq.size())
+  std::vector<float> cos, sin;     // [max document length, half], times the attention factor
+  std::vector<uint32_t> position;  // [T]
+};
 
-// Position of every token of the packed batch inside its document [T].
-std::vector<uint32_t> token_positions(const std::vector<DocumentSpan>& docs, size_t T);
+// cos/sin of pos * inv_freq[i] in fp32 like the reference, multiplied by attention_factor (yarn's,
+// rope_scaling.h), as transformers' rotary embeddings do.
+RopeTable make_rope_table(const std::vector<float>& inv_freq, float attention_factor, const std::vector<DocumentSpan>& docs,
+                          size_t T);
 
-// RoPE in place on the dims [offset, offset + 2*inv_freq.size()) of each head of x [T, heads*head_stride];
-// positions restart at 0 in every document. Pairing per RopePairing (config.h). cos and sin are
-// multiplied by attention_factor (yarn's, rope_scaling.h), as transformers' rotary embeddings do.
-void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const std::vector<float>& inv_freq, float attention_factor,
-                RopePairing pairing, const std::vector<DocumentSpan>& docs);
+// RoPE in place on the dims [offset, offset + 2*rope.half) of each head of x [T, heads*head_stride].
+// Pairing per RopePairing (config.h).
+void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const RopeTable& rope, RopePairing pairing);
 
 struct AttentionShape {
   int heads = 0, kv_heads = 0;  // H, Hkv

@@ -60,9 +60,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   m->weights_ = load_weights(*m->checkpoint_, m->config_, m->loaded_);
   m->precision_ = options.precision.value_or(cpu_precision());
   const ModelConfig& c = m->config_;
-  RopeFrequencies rope = rope_frequencies(c.rope, c.mla.enabled ? c.mla.qk_rope_head_dim : c.head_dim);
-  m->rope_inv_freq_ = std::move(rope.inv_freq);
-  m->rope_attention_factor_ = rope.attention_factor;
+  m->rope_ = rope_frequencies(c.rope, c.mla.enabled ? c.mla.qk_rope_head_dim : c.head_dim);
   if (m->precision_ == Precision::BF16) add_bf16_copies(m->weights_);
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   if (options.load_tokenizer && fs::exists(tok_path))
@@ -105,13 +103,14 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
   for (int64_t t = 0; t < T; ++t) x.row(t) = embed.row(r.ids[size_t(t)]);
 
   auto t0 = std::chrono::steady_clock::now();
+  const RopeTable rope = make_rope_table(rope_.inv_freq, rope_.attention_factor, r.docs, size_t(T));
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& lw = weights_.layers[size_t(l)];
     const LayerSpec& spec = c.layers[size_t(l)];
     const bool pre_norm = c.norm_placement == NormPlacement::Pre;
     // Attention block. Pre-norm: x += o(attn(h)) on h = rmsnorm(x); post-norm: x += rmsnorm(o(attn(x))).
     if (pre_norm) rms_norm(x, lw.attn_norm, c.rms_norm_eps, h);
-    attention(l, pre_norm ? h : x, r.docs, o);  // o [T, D]
+    attention(l, pre_norm ? h : x, r.docs, rope, o);  // o [T, D]
     if (!pre_norm) rms_norm_inplace(o, lw.attn_norm, c.rms_norm_eps);
     x += o;
     lap(t0, r.seconds.attention);

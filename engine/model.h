@@ -17,6 +17,7 @@
 #include "engine/checkpoint.h"
 #include "engine/config.h"
 #include "engine/gemm_bf16.h"
+#include "engine/rope_scaling.h"
 #include "engine/cpu_ops.h"
 #include "engine/subset.h"
 #include "engine/tokenizer.h"
@@ -93,8 +94,8 @@ class Model {
  private:
   Model() = default;
   // Attention sublayer of layer l on its input x [T, D] -> out [T, D] (model_attention.cpp).
-  void attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, ActMatrix& out) const;
-  void mla_qkv(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, ActMatrix& q, ActMatrix& k, ActMatrix& v) const;
+  void attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, const RopeTable& rope, ActMatrix& out) const;
+  void mla_qkv(int l, const ActMatrix& x, const RopeTable& rope, ActMatrix& q, ActMatrix& k, ActMatrix& v) const;
   void moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, const std::vector<DocumentSpan>& docs,
                  ActMatrix& y, LayerRecord& rec, StageSeconds& seconds) const;
   void output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptions& opt) const;
@@ -105,8 +106,7 @@ class Model {
   ModelWeights weights_;
   ExpertSubset loaded_;
   Precision precision_ = Precision::F32;
-  std::vector<float> rope_inv_freq_;  // [rotated dims / 2], scaled per config.rope (rope_scaling.h)
-  float rope_attention_factor_ = 1.f; // multiplies RoPE's cos and sin (yarn)
+  RopeFrequencies rope_;  // of the rotated dims, scaled per config.rope (rope_scaling.h)
   std::unique_ptr<Tokenizer> tokenizer_;
 };
 

@@ -11,22 +11,22 @@ namespace moescope {
 namespace {
 
 // Llama 4 NoPE layers: q of the token at position t is scaled by 1 + s * ln(1 + floor((t + 1) / f)).
-void temperature_tune(ActMatrix& q, const ModelConfig& c, const std::vector<DocumentSpan>& docs) {
-  const std::vector<uint32_t> pos = token_positions(docs, size_t(q.rows()));
+void temperature_tune(ActMatrix& q, const ModelConfig& c, const std::vector<uint32_t>& pos) {
   for (Eigen::Index t = 0; t < q.rows(); ++t)
     q.row(t) *= 1.f + c.attn_scale * std::log1p(std::floor((float(pos[size_t(t)]) + 1.f) / c.floor_scale));
 }
 
 }  // namespace
 
-void Model::attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, ActMatrix& out) const {
+void Model::attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, const RopeTable& rope,
+                      ActMatrix& out) const {
   const ModelConfig& c = config_;
   const LayerSpec& spec = c.layers[size_t(l)];
   const LayerWeights& lw = weights_.layers[size_t(l)];
   const int H = c.num_heads, Hkv = c.num_kv_heads, Dh = c.head_dim;
   ActMatrix q, k, v, attn;
   if (c.mla.enabled) {
-    mla_qkv(l, x, docs, q, k, v);
+    mla_qkv(l, x, rope, q, k, v);
     const MlaSpec& m = c.mla;
     attention_packed(q, k, v, {H, H, m.qk_head_dim(), m.v_head_dim, mla_softmax_scale(c.rope, m.qk_head_dim()), 0, 0}, docs, attn);
     linear(attn, lw.o, lw.o_bias, out);  // [T, D]
@@ -49,21 +49,21 @@ void Model::attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>
     v = v.cwiseMax(-cl).cwiseMin(cl);
   }
   if (spec.rope) {
-    rope_apply(q, H, Dh, 0, rope_inv_freq_, rope_attention_factor_, c.rope_pairing, docs);
-    rope_apply(k, Hkv, Dh, 0, rope_inv_freq_, rope_attention_factor_, c.rope_pairing, docs);
+    rope_apply(q, H, Dh, 0, rope, c.rope_pairing);
+    rope_apply(k, Hkv, Dh, 0, rope, c.rope_pairing);
     if (c.qk_norm == QkNorm::PerHeadL2) {  // Llama 4: after RoPE, no weight
       rms_norm_heads_inplace(q, Matrix{}, H, Dh, c.rms_norm_eps);
       rms_norm_heads_inplace(k, Matrix{}, Hkv, Dh, c.rms_norm_eps);
     }
   } else if (c.attn_temperature_tuning) {
-    temperature_tune(q, c, docs);
+    temperature_tune(q, c, rope.position);
   }
   attention_packed(q, k, v, {H, Hkv, Dh, Dh, 1.f / std::sqrt(float(Dh)), spec.sliding_window, spec.attention_chunk}, docs, attn);
   linear(attn, lw.o, lw.o_bias, out);  // [T, D]
 }
 
 // q [T, H*(nope+rope)], k [T, H*(nope+rope)], v [T, H*Dv] of multi-head latent attention.
-void Model::mla_qkv(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, ActMatrix& q, ActMatrix& k,
+void Model::mla_qkv(int l, const ActMatrix& x, const RopeTable& rope, ActMatrix& q, ActMatrix& k,
                     ActMatrix& v) const {
   const ModelConfig& c = config_;
   const MlaSpec& m = c.mla;
@@ -84,8 +84,8 @@ void Model::mla_qkv(int l, const ActMatrix& x, const std::vector<DocumentSpan>& 
   rms_norm(kva.leftCols(R), lw.kv_a_norm, kLatentEps, latent);  // [T, Rkv]
   ActMatrix k_rope = kva.rightCols(Dr);                          // [T, Dr]: one rope key for all heads
   linear(latent, lw.kv_b, Matrix{}, kv);                         // [T, H*(Dn + Dv)]
-  rope_apply(q, H, Dqk, Dn, rope_inv_freq_, rope_attention_factor_, c.rope_pairing, docs);
-  rope_apply(k_rope, 1, Dr, 0, rope_inv_freq_, rope_attention_factor_, c.rope_pairing, docs);
+  rope_apply(q, H, Dqk, Dn, rope, c.rope_pairing);
+  rope_apply(k_rope, 1, Dr, 0, rope, c.rope_pairing);
   k.resize(T, Eigen::Index(H) * Dqk);
   v.resize(T, Eigen::Index(H) * Dv);
   for (int h = 0; h < H; ++h) {

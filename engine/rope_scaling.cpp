@@ -8,9 +8,14 @@
 #include <cmath>
 #include <numbers>
 
-#include "engine/cpu_ops.h"
 
 namespace moescope {
+
+std::vector<float> rope_inv_freq(float theta, int dim) {
+  std::vector<float> inv_freq(size_t(dim / 2));
+  for (int i = 0; i < dim / 2; ++i) inv_freq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(dim));
+  return inv_freq;
+}
 
 namespace {
 

@@ -14,6 +14,9 @@ struct RopeFrequencies {
   float attention_factor = 1.f;    // cos and sin are multiplied by it (yarn; 1 otherwise)
 };
 
+// inv_freq [dim/2]: theta^(-2i/dim), in fp32 like the reference (the default RoPE).
+std::vector<float> rope_inv_freq(float theta, int dim);
+
 // Frequencies of the `dim` rotated dimensions of a head (head_dim, or qk_rope_head_dim for MLA).
 RopeFrequencies rope_frequencies(const RopeSpec& spec, int dim);
 
