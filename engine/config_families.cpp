@@ -41,20 +41,20 @@ std::vector<uint8_t> qwen_moe_layers(const ConfigFields& f, const ModelConfig& c
   return moe;
 }
 
-// Sliding-window attention per layer from `layer_types` ("sliding_attention"/"full_attention").
-void read_layer_types(const ConfigFields& f, ModelConfig& c, int window) {
+// Per layer, 1 where `layer_types` names `windowed` ("sliding_attention", "chunked_attention") and
+// 0 where it names "full_attention"; anything else is refused by name.
+std::vector<uint8_t> windowed_layers(const ConfigFields& f, const ModelConfig& c, const std::string& windowed) {
   const nlohmann::json& v = f.j["layer_types"];
   if (!v.is_array() || v.size() != size_t(c.num_layers))
     fail_expected(f.where("layer_types"), "wrong shape", std::to_string(c.num_layers) + " strings (num_hidden_layers)", brief(v));
+  std::vector<uint8_t> out(size_t(c.num_layers), 0);
   for (int l = 0; l < c.num_layers; ++l) {
     const nlohmann::json& t = v[size_t(l)];
-    if (t == "sliding_attention") {
-      if (window <= 0) fail(f.where("sliding_window"), "layer_types has sliding layers but no sliding_window is set");
-      c.layers[size_t(l)].sliding_window = window;
-    } else if (t != "full_attention") {
-      fail_expected(f.where("layer_types"), "unknown layer type", "\"sliding_attention\" or \"full_attention\"", brief(t));
-    }
+    if (t == windowed) out[size_t(l)] = 1;
+    else if (t != "full_attention")
+      fail_expected(f.where("layer_types"), "unknown layer type", "\"" + windowed + "\" or \"full_attention\"", brief(t));
   }
+  return out;
 }
 
 void read_emo(const ConfigFields& f, ModelConfig& c) {
@@ -119,7 +119,12 @@ void read_qwen_moe(const ConfigFields& f, ModelConfig& c) {
     c.shared_gate = c.shared_width > 0;
     c.qkv_bias = f.boolean("qkv_bias", true);
     if (f.has("layer_types") && sliding) {
-      read_layer_types(f, c, window);
+      const std::vector<uint8_t> windowed = windowed_layers(f, c, "sliding_attention");
+      for (int l = 0; l < c.num_layers; ++l) {
+        if (!windowed[size_t(l)]) continue;
+        if (window <= 0) fail(f.where("sliding_window"), "layer_types has sliding layers but no sliding_window is set");
+        c.layers[size_t(l)].sliding_window = window;
+      }
     } else if (sliding) {  // transformers' default pattern: even layers below max_window_layers slide
       const int max_window_layers = f.integer("max_window_layers", 28, 0);
       for (int l = 0; l < c.num_layers; ++l)
@@ -225,14 +230,8 @@ std::vector<uint8_t> read_llama4(const ConfigFields& f, ModelConfig& c) {
     s.attention_chunk = s.rope ? chunk : 0;
   }
   if (f.has("layer_types")) {
-    const nlohmann::json& v = f.j["layer_types"];
-    if (!v.is_array() || v.size() != size_t(c.num_layers))
-      fail_expected(f.where("layer_types"), "wrong shape", std::to_string(c.num_layers) + " strings (num_hidden_layers)", brief(v));
-    for (int l = 0; l < c.num_layers; ++l) {
-      if (v[size_t(l)] == "full_attention") c.layers[size_t(l)].attention_chunk = 0;
-      else if (v[size_t(l)] == "chunked_attention") c.layers[size_t(l)].attention_chunk = chunk;
-      else fail_expected(f.where("layer_types"), "unknown layer type", "\"chunked_attention\" or \"full_attention\"", brief(v[size_t(l)]));
-    }
+    const std::vector<uint8_t> chunked = windowed_layers(f, c, "chunked_attention");
+    for (int l = 0; l < c.num_layers; ++l) c.layers[size_t(l)].attention_chunk = chunked[size_t(l)] ? chunk : 0;
   }
   reject_emo_fields(f, "Llama 4");
   std::vector<uint8_t> moe(size_t(c.num_layers), 0);

@@ -32,7 +32,6 @@ double mla_params(const ModelConfig& c) {
 ParamCounts count_params(const ModelConfig& c) {
   const double D = c.hidden_size, V = c.vocab_size, H = c.num_heads, Hkv = c.num_kv_heads, Dh = c.head_dim;
   ParamCounts p;
-  p.routed_expert = 3.0 * D * double(c.expert_width);
   double total = V * D + D;                  // embedding, final norm
   if (!c.tie_word_embeddings) total += V * D;  // output head
   for (const LayerSpec& s : c.layers) {
@@ -53,7 +52,7 @@ ParamCounts count_params(const ModelConfig& c) {
     }
     total += double(s.num_experts) * D;                        // router
     if (c.router.correction_bias) total += double(s.num_experts);
-    total += double(s.num_experts) * p.routed_expert;
+    total += double(s.num_experts) * 3 * D * double(c.expert_width);  // routed experts
     total += 3 * D * double(c.shared_width) + (c.shared_gate ? D : 0);
   }
   p.total = total;

@@ -10,7 +10,6 @@ namespace moescope {
 struct ParamCounts {
   double total = 0;
   double active = 0;
-  double routed_expert = 0;  // one routed expert: 3 * D * I
 };
 
 // Uses c.vocab_size for the embedding (and the head unless tied).
