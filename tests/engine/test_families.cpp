@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -229,4 +230,56 @@ TEST_CASE("families: MLA allows an odd q/k head width; only its RoPE part must b
   j["qk_rope_head_dim"] = 3;
   CHECK(moescope::test::error_of([&] { ModelConfig::from_json(j, "c.json"); }).find("field 'qk_rope_head_dim': RoPE needs an even dimension") !=
         std::string::npos);
+}
+
+TEST_CASE("families: every family-specific bad field is refused with the file, the field and what was expected") {
+  auto fixture_json = [](const std::string& name) {
+    return json::parse(std::ifstream(moescope::test::fixtures_dir() + "/models/" + name + "/config.json"));
+  };
+  auto error = [](const json& j) { return moescope::test::error_of([&] { ModelConfig::from_json(j, "c.json"); }); };
+  const std::vector<std::pair<std::function<void(json&)>, std::string>> qwen2 = {
+      {[](json& j) { j["use_sliding_window"] = true; j["sliding_window"] = 4; j["layer_types"] = {"full_attention"}; },
+       "c.json: field 'layer_types': wrong shape (expected 2 strings (num_hidden_layers)"},
+      {[](json& j) { j["use_sliding_window"] = true; j["sliding_window"] = 4; j["layer_types"] = {"full_attention", "local"}; },
+       "c.json: field 'layer_types': unknown layer type (expected \"sliding_attention\" or \"full_attention\", found \"local\")"},
+      {[](json& j) { j["use_sliding_window"] = true; j["sliding_window"] = 0; j["layer_types"] = {"sliding_attention", "full_attention"}; },
+       "c.json: field 'sliding_window': layer_types has sliding layers but no sliding_window is set"},
+  };
+  for (const auto& [edit, message] : qwen2) {
+    json j = fixture_json("qwen2_moe-shared");
+    edit(j);
+    CHECK(error(j).find(message) == 0);
+  }
+  const std::vector<std::pair<std::function<void(json&)>, std::string>> deepseek = {
+      {[](json& j) { j["topk_method"] = "noaux_tc"; }, "c.json: field 'topk_method': unsupported routing (expected \"greedy\" or \"group_limited_greedy\", found \"noaux_tc\")"},
+      {[](json& j) { j["n_group"] = 3; }, "c.json: field 'n_group': must divide the routed experts (expected a divisor of 8, found 3)"},
+      {[](json& j) { j["topk_group"] = 5; }, "c.json: field 'topk_group': more groups kept than there are (expected <= 4, found 5)"},
+      {[](json& j) { j["topk_group"] = 1; }, "c.json: field 'topk_group': the kept groups cannot hold top-k experts"},
+  };
+  for (const auto& [edit, message] : deepseek) {
+    json j = fixture_json("deepseek_v2-group");
+    edit(j);
+    CHECK(error(j).find(message) == 0);
+  }
+  json v3 = fixture_json("deepseek_v3-noaux");
+  v3["n_group"] = 8;
+  v3["topk_group"] = 3;
+  CHECK(error(v3).find("c.json: field 'n_group': DeepSeek-V3 scores a group by its two best experts (expected at least 2 experts per group, found 1)") == 0);
+  const std::vector<std::pair<std::function<void(json&)>, std::string>> llama4 = {
+      {[](json& j) { j["no_rope_layers"] = {1, 0}; }, "c.json: field 'no_rope_layers': wrong length (expected 4 entries (num_hidden_layers), found 2)"},
+      {[](json& j) { j["moe_layers"] = {1, 9}; }, "c.json: field 'moe_layers': layer index out of range (expected < 4 (num_hidden_layers), found 9)"},
+      {[](json& j) { j["layer_types"] = {"chunked_attention", "full_attention", "full_attention", "sliding_attention"}; },
+       "c.json: field 'layer_types': unknown layer type (expected \"chunked_attention\" or \"full_attention\", found \"sliding_attention\")"},
+  };
+  for (const auto& [edit, message] : llama4) {
+    json j = fixture_json("llama4-chunked");
+    edit(j);
+    CHECK(error(j).find(message) == 0);
+  }
+  json flex = fixture_json("flex_olmo-postnorm");
+  flex["clip_qkv"] = 8.0;
+  CHECK(error(flex).find("c.json: field 'clip_qkv': FlexOlmo has no q/k/v clipping") == 0);
+  json mistral = fixture_json("mistral-dense");
+  mistral["num_local_experts"] = 8;
+  CHECK(error(mistral) == "c.json: field 'num_local_experts': a Mistral (dense) config has no experts: use model_type 'mixtral'");
 }
