@@ -2,16 +2,13 @@
 #include "engine/checkpoint.h"
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
-#include <set>
 
 #include "engine/error.h"
-#include "engine/json_file.h"
+#include "engine/weight_files.h"
 
 namespace fs = std::filesystem;
 
 namespace moescope {
-
 
 Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
   if (!fs::is_directory(dir)) fail(dir, "not a directory (expected a Hugging Face checkpoint folder)");
@@ -19,25 +16,15 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
   const std::string single_path = (fs::path(dir) / "model.safetensors").string();
 
   if (fs::exists(index_path)) {
-    nlohmann::json index = read_json_file(index_path, "safetensors index (model.safetensors.index.json)");
-    if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
-      fail(index_path, "missing object field 'weight_map'");
+    const SafetensorsIndex index = read_safetensors_index(index_path);
     std::map<std::string, SafetensorsFile*> shard_by_file;
-    std::map<std::string, std::string> wanted;  // tensor -> shard file
-    for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
-      if (!it.value().is_string())
-        fail_expected(index_path + ": weight_map." + it.key(), "bad shard name", "a file name", brief(it.value()));
-      const std::string shard = it.value().get<std::string>();
-      if (shard.find('/') != std::string::npos || shard == ".." || shard.empty())
-        fail_expected(index_path + ": weight_map." + it.key(), "bad shard name", "a file name inside the folder", shard);
-      wanted[it.key()] = shard;
-      if (!shard_by_file.count(shard)) {
-        const std::string shard_path = (fs::path(dir) / shard).string();
-        if (!fs::exists(shard_path)) fail(index_path, "shard '" + shard + "' listed in weight_map does not exist");
-        files_.push_back(std::make_unique<SafetensorsFile>(shard_path));
-        shard_by_file[shard] = files_.back().get();
-      }
+    for (const std::string& shard : index.shards) {
+      const std::string shard_path = (fs::path(dir) / shard).string();
+      if (!fs::exists(shard_path)) fail(index_path, "shard '" + shard + "' listed in weight_map does not exist");
+      files_.push_back(std::make_unique<SafetensorsFile>(shard_path));
+      shard_by_file[shard] = files_.back().get();
     }
+    const std::map<std::string, std::string>& wanted = index.weight_map;  // tensor -> shard file
     for (const auto& [name, shard] : wanted) {
       const TensorInfo* t = shard_by_file[shard]->find(name);
       if (!t) fail(index_path, "tensor '" + name + "' is mapped to shard '" + shard + "' but that shard does not hold it");
