@@ -283,3 +283,23 @@ TEST_CASE("families: every family-specific bad field is refused with the file, t
   mistral["num_local_experts"] = 8;
   CHECK(error(mistral) == "c.json: field 'num_local_experts': a Mistral (dense) config has no experts: use model_type 'mixtral'");
 }
+
+TEST_CASE("families: a weight index without its shards is counted from the config; a bad index names its field") {
+  moescope::test::TempDir tmp("weight-index");
+  auto write_index = [&](const json& index) { std::ofstream(tmp / "model.safetensors.index.json") << index.dump(); };
+  write_index({{"metadata", {{"total_size", 96}}}, {"weight_map", {{"a.weight", "s-1.safetensors"}, {"b.weight", "s-2.safetensors"}}}});
+  WeightFiles w = find_weight_files(tmp.str());
+  CHECK(w.has_index);
+  CHECK_FALSE(w.complete);
+  CHECK(w.index_tensors == 2);
+  CHECK(w.index_shards == 2);
+  CHECK(w.index_total_size == 96);
+  write_index({{"metadata", {{"total_size", "big"}}}, {"weight_map", {{"a.weight", "s-1.safetensors"}}}});
+  CHECK(moescope::test::error_of([&] { find_weight_files(tmp.str()); })
+            .find("model.safetensors.index.json: field 'metadata.total_size': wrong type (expected a byte count, found \"big\")") !=
+        std::string::npos);
+  write_index({{"weight_map", {{"a.weight", "../s-1.safetensors"}}}});
+  CHECK(moescope::test::error_of([&] { find_weight_files(tmp.str()); })
+            .find("weight_map.a.weight: bad shard name (expected a file name inside the folder, found ../s-1.safetensors)") !=
+        std::string::npos);
+}
