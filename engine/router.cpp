@@ -59,11 +59,56 @@ int fixed_count(const LayerSpec& spec) {
   return 0;
 }
 
+// Per-thread buffers of group-limited routing, reused for every token.
+struct GroupScratch {
+  std::vector<float> score, best1, best2;
+  std::vector<int> members, eligible, ranked, in_groups;
+  std::vector<uint8_t> keep;
+};
+
+// The candidates inside the topk_group best groups (more groups only when a subset leaves them
+// fewer than k experts). Group g holds experts [g*E/n, (g+1)*E/n); only candidates (kept experts)
+// count towards its score: the max selection score, or the sum of the two best.
+const std::vector<int>& group_limited_candidates(const std::vector<float>& sel, const std::vector<int>& candidates,
+                                                 const RouterSpec& rs, int E, int k, GroupScratch& g) {
+  const int n = rs.n_group, per = E / n;
+  g.best1.assign(size_t(n), kNegInf);
+  g.best2.assign(size_t(n), kNegInf);
+  g.members.assign(size_t(n), 0);
+  for (int e : candidates) {
+    const size_t i = size_t(e / per);
+    const float v = sel[size_t(e)];
+    if (v > g.best1[i]) { g.best2[i] = g.best1[i]; g.best1[i] = v; }
+    else if (v > g.best2[i]) g.best2[i] = v;
+    ++g.members[i];
+  }
+  g.score.resize(size_t(n));
+  g.eligible.clear();
+  for (int i = 0; i < n; ++i) {
+    const size_t u = size_t(i);
+    g.score[u] = rs.group_score == GroupScore::Max || g.best2[u] == kNegInf ? g.best1[u] : g.best1[u] + g.best2[u];
+    if (g.members[u] > 0) g.eligible.push_back(i);
+  }
+  top_count(g.score.data(), g.eligible, int(g.eligible.size()), g.ranked);
+  g.keep.assign(size_t(n), 0);
+  int taken = 0, experts = 0;
+  for (int i : g.ranked) {
+    if (taken >= rs.topk_group && experts >= k) break;
+    g.keep[size_t(i)] = 1;
+    ++taken;
+    experts += g.members[size_t(i)];
+  }
+  g.in_groups.clear();
+  for (int e : candidates)
+    if (g.keep[size_t(e / per)]) g.in_groups.push_back(e);
+  return g.in_groups;
+}
+
 // Mode C with the family's router: scores p (softmax or sigmoid), selection scores p + bias,
 // group-limited candidates, top-K, then weights from p (renormalised, scaled).
 void route_scored(const float* z, const LayerSpec& spec, const RouterSpec& rs, const float* bias, bool norm_topk_prob,
-                  const std::vector<int>& candidates, int k, float* p, std::vector<float>& sel, std::vector<int>& chosen,
-                  int32_t* ids, float* w) {
+                  const std::vector<int>& candidates, int k, float* p, std::vector<float>& sel, GroupScratch& groups,
+                  std::vector<int>& chosen, int32_t* ids, float* w) {
   const int E = spec.num_experts;
   if (rs.score == ScoreFunc::Softmax) {
     softmax(z, E, p);
@@ -71,40 +116,8 @@ void route_scored(const float* z, const LayerSpec& spec, const RouterSpec& rs, c
     for (int e = 0; e < E; ++e) p[e] = z[e] == kNegInf ? 0.f : 1.f / (1.f + std::exp(-z[e]));
   }
   for (int e = 0; e < E; ++e) sel[size_t(e)] = bias ? p[e] + bias[e] : p[e];
-  const std::vector<int>* from = &candidates;
-  std::vector<int> in_groups;
-  if (rs.n_group > 1) {
-    // Group g holds experts [g*E/n, (g+1)*E/n); only candidates (kept experts) count towards its score.
-    const int per = E / rs.n_group;
-    std::vector<float> group_score(size_t(rs.n_group), kNegInf);
-    std::vector<float> best1(size_t(rs.n_group), kNegInf), best2(size_t(rs.n_group), kNegInf);
-    for (int e : candidates) {
-      const size_t g = size_t(e / per);
-      const float v = sel[size_t(e)];
-      if (v > best1[g]) { best2[g] = best1[g]; best1[g] = v; }
-      else if (v > best2[g]) best2[g] = v;
-    }
-    for (size_t g = 0; g < group_score.size(); ++g)
-      group_score[g] = rs.group_score == GroupScore::Max || best2[g] == kNegInf ? best1[g] : best1[g] + best2[g];
-    // The topk_group best groups (more only when a subset leaves them fewer than k experts).
-    std::vector<int> eligible, ranked, members(size_t(rs.n_group), 0);
-    for (int e : candidates) ++members[size_t(e / per)];
-    for (int g = 0; g < rs.n_group; ++g)
-      if (members[size_t(g)] > 0) eligible.push_back(g);
-    top_count(group_score.data(), eligible, int(eligible.size()), ranked);
-    std::vector<uint8_t> keep(size_t(rs.n_group), 0);
-    int taken = 0, experts = 0;
-    for (int g : ranked) {
-      if (taken >= rs.topk_group && experts >= k) break;
-      keep[size_t(g)] = 1;
-      ++taken;
-      experts += members[size_t(g)];
-    }
-    for (int e : candidates)
-      if (keep[size_t(e / per)]) in_groups.push_back(e);
-    from = &in_groups;
-  }
-  top_count(sel.data(), *from, k, chosen);
+  const std::vector<int>& from = rs.n_group > 1 ? group_limited_candidates(sel, candidates, rs, E, k, groups) : candidates;
+  top_count(sel.data(), from, k, chosen);
   float sum = 0.f;
   for (size_t i = 0; i < chosen.size(); ++i) {
     ids[i] = chosen[i];
@@ -138,6 +151,7 @@ RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec,
     std::vector<float> z(static_cast<size_t>(E)), p(static_cast<size_t>(E)), p_shared(static_cast<size_t>(std::max(S, 1)));
     std::vector<int> chosen;
     std::vector<float> sel(static_cast<size_t>(E));
+    GroupScratch groups;
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < T; ++t) {
       const float* row = logits + t * E;
@@ -167,7 +181,8 @@ RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec,
           break;
         }
         case RoutingMode::Plain: {
-          route_scored(z.data(), spec, router, correction_bias, norm_topk_prob, candidates, out.k, p.data(), sel, chosen, ids, w);
+          route_scored(z.data(), spec, router, correction_bias, norm_topk_prob, candidates, out.k, p.data(), sel, groups, chosen,
+                       ids, w);
           n = int(chosen.size());
           break;
         }

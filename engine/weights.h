@@ -62,8 +62,8 @@ struct LayerWeights {
   Matrix shared_gate;           // Qwen2-MoE: [1, D], the shared MLP's output is scaled by sigmoid(h · gate)
 };
 
-// The output head runs in vocabulary blocks of this many rows (a [256, 4096] FP32 logit block is
-// 4 MB: it stays in cache while the NLL folds it in).
+// BF16 mode keeps the output head in vocabulary blocks of this many rows ([256, 4096] logit blocks;
+// the FP32 head's blocks are set in model.cpp).
 constexpr int64_t kHeadVocabBlock = 4096;
 
 struct ModelWeights {
