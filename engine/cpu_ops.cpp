@@ -1,7 +1,9 @@
-// cpu_ops.cpp — RMSNorm, RoPE, packed causal attention and SwiGLU on the CPU.
+// cpu_ops.cpp — RMSNorm, RoPE and SwiGLU on the CPU (attention: attention_cpu.cpp).
 #include "engine/cpu_ops.h"
 
+#include "engine/error.h"
 #include "engine/gemm_bf16.h"
+#include "engine/gemm_f32.h"
 
 #include <omp.h>
 
@@ -11,38 +13,54 @@
 
 namespace moescope {
 
+namespace {
+
+// yr [D] = xr [D] * rsqrt(mean(xr^2) + eps) * w [D]; yr may be xr.
+// The sum of squares runs in 16 interleaved partial sums (vectorizable; one serial chain of D
+// dependent adds was the norm's whole cost) added up in a fixed order: deterministic.
+float sum_of_squares(const float* x, Eigen::Index n) {
+  float part[16] = {};
+  Eigen::Index i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) part[l] += x[i + l] * x[i + l];
+  for (; i < n; ++i) part[i % 16] += x[i] * x[i];
+  for (int w = 8; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l) part[l] += part[l + w];
+  return part[0];
+}
+
+// yr [D] = xr [D] * rsqrt(mean(xr^2) + eps) * w [D] (no weight when wp is null); yr may be xr.
+void rms_norm_row(const float* xr, const float* wp, Eigen::Index D, float eps, float* yr) {
+  const float r = 1.f / std::sqrt(sum_of_squares(xr, D) / float(D) + eps);
+  if (wp)
+    for (Eigen::Index i = 0; i < D; ++i) yr[i] = wp[i] * (xr[i] * r);
+  else
+    for (Eigen::Index i = 0; i < D; ++i) yr[i] = xr[i] * r;
+}
+
+}  // namespace
+
 void rms_norm(const ActMatrix& x, const Matrix& w, float eps, ActMatrix& y) {
   const Eigen::Index T = x.rows(), D = x.cols();
   y.resize(T, D);
-  const float* wp = w.data;
 #pragma omp parallel for schedule(static) if (T > 64)
-  for (Eigen::Index t = 0; t < T; ++t) {
-    const float* xr = x.data() + t * D;
-    float* yr = y.data() + t * D;
-    float ss = 0.f;
-    for (Eigen::Index i = 0; i < D; ++i) ss += xr[i] * xr[i];
-    const float r = 1.f / std::sqrt(ss / float(D) + eps);
-    for (Eigen::Index i = 0; i < D; ++i) yr[i] = wp[i] * (xr[i] * r);
-  }
+  for (Eigen::Index t = 0; t < T; ++t) rms_norm_row(x.data() + t * D, w.data, D, eps, y.data() + t * D);
 }
 
+// In place: no [T, D] temporary (a fresh one costs its page faults on every call).
 void rms_norm_inplace(ActMatrix& x, const Matrix& w, float eps) {
-  ActMatrix tmp;
-  rms_norm(x, w, eps, tmp);
-  x.swap(tmp);
+  const Eigen::Index T = x.rows(), D = x.cols();
+#pragma omp parallel for schedule(static) if (T > 64)
+  for (Eigen::Index t = 0; t < T; ++t) rms_norm_row(x.data() + t * D, w.data, D, eps, x.data() + t * D);
 }
 
 void rms_norm_heads_inplace(ActMatrix& x, const Matrix& w, int heads, int head_dim, float eps) {
   const Eigen::Index T = x.rows(), C = x.cols();
-  const float* wp = w.data;
 #pragma omp parallel for schedule(static) if (T > 64)
   for (Eigen::Index t = 0; t < T; ++t)
     for (int h = 0; h < heads; ++h) {
       float* v = x.data() + t * C + Eigen::Index(h) * head_dim;
-      float ss = 0.f;
-      for (int i = 0; i < head_dim; ++i) ss += v[i] * v[i];
-      const float r = 1.f / std::sqrt(ss / float(head_dim) + eps);
-      for (int i = 0; i < head_dim; ++i) v[i] = wp ? wp[i] * (v[i] * r) : v[i] * r;
+      rms_norm_row(v, w.data, head_dim, eps, v);
     }
 }
 
@@ -51,7 +69,10 @@ void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& 
     y.resize(x.rows(), w.rows);
     gemm_bf16(x.data(), x.rows(), w.bf16, y.data());
   } else {
-    y.noalias() = x * w.view().transpose();
+    if (x.cols() != w.cols)
+      fail("linear", "input width " + std::to_string(x.cols()) + " does not match the weight's " + std::to_string(w.cols));
+    y.resize(x.rows(), w.rows);
+    gemm_nt(x.data(), x.cols(), w.data, w.cols, y.data(), y.cols(), x.rows(), w.rows, w.cols);
   }
   if (!bias.empty()) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data, bias.cols);
 }
@@ -99,63 +120,6 @@ void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const Rope
   }
 }
 
-void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v, const AttentionShape& shape,
-                      const std::vector<DocumentSpan>& docs, ActMatrix& out) {
-  using Strided = Eigen::Map<const ActMatrix, 0, Eigen::OuterStride<>>;
-  using StridedOut = Eigen::Map<ActMatrix, 0, Eigen::OuterStride<>>;
-  const int heads = shape.heads, head_dim = shape.qk_dim, v_dim = shape.v_dim, window = shape.window, chunk = shape.chunk;
-  const Eigen::Index T = q.rows();
-  out.resize(T, Eigen::Index(heads) * v_dim);
-  const int group = heads / shape.kv_heads;
-  const float scale = shape.scale;
-  const Eigen::Index qs = q.cols(), ks = k.cols(), vs = v.cols();
-  // First key query i sees: after the sliding window and at the start of its chunk.
-  auto first_key = [&](Eigen::Index i) {
-    Eigen::Index lo = window > 0 ? std::max<Eigen::Index>(0, i - window + 1) : 0;
-    if (chunk > 0) lo = std::max<Eigen::Index>(lo, (i / chunk) * chunk);
-    return lo;
-  };
-  const int jobs = int(docs.size()) * heads;
-  // Threads only pay off past a few hundred thousand multiply-adds; tiny texts stay serial.
-  double work = 0;
-  for (const DocumentSpan& d : docs) work += double(d.size()) * double(d.size()) * heads * head_dim;
-#pragma omp parallel if (work > 2e5)
-  {
-    ActMatrix scores;
-#pragma omp for schedule(dynamic)
-    for (int job = 0; job < jobs; ++job) {
-      const DocumentSpan& d = docs[size_t(job / heads)];
-      const int h = job % heads, hk = h / group;
-      const Eigen::Index n = Eigen::Index(d.size()), t0 = Eigen::Index(d.begin);
-      if (n == 0) continue;
-      Strided Q(q.data() + t0 * qs + h * head_dim, n, head_dim, Eigen::OuterStride<>(qs));
-      Strided K(k.data() + t0 * ks + hk * head_dim, n, head_dim, Eigen::OuterStride<>(ks));
-      Strided V(v.data() + t0 * vs + hk * v_dim, n, v_dim, Eigen::OuterStride<>(vs));
-      // Causal attention in query blocks of kBlock rows, so keys no row of the block sees are
-      // never computed: scores [b, m] = Q[i0:i1] [b, Dh] · K[j0:i1]^T [Dh, m] * scale, m = i1 - j0,
-      // where j0 is the first key the block's first query sees (0 without a window).
-      constexpr Eigen::Index kBlock = 128;
-      for (Eigen::Index i0 = 0; i0 < n; i0 += kBlock) {
-        const Eigen::Index i1 = std::min(n, i0 + kBlock), b = i1 - i0;
-        const Eigen::Index j0 = first_key(i0), m = i1 - j0;
-        scores.noalias() = (Q.middleRows(i0, b) * K.middleRows(j0, m).transpose()) * scale;
-        for (Eigen::Index r = 0; r < b; ++r) {
-          const Eigen::Index i = i0 + r;  // keys j0 + [lo, hi) are visible
-          const Eigen::Index lo = first_key(i) - j0, hi = i + 1 - j0;
-          Eigen::Map<Eigen::ArrayXf> row(scores.data() + r * m, m);
-          auto visible = row.segment(lo, hi - lo);
-          visible = (visible - visible.maxCoeff()).exp();
-          visible *= 1.f / visible.sum();
-          row.head(lo).setZero();
-          row.tail(m - hi).setZero();
-        }
-        StridedOut O(out.data() + (t0 + i0) * out.cols() + h * v_dim, b, v_dim, Eigen::OuterStride<>(out.cols()));
-        O.noalias() = scores * V.middleRows(j0, m);
-      }
-    }
-  }
-}
-
 void swiglu(const ActMatrix& x, const ExpertWeights& w, ActMatrix& y) {
   const int64_t I = w.gate.rows;
   ActMatrix a;
@@ -166,7 +130,8 @@ void swiglu(const ActMatrix& x, const ExpertWeights& w, ActMatrix& y) {
       gu.resize(x.rows(), 2 * I);
       gemm_bf16(x.data(), x.rows(), w.gate.bf16, gu.data());
     } else {
-      gu.noalias() = x * MatrixView(w.gate.data, 2 * I, w.gate.cols).transpose();
+      gu.resize(x.rows(), 2 * I);
+      gemm_nt(x.data(), x.cols(), w.gate.data, w.gate.cols, gu.data(), gu.cols(), x.rows(), 2 * I, w.gate.cols);
     }
     auto g = gu.leftCols(I).array();
     a = (g / (1.0f + (-g).exp())) * gu.rightCols(I).array();  // silu(g) * u  [n, I]

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "engine/error.h"
+#include "engine/gemm_f32.h"
 #include "engine/rope_scaling.h"
 #include "engine/router.h"
 
@@ -305,7 +306,7 @@ void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptio
       const int64_t nb = std::min(vb, V - v0);
       block.resize(n, nb);  // logits [n, nb] = x [n, D] · head[v0:v0+nb]^T [D, nb]
       if (bf16) gemm_bf16(x.data() + t0 * D, n, weights_.lm_head_blocks[size_t(v0 / kHeadVocabBlock)], block.data());
-      else block.noalias() = x.middleRows(t0, n) * head.middleRows(v0, nb).transpose();
+      else gemm_nt(x.data() + t0 * D, D, head.data() + v0 * D, D, block.data(), nb, n, nb, D);
       if (opt.logits)
         for (int64_t i = 0; i < n; ++i)
           std::copy(block.data() + i * nb, block.data() + (i + 1) * nb, r.logits.begin() + (t0 + i) * V + v0);
