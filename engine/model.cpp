@@ -100,6 +100,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
 
   // x [T, D] = embed[ids]
   ActMatrix x(T, D), h, o, y;
+  LayerScratch scratch;
   const MatrixView embed = weights_.embed.view();
   for (int64_t t = 0; t < T; ++t) x.row(t) = embed.row(r.ids[size_t(t)]);
 
@@ -111,7 +112,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
     const bool pre_norm = c.norm_placement == NormPlacement::Pre;
     // Attention block. Pre-norm: x += o(attn(h)) on h = rmsnorm(x); post-norm: x += rmsnorm(o(attn(x))).
     if (pre_norm) rms_norm(x, lw.attn_norm, c.rms_norm_eps, h);
-    attention(l, pre_norm ? h : x, r.docs, rope, o);  // o [T, D]
+    attention(l, pre_norm ? h : x, r.docs, rope, scratch, o);  // o [T, D]
     if (!pre_norm) rms_norm_inplace(o, lw.attn_norm, c.rms_norm_eps);
     x += o;
     lap(t0, r.seconds.attention);
@@ -122,7 +123,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
     const ActMatrix& ffn_in = pre_norm ? h : x;
     if (spec.is_moe()) {
       r.layers.emplace_back();
-      moe_layer(l, ffn_in, opt, r.docs, y, r.layers.back(), r.seconds);
+      moe_layer(l, ffn_in, opt, r.docs, scratch, y, r.layers.back(), r.seconds);
       t0 = std::chrono::steady_clock::now();  // moe_layer accounted for its own time
     } else {
       swiglu(ffn_in, lw.dense, y);
@@ -139,7 +140,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
 }
 
 void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, const std::vector<DocumentSpan>& docs,
-                      ActMatrix& y, LayerRecord& rec, StageSeconds& seconds) const {
+                      LayerScratch& scratch, ActMatrix& y, LayerRecord& rec, StageSeconds& seconds) const {
   auto t0 = std::chrono::steady_clock::now();
   const ModelConfig& c = config_;
   const LayerSpec& spec = c.layers[size_t(l)];
@@ -194,7 +195,7 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
   const bool scales_input = c.router.scales_input;
   std::vector<int64_t> count(size_t(E) + 1);
   std::vector<int64_t> order;
-  ActMatrix slot_out;
+  ActMatrix& slot_out = scratch.slot_out;
   std::vector<double> slot_norm;  // EASY-EP: ||expert output|| per (token, slot)
   if (opt.easy_ep) rec.easy_ep_scores.assign(size_t(E), 0.0);
   const int64_t chunk = std::max<int64_t>(64, kMoeSlotBufferFloats / std::max<int64_t>(1, K * D));

@@ -93,11 +93,18 @@ class Model {
 
  private:
   Model() = default;
+  // Activations every layer needs again, kept for the whole forward pass: a fresh buffer per layer
+  // costs a page fault per 4 KB (the expert-output buffer alone is up to 256 MB).
+  struct LayerScratch {
+    ActMatrix q, k, v, attn;  // attention: [T, H*Dqk], [T, Hkv*Dqk], [T, Hkv*Dv], [T, H*Dv]
+    ActMatrix slot_out;       // MoE: [chunk*K, D] expert outputs per (token, slot)
+  };
   // Attention sublayer of layer l on its input x [T, D] -> out [T, D] (model_attention.cpp).
-  void attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, const RopeTable& rope, ActMatrix& out) const;
+  void attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, const RopeTable& rope,
+                 LayerScratch& scratch, ActMatrix& out) const;
   void mla_qkv(int l, const ActMatrix& x, const RopeTable& rope, ActMatrix& q, ActMatrix& k, ActMatrix& v) const;
   void moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, const std::vector<DocumentSpan>& docs,
-                 ActMatrix& y, LayerRecord& rec, StageSeconds& seconds) const;
+                 LayerScratch& scratch, ActMatrix& y, LayerRecord& rec, StageSeconds& seconds) const;
   void output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptions& opt) const;
 
   std::string dir_;

@@ -19,12 +19,12 @@ void temperature_tune(ActMatrix& q, const ModelConfig& c, const std::vector<uint
 }  // namespace
 
 void Model::attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, const RopeTable& rope,
-                      ActMatrix& out) const {
+                      LayerScratch& scratch, ActMatrix& out) const {
   const ModelConfig& c = config_;
   const LayerSpec& spec = c.layers[size_t(l)];
   const LayerWeights& lw = weights_.layers[size_t(l)];
   const int H = c.num_heads, Hkv = c.num_kv_heads, Dh = c.head_dim;
-  ActMatrix q, k, v, attn;
+  ActMatrix &q = scratch.q, &k = scratch.k, &v = scratch.v, &attn = scratch.attn;
   if (c.mla.enabled) {
     mla_qkv(l, x, rope, q, k, v);
     const MlaSpec& m = c.mla;
