@@ -1,10 +1,10 @@
 // attention_cpu.cpp — packed causal attention on the CPU (attention_packed, cpu_ops.h).
 //
-// Per (document, query head) job, per tile of kTileRows queries: scores against the keys the
+// Per (document, query head) job, per tile of R = kTileRows queries: scores against the keys the
 // tile sees, a softmax per row, then the weighted sum of values. The scores never leave a small
 // per-thread buffer and only the keys some row of the tile sees are computed (causal, sliding
 // window and chunk limits alike). The two products use a register-tiled kernel on GCC/Clang
-// vector types instead of BLAS calls: the products here are too small ([8, m] x [m, Dh]) for a
+// vector types instead of BLAS calls: the products here are too small ([R, m] x [m, Dh], R = 8 queries) for a
 // BLAS call's packing and dispatch to pay off (measured: bench/attention_kernel.cpp).
 #include "engine/cpu_ops.h"
 
@@ -16,22 +16,27 @@ namespace moescope {
 
 namespace {
 
+// One Vec is one native vector register: 512, 256 or 128 bits (SSE, NEON).
 #if defined(__AVX512F__)
 constexpr int kLanes = 16;
-#else
+#elif defined(__AVX__)
 constexpr int kLanes = 8;
+#else
+constexpr int kLanes = 4;
 #endif
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 
 inline Vec load(const float* p) { Vec v; std::memcpy(&v, p, sizeof v); return v; }
 inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 
-constexpr int kTileRows = 8;           // queries per tile (accumulator rows)
+// Queries per tile (accumulator rows): 8 x 2 vectors fill half of AVX-512's 32 registers (8 was
+// faster than 4 or 12 on the benchmark shape); AVX2 and SSE have 16, so 4 rows there.
+constexpr int kTileRows = kLanes == 16 ? 8 : 4;
 constexpr int kTileCols = 2 * kLanes;  // columns per accumulator tile (keys, or value dims)
 
 inline Eigen::Index round_up(Eigen::Index x, Eigen::Index m) { return (x + m - 1) / m * m; }
 
-// acc [8, 32] = a [8, depth] · b [depth, 32]: a row-major with stride lda, b rows of stride ldb.
+// acc [R, C] = a [R, depth] · b [depth, C], R = kTileRows, C = kTileCols: a row-major with stride lda, b rows of stride ldb.
 // Used for scores (a = q rows, b = packed k^T) and for outputs (a = probabilities, b = v rows).
 inline void tile_product(const float* a, Eigen::Index lda, const float* b, Eigen::Index ldb, Eigen::Index depth,
                          float* out, Eigen::Index ldo) {
@@ -57,9 +62,9 @@ using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
 struct Scratch {
   Buffer kt;      // [Dqk, n_pad]: the job's keys, transposed, zero-padded columns
   Buffer vp;      // [n, Dv_pad]: its values, zero-padded columns
-  Buffer qt;      // [8, Dqk]: the tile's queries (zero rows past the document)
-  Buffer scores;  // [8, n_pad]: the tile's scores, then probabilities
-  Buffer out;     // [8, Dv_pad]
+  Buffer qt;      // [R, Dqk]: the tile's queries (zero rows past the document)
+  Buffer scores;  // [R, n_pad]: the tile's scores, then probabilities
+  Buffer out;     // [R, Dv_pad]
 };
 
 }  // namespace
@@ -116,7 +121,7 @@ void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v
           std::memcpy(s.qt.data() + r * Dqk, q.data() + (t0 + i0 + r) * qs + Eigen::Index(h) * Dqk, size_t(Dqk) * sizeof(float));
         // Keys [j0, j1) cover every row of the tile, in whole column tiles from j0 down-aligned.
         const Eigen::Index j1 = i0 + rows, j0 = first_key(i0) / kTileCols * kTileCols;
-        // scores [8, j1 - j0] = q_tile [8, Dqk] · kt[:, j0:j1] [Dqk, j1 - j0]
+        // scores [R, j1 - j0] = q_tile [R, Dqk] · kt[:, j0:j1] [Dqk, j1 - j0]
         for (Eigen::Index j = j0; j < j1; j += kTileCols)
           tile_product(s.qt.data(), Dqk, s.kt.data() + j, n_pad, Dqk, s.scores.data() + j, n_pad);
         // Softmax of each row over its visible keys [lo, i + 1); zero elsewhere in [j0, j1).
@@ -131,7 +136,7 @@ void attention_packed(const ActMatrix& q, const ActMatrix& k, const ActMatrix& v
           row.head(lo).setZero();
           row.tail(j1 - j0 - hi).setZero();
         }
-        // out_tile [8, Dv] = p [8, j1 - j0] · vp[j0:j1] [j1 - j0, Dv]
+        // out_tile [R, Dv] = p [R, j1 - j0] · vp[j0:j1] [j1 - j0, Dv]
         for (Eigen::Index c = 0; c < Dv_pad; c += kTileCols)
           tile_product(s.scores.data() + j0, n_pad, s.vp.data() + j0 * Dv_pad + c, Dv_pad, j1 - j0, s.out.data() + c, Dv_pad);
         for (int r = 0; r < rows; ++r)
