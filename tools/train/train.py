@@ -63,7 +63,7 @@ def main():
     ap.add_argument("--seq", type=int, default=512, help="tokens per row")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=100)
-    ap.add_argument("--lb-weight", type=float, default=0.1)
+    ap.add_argument("--lb-weight", type=float, default=0.01)
     ap.add_argument("--z-weight", type=float, default=0.001)
     ap.add_argument("--pool-min", type=int, default=4)
     ap.add_argument("--pool-max", type=int, default=31)
