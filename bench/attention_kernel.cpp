@@ -29,18 +29,13 @@ void attention_blas_blocks(const ActMatrix& q, const ActMatrix& k, const ActMatr
                       const std::vector<DocumentSpan>& docs, ActMatrix& out) {
   using Strided = Eigen::Map<const ActMatrix, 0, Eigen::OuterStride<>>;
   using StridedOut = Eigen::Map<ActMatrix, 0, Eigen::OuterStride<>>;
-  const int heads = shape.heads, head_dim = shape.qk_dim, v_dim = shape.v_dim, window = shape.window, chunk = shape.chunk;
+  const int heads = shape.heads, head_dim = shape.qk_dim, v_dim = shape.v_dim;
   const Eigen::Index T = q.rows();
   out.resize(T, Eigen::Index(heads) * v_dim);
   const int group = heads / shape.kv_heads;
   const float scale = shape.scale;
   const Eigen::Index qs = q.cols(), ks = k.cols(), vs = v.cols();
-  // First key query i sees: after the sliding window and at the start of its chunk.
-  auto first_key = [&](Eigen::Index i) {
-    Eigen::Index lo = window > 0 ? std::max<Eigen::Index>(0, i - window + 1) : 0;
-    if (chunk > 0) lo = std::max<Eigen::Index>(lo, (i / chunk) * chunk);
-    return lo;
-  };
+  auto first_key = [&](Eigen::Index i) { return Eigen::Index(shape.first_key(i)); };
   const int jobs = int(docs.size()) * heads;
   // Threads only pay off past a few hundred thousand multiply-adds; tiny texts stay serial.
   double work = 0;

@@ -2,6 +2,7 @@
 // Activations are row-major [T, C] buffers of a packed batch; documents are token ranges.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -54,6 +55,12 @@ struct AttentionShape {
   float scale = 0;              // scores = q·k * scale
   int window = 0;               // > 0: query i sees keys j with i - window < j <= i (document positions)
   int chunk = 0;                // > 0: query i sees keys j with j / chunk == i / chunk
+
+  // First key query i (document position) sees: after the sliding window, at its chunk's start.
+  int64_t first_key(int64_t i) const {
+    int64_t lo = window > 0 ? std::max<int64_t>(0, i - window + 1) : 0;
+    return chunk > 0 ? std::max<int64_t>(lo, i / chunk * chunk) : lo;
+  }
 };
 
 // Causal attention inside each document (never across): out [T, H*v_dim] from q [T, H*qk_dim],
