@@ -46,11 +46,12 @@ ExpectedMemory expected_memory(const Checkpoint& ckpt, const ModelConfig& c, con
     for (int e = 0; e < c.layers[size_t(l)].num_experts; ++e) m.experts_kept += subset.keeps(c, l, e) ? 1 : 0;
   for (const std::string& name : ckpt.names()) {
     const uint64_t numel = uint64_t(ckpt.get(name).numel());
+    const uint64_t amx_bytes_per_element = ckpt.get(name).dtype == DType::BF16 ? 2 : 6;
     int layer = 0;
     std::string rest;
     if (!expert_tensor(name, layer, rest) || layer >= c.num_layers) {
       m.shared_f32 += 4 * numel;
-      if (has_bf16_copy(name)) m.bf16_copies += 2 * numel;
+      if (has_bf16_copy(name)) m.bf16_copies += 2 * numel, m.amx_copies += amx_bytes_per_element * numel;
       continue;
     }
     const int E = c.layers[size_t(layer)].num_experts;
@@ -65,10 +66,14 @@ ExpectedMemory expected_memory(const Checkpoint& ckpt, const ModelConfig& c, con
     }
     m.experts_f32 += 4 * kept_numel;
     m.bf16_copies += 2 * kept_numel;
+    m.amx_copies += amx_bytes_per_element * kept_numel;
   }
   // Tied embeddings: the head is the embedding, and its BF16 copy is made all the same.
-  if (!ckpt.find("lm_head.weight") && ckpt.find("model.embed_tokens.weight"))
-    m.bf16_copies += 2 * uint64_t(ckpt.get("model.embed_tokens.weight").numel());
+  if (!ckpt.find("lm_head.weight") && ckpt.find("model.embed_tokens.weight")) {
+    const TensorInfo& embed = ckpt.get("model.embed_tokens.weight");
+    m.bf16_copies += 2 * uint64_t(embed.numel());
+    m.amx_copies += (embed.dtype == DType::BF16 ? 2 : 6) * uint64_t(embed.numel());
+  }
   return m;
 }
 

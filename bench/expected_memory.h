@@ -17,6 +17,10 @@ struct ExpectedMemory {
   // --precision bf16 adds BF16 copies of the GEMM weights (attention projections, kept experts,
   // dense MLPs, output head; not the router): 2 bytes per element, before any kernel padding.
   uint64_t bf16_copies = 0;
+  // FP32 mode on AMX machines adds BF16x3 splits of the same weights (engine/gemm_amx.h): one BF16
+  // part per element for BF16 checkpoints, three for FP32/F16 ones (their values may happen to be
+  // exact in BF16, when the engine keeps one: this is then an upper bound); before padding to 32.
+  uint64_t amx_copies = 0;
   uint64_t f32() const { return shared_f32 + experts_f32; }
 };
 

@@ -21,6 +21,7 @@
 #include "bench/subset_memory.h"
 #include "bench/synthetic_args.h"
 #include "engine/error.h"
+#include "engine/gemm_amx.h"
 #include "engine/gemm_bf16.h"
 #include "engine/safetensors_writer.h"
 
@@ -199,9 +200,10 @@ int run(const cli::Args& args) {
   nlohmann::json out = {{"checkpoint", dir}, {"subset", keep_path}, {"keep", keep}, {"stored_bytes", stored},
                         {"criterion", kCriterion}, {"precisions", nlohmann::json::array()}};
   for (const std::string& p : precisions) {
-    const bool bf16 = p == "bf16";
-    Summary all{"all " + std::to_string(l0.num_experts) + " experts", all_mem.f32() + (bf16 ? all_mem.bf16_copies : 0), {}};
-    Summary sub{std::to_string(keep) + " of " + std::to_string(l0.num_experts), sub_mem.f32() + (bf16 ? sub_mem.bf16_copies : 0), {}};
+    const bool bf16 = p == "bf16", amx = !bf16 && amx_f32_available();  // the children run on this machine
+    const auto copies = [&](const ExpectedMemory& m) { return bf16 ? m.bf16_copies : amx ? m.amx_copies : 0; };
+    Summary all{"all " + std::to_string(l0.num_experts) + " experts", all_mem.f32() + copies(all_mem), {}};
+    Summary sub{std::to_string(keep) + " of " + std::to_string(l0.num_experts), sub_mem.f32() + copies(sub_mem), {}};
     for (int r = 0; r < repeat; ++r) {
       for (Summary* s : {&all, &sub}) {  // interleaved, so machine noise hits both alike
         std::vector<std::string> a = {"--child", "--model", dir, "--precision", p, "--tokens", std::to_string(tokens)};

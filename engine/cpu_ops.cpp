@@ -2,6 +2,7 @@
 #include "engine/cpu_ops.h"
 
 #include "engine/error.h"
+#include "engine/gemm_amx.h"
 #include "engine/gemm_bf16.h"
 #include "engine/gemm_f32.h"
 
@@ -68,6 +69,9 @@ void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& 
   if (!w.bf16.empty()) {  // BF16 compute mode
     y.resize(x.rows(), w.rows);
     gemm_bf16(x.data(), x.rows(), w.bf16, y.data());
+  } else if (!w.amx.empty() && x.cols() == w.cols) {  // FP32 mode on AMX tiles (BF16x3)
+    y.resize(x.rows(), w.rows);
+    gemm_amx_f32(x.data(), x.rows(), x.cols(), w.amx, y.data(), y.cols());
   } else {
     if (x.cols() != w.cols)
       fail("linear", "input width " + std::to_string(x.cols()) + " does not match the weight's " + std::to_string(w.cols));
@@ -129,6 +133,9 @@ void swiglu(const ActMatrix& x, const ExpertWeights& w, ActMatrix& y) {
     if (w.gate.bf16.N == 2 * I) {  // BF16 compute mode: gate.bf16 holds [gate; up]
       gu.resize(x.rows(), 2 * I);
       gemm_bf16(x.data(), x.rows(), w.gate.bf16, gu.data());
+    } else if (w.gate.amx.N == 2 * I) {  // FP32 mode on AMX tiles: gate.amx holds [gate; up]
+      gu.resize(x.rows(), 2 * I);
+      gemm_amx_f32(x.data(), x.rows(), x.cols(), w.gate.amx, gu.data(), gu.cols());
     } else {
       gu.resize(x.rows(), 2 * I);
       gemm_nt(x.data(), x.cols(), w.gate.data, w.gate.cols, gu.data(), gu.cols(), x.rows(), 2 * I, w.gate.cols);

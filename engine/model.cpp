@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "engine/error.h"
+#include "engine/gemm_amx.h"
 #include "engine/gemm_f32.h"
 #include "engine/rope_scaling.h"
 #include "engine/router.h"
@@ -63,6 +64,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   const ModelConfig& c = m->config_;
   m->rope_ = rope_frequencies(c.rope, c.mla.enabled ? c.mla.qk_rope_head_dim : c.head_dim);
   if (m->precision_ == Precision::BF16) add_bf16_copies(m->weights_);
+  else if (amx_f32_available()) add_amx_f32_copies(m->weights_);
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   if (options.load_tokenizer && fs::exists(tok_path))
     m->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok_path));
@@ -283,6 +285,21 @@ void Model::moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, cons
   rec.topk_weights = std::move(ro.topk_weights);
 }
 
+std::string Model::gemm_kernels() const {
+  std::string how;
+  if (precision_ == Precision::BF16) {
+    bf16_gemm_fast(&how);
+    return "bf16: " + how;
+  }
+  if (!weights_.lm_head_amx.empty()) return "f32: AMX-BF16 tiles, BF16x3 (MOESCOPE_F32_GEMM=blas for BLAS)";
+  amx_f32_available(&how);
+#ifdef EIGEN_USE_BLAS
+  return "f32: BLAS sgemm (AMX BF16x3 not used: " + how + ")";
+#else
+  return "f32: Eigen GEMM (AMX BF16x3 not used: " + how + ")";
+#endif
+}
+
 void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptions& opt) const {
   const int64_t T = x.rows(), V = config_.vocab_size, D = x.cols();
   if (opt.nll) r.nll.assign(size_t(T), std::numeric_limits<float>::quiet_NaN());
@@ -292,6 +309,8 @@ void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptio
   for (const auto& d : r.docs) last[d.end - 1] = 1;
   const MatrixView head = weights_.lm_head.view();
   const bool bf16 = !weights_.lm_head_blocks.empty();
+  const bool amx = !bf16 && !weights_.lm_head_amx.empty();
+  AmxF32Activations x_split;  // the chunk's rows split once for all vocabulary blocks
   // Row chunks x vocabulary blocks: each [n, Vb] block of logits is folded into a running
   // log-sum-exp per row, so the [T, V] logits are never held (sizes: see kHeadChunkTokensF32).
   ActMatrix block;
@@ -302,11 +321,13 @@ void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptio
     run_max.assign(size_t(n), -std::numeric_limits<float>::infinity());
     run_sum.assign(size_t(n), 0.f);
     target.assign(size_t(n), std::numeric_limits<float>::quiet_NaN());
+    if (amx) split_amx_f32_activations(x.data() + t0 * D, n, D, D, x_split);
     const int64_t vb = bf16 ? kHeadVocabBlock : kHeadVocabBlockF32;
     for (int64_t v0 = 0; v0 < V; v0 += vb) {
       const int64_t nb = std::min(vb, V - v0);
       block.resize(n, nb);  // logits [n, nb] = x [n, D] · head[v0:v0+nb]^T [D, nb]
       if (bf16) gemm_bf16(x.data() + t0 * D, n, weights_.lm_head_blocks[size_t(v0 / kHeadVocabBlock)], block.data());
+      else if (amx) gemm_amx_f32(x_split, weights_.lm_head_amx, v0, v0 + nb, block.data(), nb);
       else gemm_nt(x.data() + t0 * D, D, head.data() + v0 * D, D, block.data(), nb, n, nb, D);
       if (opt.logits)
         for (int64_t i = 0; i < n; ++i)

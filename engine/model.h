@@ -87,6 +87,8 @@ class Model {
   const Checkpoint& checkpoint() const { return *checkpoint_; }
   const std::string& dir() const { return dir_; }
   Precision precision() const { return precision_; }
+  // Which kernels the weight GEMMs run on, e.g. "f32: AMX-BF16 tiles, BF16x3" (bench output).
+  std::string gemm_kernels() const;
 
   // Each document must be non-empty, within the context and use ids < V; throws Error.
   ForwardResult forward(const std::vector<std::vector<int32_t>>& documents, const ForwardOptions& options = {}) const;

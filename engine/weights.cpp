@@ -345,7 +345,34 @@ void fill_expert_bf16(ExpertWeights& x, std::vector<uint16_t>& scratch) {
   if (!adjacent) fill_bf16(x.up, x.up.rows, scratch);
   fill_bf16(x.down, x.down.rows, scratch);
 }
+void fill_amx(Matrix& m, int64_t rows) {
+  if (!m.empty()) m.amx = pack_amx_f32_weights(m.data, rows, m.cols);
+}
+void fill_expert_amx(ExpertWeights& x) {
+  if (!x.loaded()) return;
+  const bool adjacent = x.up.data == x.gate.data + x.gate.rows * x.gate.cols && x.gate_bias.empty();
+  fill_amx(x.gate, adjacent ? 2 * x.gate.rows : x.gate.rows);
+  if (!adjacent) fill_amx(x.up, x.up.rows);
+  fill_amx(x.down, x.down.rows);
+}
 }  // namespace
+
+void add_amx_f32_copies(ModelWeights& w) {
+  size_t extra = 0;
+  for (LayerWeights& lw : w.layers) {
+    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o, &lw.q_a, &lw.q_b, &lw.kv_a, &lw.kv_b}) {
+      fill_amx(*m, m->rows);
+      extra += m->amx.bytes();
+    }
+    for (ExpertWeights* x : {&lw.dense, &lw.shared}) fill_expert_amx(*x);
+    for (ExpertWeights& x : lw.experts) fill_expert_amx(x);
+    for (const ExpertWeights* x : {&lw.dense, &lw.shared}) extra += x->gate.amx.bytes() + x->up.amx.bytes() + x->down.amx.bytes();
+    for (const ExpertWeights& x : lw.experts) extra += x.gate.amx.bytes() + x.up.amx.bytes() + x.down.amx.bytes();
+  }
+  w.lm_head_amx = pack_amx_f32_weights(w.lm_head.data, w.lm_head.rows, w.lm_head.cols);
+  extra += w.lm_head_amx.bytes();
+  w.resident_bytes += extra;
+}
 
 void add_bf16_copies(ModelWeights& w) {
   std::vector<uint16_t> scratch;  // one rounding buffer for every matrix (see make_bf16_weights)

@@ -11,6 +11,7 @@
 
 #include "engine/checkpoint.h"
 #include "engine/config.h"
+#include "engine/gemm_amx.h"
 #include "engine/gemm_bf16.h"
 #include "engine/subset.h"
 
@@ -34,6 +35,9 @@ struct Matrix {
   // BF16 copy [rows, cols] for the BF16 compute mode (filled by add_bf16_copies). For an expert's
   // gate it holds gate and up rows together [2I, D], matching the fused FP32 layout.
   Bf16Weights bf16;
+  // BF16x3 split [rows, cols] for the FP32 mode on AMX machines (filled by add_amx_f32_copies);
+  // gate holds [gate; up] like `bf16`.
+  AmxF32Weights amx;
 
   bool empty() const { return data == nullptr; }
   MatrixView view() const { return MatrixView(data, rows, cols); }
@@ -70,6 +74,7 @@ struct ModelWeights {
   Matrix embed;                 // [V, D]
   Matrix lm_head;               // [V, D] (the embedding when tied)
   std::vector<Bf16Weights> lm_head_blocks;  // BF16 mode: lm_head in vocabulary blocks of kHeadVocabBlock rows
+  AmxF32Weights lm_head_amx;    // FP32 mode on AMX machines: the BF16x3 split of lm_head [V, D]
   Matrix final_norm;            // [D]
   std::vector<LayerWeights> layers;
   size_t resident_bytes = 0;    // fp32 bytes this process holds or maps for the model
@@ -79,6 +84,11 @@ struct ModelWeights {
 // BF16 compute mode: BF16 copies of the weights of every GEMM except the router (attention
 // projections, experts, dense MLPs, output head). Exact for BF16 checkpoints.
 void add_bf16_copies(ModelWeights& w);
+
+// FP32 compute mode where the CPU has AMX-BF16 (amx_f32_available): BF16x3 splits of the same
+// matrices, so their GEMMs run on the tiles at FP32 accuracy (engine/gemm_amx.h). Costs 2 bytes
+// per weight for BF16 checkpoints (exact in one part), 6 for FP32 ones; counted in resident_bytes.
+void add_amx_f32_copies(ModelWeights& w);
 
 // Resolves every tensor the config needs, checks its shape against the config, and sets
 // config.vocab_size from the embedding. Throws Error naming the tensor and both shapes.

@@ -117,6 +117,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
                    {"gflop_per_token", f.total() / double(T) / 1e9},
                    {"gflops_achieved", gflops},
                    {"sgemm_gflops_engine_2048", peak},
+                   {"gemm_kernels", model->gemm_kernels()},
                    {"seconds_split", {{"attention", split.attention}, {"router", split.router},
                                       {"experts", split.experts}, {"lm_head", split.lm_head}}},
                    {"flops_split", {{"projections", f.projections}, {"attention", f.attention}, {"router", f.router},
@@ -127,6 +128,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   }
   std::printf("moescope CPU prefill, %zu documents, %zu tokens, %d threads, recording top-k + router logits + probs + NLL\n",
               docs.size(), T, cpu_threads());
+  std::printf("  weight GEMMs: %s\n", model->gemm_kernels().c_str());
   std::printf("  median %.3f s over %d runs -> %.0f tokens/s\n", t_med, repeats, double(T) / t_med);
   std::printf("  %.3f GFLOP/token -> %.1f GFLOP/s achieved; engine SGEMM 2048^3 here: %.1f GFLOP/s (%.0f%%)\n",
               f.total() / double(T) / 1e9, gflops, peak, 100.0 * gflops / peak);

@@ -14,6 +14,7 @@
 #include "bench/expected_memory.h"
 #include "bench/synthetic_checkpoint.h"
 #include "engine/error.h"
+#include "engine/gemm_amx.h"
 #include "engine/model.h"
 #include "tests/test_paths.h"
 
@@ -168,10 +169,12 @@ TEST_CASE("expected memory: shared weights + kept experts, as counted by hand an
   CHECK(m.experts_f32 == 4 * 13 * 3 * I * D);
   CHECK(m.shared_f32 == 4 * (2 * V * D + L * (2 * D + 4 * D * D + E * D) + D));
   CHECK(m.bf16_copies == 2 * (V * D + L * 4 * D * D + 13 * 3 * I * D));
+  CHECK(m.amx_copies == m.bf16_copies);  // a BF16 checkpoint: one BF16 part per weight (no padding: sizes are multiples of 32)
 
   LoadOptions opt;
   opt.subset = &keep;
   opt.load_tokenizer = false;
   opt.precision = Precision::F32;
-  CHECK(Model::load(dir, opt)->weights().resident_bytes == m.f32());
+  // FP32 mode adds the BF16x3 splits where the AMX kernels run.
+  CHECK(Model::load(dir, opt)->weights().resident_bytes == m.f32() + (amx_f32_available() ? m.amx_copies : 0));
 }
