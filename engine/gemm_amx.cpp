@@ -223,24 +223,31 @@ void run_blocks(const AmxF32Activations& x, const AmxF32Weights& w, int64_t nb0,
   _tile_release();
 }
 
-}  // namespace
-
-bool amx_f32_available(std::string* why) {
+// The hardware and kernel check, once per process.
+bool amx_supported(std::string* why) {
   static std::once_flag once;
   static bool ok = false;
   static std::string reason;
   std::call_once(once, [] { ok = amx_usable(reason); });
+  if (why) *why = reason;
+  return ok;
+}
+
+}  // namespace
+
+bool amx_f32_available(std::string* why) {
+  const bool ok = amx_supported(why);
   const char* env = std::getenv("MOESCOPE_F32_GEMM");
   if (env && std::string(env) == "blas") {
     if (why) *why = "MOESCOPE_F32_GEMM=blas";
     return false;
   }
-  if (why) *why = ok ? "AMX-BF16 tiles, BF16x3" : reason;
+  if (why && ok) *why = "AMX-BF16 tiles, BF16x3";
   return ok;
 }
 
 void gemm_amx_f32(const AmxF32Activations& x, const AmxF32Weights& w, int64_t n0, int64_t n1, float* y, int64_t ldy) {
-  if (!amx_f32_available()) fail("gemm_amx_f32", "AMX kernels are not usable on this machine");
+  if (!amx_supported(nullptr)) fail("gemm_amx_f32", "AMX kernels are not usable on this machine");
   if (x.K != w.K || n0 % 32 != 0 || n0 < 0 || n1 > w.N || n0 > n1)
     fail("gemm_amx_f32", "operand shapes do not match (x K " + std::to_string(x.K) + ", w [" + std::to_string(w.N) +
                              ", " + std::to_string(w.K) + "], columns " + std::to_string(n0) + ".." + std::to_string(n1) + ")");

@@ -18,8 +18,9 @@
 
 namespace moescope {
 
-// True when these kernels run here. False, with *why saying which, when the build or the CPU
-// lacks AMX-BF16, the kernel refuses the tile state, or MOESCOPE_F32_GEMM=blas asks for BLAS.
+// True when models loaded now should use these kernels. False, with *why saying which, when the
+// build or the CPU lacks AMX-BF16, the kernel refuses the tile state, or the environment has
+// MOESCOPE_F32_GEMM=blas (read at each call: it decides at model load, not per GEMM).
 bool amx_f32_available(std::string* why = nullptr);
 
 // x = hi + mid + lo exactly, each rounded to nearest even in turn (finite x of normal size).

@@ -7,10 +7,12 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/gemm_amx.h"
 #include "engine/model.h"
 #include "tests/test_paths.h"
 
@@ -50,56 +52,73 @@ std::vector<fs::path> fixture_dirs() {
   return out;
 }
 
+// Sets MOESCOPE_F32_GEMM for a scope (the FP32 GEMM kernels are chosen when a model loads).
+struct GemmEnv {
+  explicit GemmEnv(const char* value) {
+    if (value) setenv("MOESCOPE_F32_GEMM", value, 1);
+    else unsetenv("MOESCOPE_F32_GEMM");
+  }
+  ~GemmEnv() { unsetenv("MOESCOPE_F32_GEMM"); }
+};
+
 }  // namespace
 
 TEST_CASE("golden: every model fixture matches its reference outputs") {
   const auto dirs = fixture_dirs();
   REQUIRE(dirs.size() >= 9);  // olmoe and emo variants; see tools/fixtures/make_model_fixtures.py
   const Tolerance tol{2e-4, 1e-4};
-  for (const fs::path& dir : dirs) {
-    CAPTURE(dir.filename().string());
-    const nlohmann::json expected = read_json(dir / "expected.json");
-    std::unique_ptr<Model> model = Model::load(dir.string());
-    std::unique_ptr<ExpertSubset> keep;
-    if (fs::exists(dir / "keep.json"))
-      keep = std::make_unique<ExpertSubset>(ExpertSubset::from_file((dir / "keep.json").string(), model->config()));
+  // Both FP32 GEMM paths where the machine has two: AMX BF16x3 (the default there) and BLAS.
+  std::vector<const char*> modes = {nullptr};
+  if (amx_f32_available()) modes.push_back("blas");
+  for (const char* mode : modes) {
+    for (const fs::path& dir : dirs) {
+      const GemmEnv env(mode);
+      CAPTURE(dir.filename().string());
+      const nlohmann::json expected = read_json(dir / "expected.json");
+      std::unique_ptr<Model> model = Model::load(dir.string());
+      CAPTURE(model->gemm_kernels());
+      CHECK((model->gemm_kernels().find("AMX-BF16 tiles") != std::string::npos) == (mode == nullptr && amx_f32_available()));
+      std::unique_ptr<ExpertSubset> keep;
+      if (fs::exists(dir / "keep.json"))
+        keep = std::make_unique<ExpertSubset>(ExpertSubset::from_file((dir / "keep.json").string(), model->config()));
 
-    std::vector<std::vector<int32_t>> docs;
-    for (const auto& d : expected["documents"]) docs.push_back(d["ids"].get<std::vector<int32_t>>());
-    REQUIRE(docs.size() >= 2);
-    ForwardOptions opt;
-    opt.logits = true;
-    opt.router_logits = true;
-    opt.probs = true;
-    opt.mask = keep.get();
-    const ForwardResult r = model->forward(docs, opt);
-    const size_t V = size_t(model->config().vocab_size);
+      std::vector<std::vector<int32_t>> docs;
+      for (const auto& d : expected["documents"]) docs.push_back(d["ids"].get<std::vector<int32_t>>());
+      REQUIRE(docs.size() >= 2);
+      ForwardOptions opt;
+      opt.logits = true;
+      opt.router_logits = true;
+      opt.probs = true;
+      opt.mask = keep.get();
+      const ForwardResult r = model->forward(docs, opt);
+      const size_t V = size_t(model->config().vocab_size);
 
-    for (size_t d = 0; d < docs.size(); ++d) {
-      CAPTURE(d);
-      const auto& out = expected["outputs"][d];
-      const size_t t0 = r.docs[d].begin, T = r.docs[d].size();
-      double worst = 0;
-      CHECK(all_close(out["logits"], T, V, [&](size_t t, size_t v) { return r.logits[(t0 + t) * V + v]; }, tol, worst));
-      MESSAGE("logits max |diff| " << worst);
-      for (size_t t = 0; t + 1 < T; ++t) CHECK(tol.close(r.nll[t0 + t], out["nll"][t].get<double>()));
+      for (size_t d = 0; d < docs.size(); ++d) {
+        CAPTURE(d);
+        const auto& out = expected["outputs"][d];
+        const size_t t0 = r.docs[d].begin, T = r.docs[d].size();
+        double worst = 0;
+        CHECK(all_close(out["logits"], T, V, [&](size_t t, size_t v) { return r.logits[(t0 + t) * V + v]; }, tol, worst));
+        MESSAGE("logits max |diff| " << worst);
+        for (size_t t = 0; t + 1 < T; ++t) CHECK(tol.close(r.nll[t0 + t], out["nll"][t].get<double>()));
 
-      const auto& layers = out["layers"];
-      REQUIRE(layers.size() == r.layers.size());
-      for (size_t i = 0; i < layers.size(); ++i) {
-        const LayerRecord& rec = r.layers[i];
-        CAPTURE(rec.layer);
-        REQUIRE(layers[i]["layer"].get<int>() == rec.layer);
-        const size_t E = size_t(rec.num_experts), K = size_t(rec.k);
-        double w_logit = 0, w_weight = 0;
-        CHECK(all_close(layers[i]["router_logits"], T, E,
-                        [&](size_t t, size_t e) { return rec.router_logits[(t0 + t) * E + e]; }, tol, w_logit));
-        REQUIRE(layers[i]["topk_ids"][0].size() == K);
-        for (size_t t = 0; t < T; ++t)
-          for (size_t k = 0; k < K; ++k)
-            CHECK(rec.topk_ids[(t0 + t) * K + k] == layers[i]["topk_ids"][t][k].get<int>());
-        CHECK(all_close(layers[i]["topk_weights"], T, K,
-                        [&](size_t t, size_t k) { return rec.topk_weights[(t0 + t) * K + k]; }, tol, w_weight));
+        const auto& layers = out["layers"];
+        REQUIRE(layers.size() == r.layers.size());
+        for (size_t i = 0; i < layers.size(); ++i) {
+          const LayerRecord& rec = r.layers[i];
+          CAPTURE(rec.layer);
+          REQUIRE(layers[i]["layer"].get<int>() == rec.layer);
+          const size_t E = size_t(rec.num_experts), K = size_t(rec.k);
+          double w_logit = 0, w_weight = 0;
+          CHECK(all_close(layers[i]["router_logits"], T, E,
+                          [&](size_t t, size_t e) { return rec.router_logits[(t0 + t) * E + e]; }, tol, w_logit));
+          REQUIRE(layers[i]["topk_ids"][0].size() == K);
+          for (size_t t = 0; t < T; ++t)
+            for (size_t k = 0; k < K; ++k)
+              CHECK(rec.topk_ids[(t0 + t) * K + k] == layers[i]["topk_ids"][t][k].get<int>());
+          CHECK(all_close(layers[i]["topk_weights"], T, K,
+                          [&](size_t t, size_t k) { return rec.topk_weights[(t0 + t) * K + k]; }, tol, w_weight));
+        }
       }
     }
   }
