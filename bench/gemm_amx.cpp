@@ -24,8 +24,9 @@ using namespace moescope;
 namespace {
 
 constexpr const char* kUsage =
-    "bench-gemm-amx [--rows M] [--repeat R] [--threads N] [--bf16-weights]\n"
-    "  Times the AMX BF16x3 FP32 GEMM against BLAS sgemm on forward-pass shapes (M rows each).\n"
+    "bench-gemm-amx [--rows M] [--hidden D] [--expert-width I] [--qkv N] [--repeat R] [--threads N] [--bf16-weights]\n"
+    "  Times the AMX BF16x3 FP32 GEMM against BLAS sgemm on forward-pass shapes (M rows each) of a\n"
+    "  model with hidden width D (512), expert width I (256) and q+k+v outputs N (3 D).\n"
     "  --bf16-weights: weights exact in BF16, as a BF16 checkpoint's (three products instead of six).";
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    const cli::Args args(argv_list, {"bf16-weights"}, {"rows", "repeat", "threads"});
+    const cli::Args args(argv_list, {"bf16-weights"}, {"rows", "repeat", "threads", "hidden", "expert-width", "qkv"});
     const int64_t M = args.get_int("rows", 2048, 1);
     const int repeat = args.get_int("repeat", 9, 1);
     const bool bf16_weights = args.flag("bf16-weights");
@@ -61,8 +62,11 @@ int main(int argc, char** argv) {
       std::printf("AMX BF16x3 GEMM not available here: %s\n", why.c_str());
       return 0;
     }
-    const Shape shapes[] = {{"output head block", 2048, 512}, {"expert gate+up", 512, 512},
-                            {"expert down", 512, 256}, {"attention q/k/v", 1536, 512}};
+    // Model widths: hidden D, expert width I, q+k+v outputs (defaults: the CPU benchmark model's).
+    const int64_t D = args.get_int("hidden", 512, 1), I = args.get_int("expert-width", 256, 1);
+    const int64_t QKV = args.get_int("qkv", int(3 * D), 1);
+    const Shape shapes[] = {{"output head block", 2048, D}, {"expert gate+up", 2 * I, D},
+                            {"expert down", D, I}, {"attention q/k/v", QKV, D}};
     std::mt19937 rng(1);
     std::normal_distribution<float> dist;
     std::printf("FP32 GEMM, %lld rows, %d threads, weights %s; medians of %d interleaved rounds\n", (long long)M,

@@ -4,6 +4,7 @@
 // hold 32 rows x 32 k of one activation part, tiles 6-7 hold 32 k x 32 columns of one weight part.
 // Per 32-wide step of k the six products are visited in an order where consecutive products share
 // an operand, so 14 tile loads feed 24 tile multiplies (4 per product, one load pair per change).
+// k is summed in the tiles 512 at a time and the blocks' sums added in FP32 (blocked summation).
 #include "engine/gemm_amx.h"
 
 #include <omp.h>
@@ -149,11 +150,11 @@ void load_tile_config() {
   _tile_loadconfig(&cfg);
 }
 
-// acc(0..3) += the products for one 32 x 32 block over all of k. a = activation part 1 at the
+// acc(0..3) += the products for one 32 x 32 block over k steps [ks0, ks1). a = activation part 1 at the
 // block's first tile row (parts `part_a` apart, second tile row Ks*512 on), b = weight part 1 of
 // the column block (parts Ks*1024 apart).
 template <int kWeightParts>
-inline void block_products(const uint16_t* a, int64_t part_a, const uint16_t* b, int64_t Ks) {
+inline void block_products(const uint16_t* a, int64_t part_a, const uint16_t* b, int64_t Ks, int64_t ks0, int64_t ks1) {
   const int64_t row2 = Ks * 512, part_b = Ks * 1024;
   const uint16_t *a1 = a, *a2 = a + part_a, *a3 = a + 2 * part_a;
   const uint16_t *b1 = b, *b2 = b + part_b, *b3 = b + 2 * part_b;
@@ -161,7 +162,7 @@ inline void block_products(const uint16_t* a, int64_t part_a, const uint16_t* b,
 #define MOESCOPE_LOAD_B(p) _tile_loadd(6, (p) + ks * 1024, 64); _tile_loadd(7, (p) + ks * 1024 + 512, 64)
 #define MOESCOPE_MULTIPLY \
   _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7)
-  for (int64_t ks = 0; ks < Ks; ++ks) {
+  for (int64_t ks = ks0; ks < ks1; ++ks) {
     if constexpr (kWeightParts == 3) {
       // a1w3, a1w2, a2w2, a2w1, a3w1, a1w1: each step changes one operand.
       MOESCOPE_LOAD_A(a1); MOESCOPE_LOAD_B(b3); MOESCOPE_MULTIPLY;
@@ -186,37 +187,47 @@ inline void block_products(const uint16_t* a, int64_t part_a, const uint16_t* b,
 void run_blocks(const AmxF32Activations& x, const AmxF32Weights& w, int64_t nb0, int64_t nb1, int64_t n1, float* y,
                 int64_t ldy, int64_t begin, int64_t end) {  // y: column nb0 * 32 of the output
   constexpr int64_t kGroupBlocks = 8;  // 256 rows of activations (3 x 256 KB) stay in L2 across columns
+  constexpr int64_t kKBlockSteps = 16;  // k summed in the tiles 512 at a time
   const int64_t Ks = w.Kp / 32, part_a = x.Mp * x.Kp, mblocks = x.Mp / 32, ncols = nb1 - nb0;
-  alignas(64) float edge[32 * 32];
+  alignas(64) float part[32 * 32], sum[32 * 32];  // one k block's sums; the running total
   load_tile_config();
   for (int64_t item = begin; item < end; ++item) {
     const int64_t group = item / ncols, nb = nb0 + item % ncols;
     const int64_t mb_end = std::min(mblocks, (group + 1) * kGroupBlocks);
     const uint16_t* b = w.packed.data.get() + nb * w.parts * Ks * 1024;
     for (int64_t mb = group * kGroupBlocks; mb < mb_end; ++mb) {
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
       const uint16_t* a = x.packed.data.get() + mb * 2 * Ks * 512;
-      if (w.parts == 3) block_products<3>(a, part_a, b, Ks);
-      else block_products<1>(a, part_a, b, Ks);
       const int64_t m0 = mb * 32, c0 = nb * 32;
       const int64_t rows = std::min<int64_t>(32, x.M - m0), cols = std::min<int64_t>(32, n1 - c0);
-      if (rows == 32 && cols == 32) {
-        float* out = y + m0 * ldy + (c0 - nb0 * 32);
-        const int64_t stride = ldy * int64_t(sizeof(float));
-        _tile_stored(0, out, stride);
-        _tile_stored(1, out + 16, stride);
-        _tile_stored(2, out + 16 * ldy, stride);
-        _tile_stored(3, out + 16 * ldy + 16, stride);
-      } else {  // a partial block: through a 32 x 32 buffer, then only the rows and columns that exist
-        _tile_stored(0, edge, 128);
-        _tile_stored(1, edge + 16, 128);
-        _tile_stored(2, edge + 16 * 32, 128);
-        _tile_stored(3, edge + 16 * 32 + 16, 128);
-        for (int64_t i = 0; i < rows; ++i)
-          std::memcpy(y + (m0 + i) * ldy + (c0 - nb0 * 32), edge + i * 32, size_t(cols) * sizeof(float));
+      float* out = y + m0 * ldy + (c0 - nb0 * 32);
+      // k in blocks of kKBlockSteps x 32, each summed in the tiles from zero and the blocks' sums
+      // added in FP32 (blocked summation, as BLAS kernels do: one chain of up to 6 K products
+      // per element would grow the rounding error with K).
+      for (int64_t ks0 = 0; ks0 < Ks; ks0 += kKBlockSteps) {
+        const int64_t ks1 = std::min(Ks, ks0 + kKBlockSteps);
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+        if (w.parts == 3) block_products<3>(a, part_a, b, Ks, ks0, ks1);
+        else block_products<1>(a, part_a, b, Ks, ks0, ks1);
+        if (Ks <= kKBlockSteps && rows == 32 && cols == 32) {  // one k block, a whole block: straight out
+          const int64_t stride = ldy * int64_t(sizeof(float));
+          _tile_stored(0, out, stride);
+          _tile_stored(1, out + 16, stride);
+          _tile_stored(2, out + 16 * ldy, stride);
+          _tile_stored(3, out + 16 * ldy + 16, stride);
+          break;
+        }
+        _tile_stored(0, part, 128);
+        _tile_stored(1, part + 16, 128);
+        _tile_stored(2, part + 16 * 32, 128);
+        _tile_stored(3, part + 16 * 32 + 16, 128);
+        if (ks0 == 0) std::memcpy(sum, part, sizeof(sum));
+        else
+          for (int i = 0; i < 32 * 32; ++i) sum[i] += part[i];
+        if (ks1 == Ks)  // only the rows and columns that exist
+          for (int64_t i = 0; i < rows; ++i) std::memcpy(out + i * ldy, sum + i * 32, size_t(cols) * sizeof(float));
       }
     }
   }

@@ -100,7 +100,8 @@ TEST_CASE("bf16x3 AMX GEMM: FP32 accuracy against a double-precision product on 
   };
   const Case cases[] = {{1, 1, 1, false},     {17, 31, 33, false},   {33, 33, 31, true},   {64, 64, 64, false},
                         {100, 70, 100, false}, {300, 40, 512, false}, {300, 96, 257, true}, {1, 130, 64, true},
-                        {600, 24, 2100, false}};  // the last: K large enough that rows go in two chunks
+                        {600, 24, 2100, false},  // K large enough that rows go in two chunks
+                        {40, 40, 8192, false}, {33, 33, 1100, true}};  // k in several 512-blocks, partial blocks
   for (const Case& c : cases) {
     CAPTURE(c.M);
     CAPTURE(c.N);
