@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "engine/error.h"
 
@@ -150,6 +151,9 @@ void load_tile_config() {
   _tile_loadconfig(&cfg);
 }
 
+constexpr int64_t kGroupBlocks = 8;   // row blocks per group: 256 rows of activations
+constexpr int64_t kKBlockSteps = 16;  // k summed in the tiles 512 at a time
+
 // acc(0..3) += the products for one 32 x 32 block over k steps [ks0, ks1). a = activation part 1 at the
 // block's first tile row (parts `part_a` apart, second tile row Ks*512 on), b = weight part 1 of
 // the column block (parts Ks*1024 apart).
@@ -183,52 +187,73 @@ inline void block_products(const uint16_t* a, int64_t part_a, const uint16_t* b,
 #undef MOESCOPE_MULTIPLY
 }
 
+// One 32 x 32 block's products over k steps [ks0, ks1), summed in the tiles from zero.
+inline void block_sum(const AmxF32Activations& x, const AmxF32Weights& w, int64_t mb, int64_t nb, int64_t ks0,
+                      int64_t ks1) {
+  const int64_t Ks = w.Kp / 32;
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  const uint16_t* a = x.packed.data.get() + mb * 2 * Ks * 512;
+  const uint16_t* b = w.packed.data.get() + nb * w.parts * Ks * 1024;
+  if (w.parts == 3) block_products<3>(a, x.Mp * x.Kp, b, Ks, ks0, ks1);
+  else block_products<1>(a, x.Mp * x.Kp, b, Ks, ks0, ks1);
+}
+
+void store_tiles(float* out, int64_t ld) {  // ld in floats
+  const int64_t stride = ld * int64_t(sizeof(float));
+  _tile_stored(0, out, stride);
+  _tile_stored(1, out + 16, stride);
+  _tile_stored(2, out + 16 * ld, stride);
+  _tile_stored(3, out + 16 * ld + 16, stride);
+}
+
 // One thread's share: (row group, column block) items [begin, end) of the flattened range.
+// Loop order per row group: k block -> column block -> row block, so a group's activations for
+// one k block (256 rows x 512 k x 3 parts, 768 KB) stay in L2 while every column block's weights
+// for that k block pass once. Each k block is summed in the tiles from zero and added to the
+// running total in FP32, in k order (blocked summation; the result does not depend on the order
+// of the other loops). Totals live in y itself; blocks cut by the last row or column in a side
+// buffer.
 void run_blocks(const AmxF32Activations& x, const AmxF32Weights& w, int64_t nb0, int64_t nb1, int64_t n1, float* y,
                 int64_t ldy, int64_t begin, int64_t end) {  // y: column nb0 * 32 of the output
-  constexpr int64_t kGroupBlocks = 8;  // 256 rows of activations (3 x 256 KB) stay in L2 across columns
-  constexpr int64_t kKBlockSteps = 16;  // k summed in the tiles 512 at a time
-  const int64_t Ks = w.Kp / 32, part_a = x.Mp * x.Kp, mblocks = x.Mp / 32, ncols = nb1 - nb0;
-  alignas(64) float part[32 * 32], sum[32 * 32];  // one k block's sums; the running total
+  const int64_t Ks = w.Kp / 32, mblocks = x.Mp / 32, ncols = nb1 - nb0;
+  alignas(64) float part[32 * 32];
+  std::vector<float> side;  // running totals of partial blocks, 32 x 32 each
   load_tile_config();
-  for (int64_t item = begin; item < end; ++item) {
-    const int64_t group = item / ncols, nb = nb0 + item % ncols;
-    const int64_t mb_end = std::min(mblocks, (group + 1) * kGroupBlocks);
-    const uint16_t* b = w.packed.data.get() + nb * w.parts * Ks * 1024;
-    for (int64_t mb = group * kGroupBlocks; mb < mb_end; ++mb) {
-      const uint16_t* a = x.packed.data.get() + mb * 2 * Ks * 512;
-      const int64_t m0 = mb * 32, c0 = nb * 32;
-      const int64_t rows = std::min<int64_t>(32, x.M - m0), cols = std::min<int64_t>(32, n1 - c0);
-      float* out = y + m0 * ldy + (c0 - nb0 * 32);
-      // k in blocks of kKBlockSteps x 32, each summed in the tiles from zero and the blocks' sums
-      // added in FP32 (blocked summation, as BLAS kernels do: one chain of up to 6 K products
-      // per element would grow the rounding error with K).
-      for (int64_t ks0 = 0; ks0 < Ks; ks0 += kKBlockSteps) {
-        const int64_t ks1 = std::min(Ks, ks0 + kKBlockSteps);
-        _tile_zero(0);
-        _tile_zero(1);
-        _tile_zero(2);
-        _tile_zero(3);
-        if (w.parts == 3) block_products<3>(a, part_a, b, Ks, ks0, ks1);
-        else block_products<1>(a, part_a, b, Ks, ks0, ks1);
-        if (Ks <= kKBlockSteps && rows == 32 && cols == 32) {  // one k block, a whole block: straight out
-          const int64_t stride = ldy * int64_t(sizeof(float));
-          _tile_stored(0, out, stride);
-          _tile_stored(1, out + 16, stride);
-          _tile_stored(2, out + 16 * ldy, stride);
-          _tile_stored(3, out + 16 * ldy + 16, stride);
-          break;
+  for (int64_t item = begin; item < end;) {
+    const int64_t group = item / ncols, nb_lo = nb0 + item % ncols;
+    const int64_t nb_hi = nb0 + std::min(ncols, item % ncols + (end - item));  // this group's columns in the share
+    item += nb_hi - nb_lo;
+    const int64_t mb_lo = group * kGroupBlocks, mb_hi = std::min(mblocks, mb_lo + kGroupBlocks);
+    side.resize(std::max(side.size(), size_t((mb_hi - mb_lo) + (nb_hi - nb_lo)) * 1024));  // written before read
+    for (int64_t ks0 = 0; ks0 < Ks; ks0 += kKBlockSteps) {
+      const int64_t ks1 = std::min(Ks, ks0 + kKBlockSteps);
+      for (int64_t nb = nb_lo; nb < nb_hi; ++nb)
+        for (int64_t mb = mb_lo; mb < mb_hi; ++mb) {
+          block_sum(x, w, mb, nb, ks0, ks1);
+          const int64_t m0 = mb * 32, c0 = nb * 32;
+          const int64_t rows = std::min<int64_t>(32, x.M - m0), cols = std::min<int64_t>(32, n1 - c0);
+          float* out = y + m0 * ldy + (c0 - nb0 * 32);
+          if (rows == 32 && cols == 32) {
+            if (ks0 == 0) {
+              store_tiles(out, ldy);
+            } else {
+              store_tiles(part, 32);
+              for (int64_t i = 0; i < 32; ++i)
+                for (int64_t j = 0; j < 32; ++j) out[i * ldy + j] += part[i * 32 + j];
+            }
+            continue;
+          }
+          // A partial block: its total in the side buffer (slot per row block if the column is cut,
+          // else per column block), copied out after the last k block.
+          float* total = side.data() + (cols < 32 ? (mb - mb_lo) : (mb_hi - mb_lo) + (nb - nb_lo)) * 1024;
+          store_tiles(part, 32);
+          for (int i = 0; i < 32 * 32; ++i) total[i] = ks0 == 0 ? part[i] : total[i] + part[i];
+          if (ks1 == Ks)
+            for (int64_t i = 0; i < rows; ++i) std::memcpy(out + i * ldy, total + i * 32, size_t(cols) * sizeof(float));
         }
-        _tile_stored(0, part, 128);
-        _tile_stored(1, part + 16, 128);
-        _tile_stored(2, part + 16 * 32, 128);
-        _tile_stored(3, part + 16 * 32 + 16, 128);
-        if (ks0 == 0) std::memcpy(sum, part, sizeof(sum));
-        else
-          for (int i = 0; i < 32 * 32; ++i) sum[i] += part[i];
-        if (ks1 == Ks)  // only the rows and columns that exist
-          for (int64_t i = 0; i < rows; ++i) std::memcpy(out + i * ldy, sum + i * 32, size_t(cols) * sizeof(float));
-      }
     }
   }
   _tile_release();
@@ -264,7 +289,7 @@ void gemm_amx_f32(const AmxF32Activations& x, const AmxF32Weights& w, int64_t n0
                              ", " + std::to_string(w.K) + "], columns " + std::to_string(n0) + ".." + std::to_string(n1) + ")");
   if (x.M == 0 || n0 == n1) return;
   const int64_t nb0 = n0 / 32, nb1 = (n1 + 31) / 32;
-  const int64_t items = (x.Mp / 32 + 7) / 8 * (nb1 - nb0);
+  const int64_t items = (x.Mp / 32 + kGroupBlocks - 1) / kGroupBlocks * (nb1 - nb0);
   const bool parallel = !omp_in_parallel() && omp_get_max_threads() > 1 && items > 1 &&
                         x.M * (n1 - n0) * x.K >= (int64_t(1) << 21);
   if (!parallel) {
