@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/gemm_bf16.h"  // bf16_to_float
 
 #if defined(MOESCOPE_AMX) && defined(__x86_64__)
 #include <cpuid.h>
@@ -36,12 +37,6 @@ uint16_t bf16_round(float f) {  // round to nearest even; only called on finite 
   u += 0x7fffu + ((u >> 16) & 1u);
   return uint16_t(u >> 16);
 }
-float bf16_value(uint16_t b) {
-  const uint32_t u = uint32_t(b) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
@@ -56,9 +51,9 @@ void split_bf16x3(float x, uint16_t& hi, uint16_t& mid, uint16_t& lo) {
     return;
   }
   hi = bf16_round(x);
-  const float r1 = x - bf16_value(hi);  // exact: the low 16 of x's 24 significant bits
+  const float r1 = x - bf16_to_float(hi);  // exact: the low 16 of x's 24 significant bits
   mid = bf16_round(r1);
-  lo = bf16_round(r1 - bf16_value(mid));  // the remaining 8 bits: exact in BF16
+  lo = bf16_round(r1 - bf16_to_float(mid));  // the remaining 8 bits: exact in BF16
 }
 
 void AmxBuffer::resize(size_t n) {
@@ -75,7 +70,7 @@ AmxF32Weights pack_amx_f32_weights(const float* w, int64_t N, int64_t K) {
   p.N = N, p.K = K, p.Np = round_up(N, 32), p.Kp = round_up(K, 32);
   p.parts = 1;
   for (int64_t i = 0; i < N * K && p.parts == 1; ++i)
-    if (!(bf16_value(bf16_round(w[i])) == w[i])) p.parts = 3;
+    if (!(bf16_to_float(bf16_round(w[i])) == w[i])) p.parts = 3;
   const int64_t Ks = p.Kp / 32, parts = p.parts;
   p.packed.resize(size_t(p.Np * p.Kp * parts));
   uint16_t* out = p.packed.data.get();

@@ -335,63 +335,50 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
 }
 
 namespace {
-void fill_bf16(Matrix& m, int64_t rows, std::vector<uint16_t>& scratch) {
-  if (!m.empty()) m.bf16 = make_bf16_weights(m.data, rows, m.cols, scratch);
-}
-void fill_expert_bf16(ExpertWeights& x, std::vector<uint16_t>& scratch) {
-  if (!x.loaded()) return;
-  const bool adjacent = x.up.data == x.gate.data + x.gate.rows * x.gate.cols && x.gate_bias.empty();
-  fill_bf16(x.gate, adjacent ? 2 * x.gate.rows : x.gate.rows, scratch);
-  if (!adjacent) fill_bf16(x.up, x.up.rows, scratch);
-  fill_bf16(x.down, x.down.rows, scratch);
-}
-void fill_amx(Matrix& m, int64_t rows) {
-  if (!m.empty()) m.amx = pack_amx_f32_weights(m.data, rows, m.cols);
-}
-void fill_expert_amx(ExpertWeights& x) {
-  if (!x.loaded()) return;
-  const bool adjacent = x.up.data == x.gate.data + x.gate.rows * x.gate.cols && x.gate_bias.empty();
-  fill_amx(x.gate, adjacent ? 2 * x.gate.rows : x.gate.rows);
-  if (!adjacent) fill_amx(x.up, x.up.rows);
-  fill_amx(x.down, x.down.rows);
+// Calls f(matrix, rows) for every GEMM weight of the layers that is loaded (attention projections,
+// MLA, experts, dense and shared MLPs; not the router). An expert whose up rows follow its gate
+// rows in memory (and has no gate bias) comes once as gate with 2I rows, the fused [gate; up]
+// that swiglu multiplies in one GEMM.
+template <typename F>
+void for_each_layer_gemm_weight(std::vector<LayerWeights>& layers, F f) {
+  auto expert = [&](ExpertWeights& x) {
+    if (!x.loaded()) return;
+    const bool adjacent = x.up.data == x.gate.data + x.gate.rows * x.gate.cols && x.gate_bias.empty();
+    f(x.gate, adjacent ? 2 * x.gate.rows : x.gate.rows);
+    if (!adjacent) f(x.up, x.up.rows);
+    f(x.down, x.down.rows);
+  };
+  for (LayerWeights& lw : layers) {
+    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o, &lw.q_a, &lw.q_b, &lw.kv_a, &lw.kv_b})
+      if (!m->empty()) f(*m, m->rows);
+    for (ExpertWeights& x : lw.experts) expert(x);
+    expert(lw.dense);
+    expert(lw.shared);
+  }
 }
 }  // namespace
 
 void add_amx_f32_copies(ModelWeights& w) {
   size_t extra = 0;
-  for (LayerWeights& lw : w.layers) {
-    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o, &lw.q_a, &lw.q_b, &lw.kv_a, &lw.kv_b}) {
-      fill_amx(*m, m->rows);
-      extra += m->amx.bytes();
-    }
-    for (ExpertWeights* x : {&lw.dense, &lw.shared}) fill_expert_amx(*x);
-    for (ExpertWeights& x : lw.experts) fill_expert_amx(x);
-    for (const ExpertWeights* x : {&lw.dense, &lw.shared}) extra += x->gate.amx.bytes() + x->up.amx.bytes() + x->down.amx.bytes();
-    for (const ExpertWeights& x : lw.experts) extra += x.gate.amx.bytes() + x.up.amx.bytes() + x.down.amx.bytes();
-  }
+  for_each_layer_gemm_weight(w.layers, [&](Matrix& m, int64_t rows) {
+    m.amx = pack_amx_f32_weights(m.data, rows, m.cols);
+    extra += m.amx.bytes();
+  });
   w.lm_head_amx = pack_amx_f32_weights(w.lm_head.data, w.lm_head.rows, w.lm_head.cols);
-  extra += w.lm_head_amx.bytes();
-  w.resident_bytes += extra;
+  w.resident_bytes += extra + w.lm_head_amx.bytes();
 }
 
 void add_bf16_copies(ModelWeights& w) {
   std::vector<uint16_t> scratch;  // one rounding buffer for every matrix (see make_bf16_weights)
-  for (LayerWeights& lw : w.layers) {
-    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o, &lw.q_a, &lw.q_b, &lw.kv_a, &lw.kv_b}) fill_bf16(*m, m->rows, scratch);
-    for (ExpertWeights& x : lw.experts) fill_expert_bf16(x, scratch);
-    fill_expert_bf16(lw.dense, scratch);
-    fill_expert_bf16(lw.shared, scratch);
-  }
+  size_t extra = 0;
+  for_each_layer_gemm_weight(w.layers, [&](Matrix& m, int64_t rows) {
+    m.bf16 = make_bf16_weights(m.data, rows, m.cols, scratch);
+    extra += m.bf16.bytes;
+  });
   w.lm_head_blocks.clear();
   for (int64_t v0 = 0; v0 < w.lm_head.rows; v0 += kHeadVocabBlock)
     w.lm_head_blocks.push_back(make_bf16_weights(w.lm_head.data + v0 * w.lm_head.cols,
                                                  std::min(kHeadVocabBlock, w.lm_head.rows - v0), w.lm_head.cols, scratch));
-  size_t extra = 0;
-  for (const LayerWeights& lw : w.layers) {
-    for (const Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o, &lw.q_a, &lw.q_b, &lw.kv_a, &lw.kv_b}) extra += m->bf16.bytes;
-    for (const ExpertWeights& x : lw.experts) extra += x.gate.bf16.bytes + x.up.bf16.bytes + x.down.bf16.bytes;
-    for (const ExpertWeights* x : {&lw.dense, &lw.shared}) extra += x->gate.bf16.bytes + x->up.bf16.bytes + x->down.bf16.bytes;
-  }
   for (const Bf16Weights& b : w.lm_head_blocks) extra += b.bytes;
   w.resident_bytes += extra;
 }
