@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/cli/args.h"
+#include "engine/blas_core.h"
 #include "engine/cpu_ops.h"
 #include "engine/error.h"
 
@@ -90,6 +91,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  moescope::match_blas_kernels_to_cpu(argv);  // BLAS sgemm is the reference: its kernels must fit the CPU
   const std::vector<std::string> argv_list(argv + 1, argv + argc);
   if (!argv_list.empty() && (argv_list[0] == "--help" || argv_list[0] == "-h")) {
     std::puts(kUsage);

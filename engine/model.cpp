@@ -8,6 +8,7 @@
 #include <limits>
 #include <numeric>
 
+#include "engine/blas_core.h"
 #include "engine/error.h"
 #include "engine/gemm_amx.h"
 #include "engine/gemm_f32.h"
@@ -294,7 +295,7 @@ std::string Model::gemm_kernels() const {
   if (!weights_.lm_head_amx.empty()) return "f32: AMX-BF16 tiles, BF16x3 (MOESCOPE_F32_GEMM=blas for BLAS)";
   amx_f32_available(&how);
 #ifdef EIGEN_USE_BLAS
-  return "f32: BLAS sgemm (AMX BF16x3 not used: " + how + ")";
+  return "f32: BLAS sgemm, OpenBLAS " + blas_core_name() + " kernels (AMX BF16x3 not used: " + how + ")";
 #else
   return "f32: Eigen GEMM (AMX BF16x3 not used: " + how + ")";
 #endif

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "app/cli/commands.h"
+#include "engine/blas_core.h"
+#include "engine/closest_names.h"
 #include "engine/error.h"
 
 namespace {
@@ -83,9 +85,13 @@ routed as consecutive windows of N tokens, each on its own; --max-tokens N (defa
 1048576) refuses longer texts.
 )";
 
+const std::vector<std::string> kCommands = {"info", "tokenize", "route", "score", "trace", "workspace", "analyze", "subset",
+                                            "export-emo", "render", "bench", "bench-trace", "help"};
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  moescope::match_blas_kernels_to_cpu(argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
@@ -106,7 +112,12 @@ int main(int argc, char** argv) {
     if (command == "render") return moescope::cli::cmd_render(args);
     if (command == "bench-trace") return moescope::cli::cmd_bench_trace(args);
     if (command == "workspace") return moescope::cli::cmd_workspace(args);
-    std::cerr << "moescope-cli: unknown command '" << command << "' (try: moescope-cli help)\n";
+    const std::string hint = moescope::did_you_mean(command, kCommands);
+    std::cerr << "moescope-cli: unknown command '" << command << "'" << (hint.empty() ? "" : "; " + hint)
+              << " (try: moescope-cli help)\n";
+    return 2;
+  } catch (const moescope::cli::UsageError& e) {
+    std::cerr << "moescope-cli " << command << ": usage error: " << e.what() << "\n";
     return 2;
   } catch (const moescope::Error& e) {
     std::cerr << "moescope-cli " << command << ": error: " << e.what() << "\n";

@@ -29,6 +29,7 @@
 
 #include "app/gui/app.h"
 #include "engine/atomic_file.h"
+#include "engine/blas_core.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
 #include "engine/safetensors_writer.h"
@@ -149,7 +150,7 @@ Options parse_options(int argc, char** argv) {
     else if (a == "--text-file") {
       const std::string f = value("--text-file");
       try {
-        o.app.text = moescope::read_text_file(f, "text file");
+        o.app.text = moescope::read_utf8_text_file(f, "text file");
       } catch (const moescope::Error& e) {
         std::fprintf(stderr, "moescope: %s\n", e.what());
         std::exit(2);
@@ -205,6 +206,7 @@ std::vector<std::string> read_script(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  moescope::match_blas_kernels_to_cpu(argv);
   Options opt = parse_options(argc, argv);
   std::vector<std::string> script = read_script(opt.script);
   const std::string emo = default_model(argv[0]);
