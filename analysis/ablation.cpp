@@ -72,18 +72,33 @@ std::vector<int> default_budgets(int es) {
   return out;
 }
 
-std::vector<AblationPoint> ablate_domain(const Model& model, const TraceData& td, const std::string& domain,
-                                         const std::function<bool(const TracedDocument&)>& calibration,
-                                         const std::vector<CorpusDocument>& eval, const AblationOptions& opt) {
-  const auto it = std::find(td.domains.begin(), td.domains.end(), domain);
-  if (it == td.domains.end()) fail_expected("domain", "not in the workspace", "one of its domains", domain);
-  const int dom = int(it - td.domains.begin());
+void check_budgets(const std::vector<int>& budgets, int es, const std::string& where) {
+  for (int k : budgets) {
+    if (k >= 1 && k <= es) continue;
+    const std::string expected = "budgets from 1 to " + std::to_string(es) + " (" + std::to_string(es) + " = all: the full model)";
+    if (k > es)
+      fail_expected(where, "budget " + std::to_string(k) + " is more than the " + std::to_string(es) +
+                               " standard experts of a MoE layer of this model", expected, std::to_string(k));
+    fail_expected(where, "budget out of range", expected, std::to_string(k));
+  }
+}
+
+std::vector<CorpusDocument> heldout_documents(const std::vector<CorpusDocument>& eval, const std::string& domain) {
   std::vector<CorpusDocument> docs;
   for (const auto& d : eval)
     if (d.domain == domain) docs.push_back(d);
   if (docs.empty()) fail("domain '" + domain + "'", "has no held-out documents to evaluate on");
+  return docs;
+}
+
+std::vector<AblationPoint> ablate_domain(const Model& model, const TraceData& td, const std::string& domain,
+                                         const std::function<bool(const TracedDocument&)>& calibration,
+                                         const std::vector<CorpusDocument>& eval, const AblationOptions& opt) {
+  const int dom = domain_index(td, domain, "domain");
+  const std::vector<CorpusDocument> docs = heldout_documents(eval, domain);
   const int es = min_standard_experts(td);
   const std::vector<int> budgets = opt.budgets.empty() ? default_budgets(es) : opt.budgets;
+  check_budgets(budgets, es, "budgets");  // before the full model's run, not after it
   const auto score = mean_probs_over(td, [&](const TracedDocument& d) { return d.domain == dom && calibration(d); });
 
   std::vector<AblationPoint> out;
@@ -100,7 +115,6 @@ std::vector<AblationPoint> ablate_domain(const Model& model, const TraceData& td
   };
   run("full", es, -1, nullptr);
   for (int k : budgets) {
-    if (k <= 0 || k > es) fail_expected("budget", "out of range", "1.." + std::to_string(es), std::to_string(k));
     if (k == es) continue;  // the full model, already measured
     if (stopped()) break;
     const ExpertSubset chosen = opt.select ? opt.select(k) : top_k_subset(model.config(), td, score, k);

@@ -27,6 +27,11 @@ ExpertSubset random_subset(const ModelConfig& c, const TraceData& td, int k, uin
 
 // Budgets scaled to the model: Es/16, Es/8, Es/4, Es/2 (at least 1, distinct) and all.
 std::vector<int> default_budgets(int num_standard);
+// Error "where: budget 40 is more than the 31 standard experts of a MoE layer (expected budgets
+// from 1 to 31, ...)" unless every budget is in 1..num_standard (the smallest Es of the layers).
+void check_budgets(const std::vector<int>& budgets, int num_standard, const std::string& where);
+// The evaluation documents of `domain`; Error when there are none (nothing to measure the loss on).
+std::vector<CorpusDocument> heldout_documents(const std::vector<CorpusDocument>& eval, const std::string& domain);
 
 // The held-out split of a workspace's own documents, used when no evaluation corpus is given:
 // documents whose id hashes to 0 mod 4 are evaluated on, the others calibrate the selection.

@@ -63,8 +63,7 @@ SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, con
   const std::string model_path = td.run["model"]["path"].get<std::string>();
   const ModelConfig c = ModelConfig::from_file((fs::path(model_path) / "config.json").string());
   if (req.k < 1) fail_expected("--experts", "standard experts to keep per layer", "a positive integer", std::to_string(req.k));
-  if (!req.domain.empty() && std::find(td.domains.begin(), td.domains.end(), req.domain) == td.domains.end())
-    fail_expected("--domain", "not in the workspace", "one of its domains", req.domain);
+  if (!req.domain.empty()) domain_index(td, req.domain, "--domain");
   // The documents the selection looks at: the domain's (all without a domain), optionally one language.
   auto chosen = [&](const TracedDocument& d) {
     return (req.domain.empty() || td.domains[size_t(d.domain)] == req.domain) && (req.lang.empty() || d.lang == req.lang);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/closest_names.h"
 #include "engine/error.h"
 
 namespace moescope {
@@ -51,6 +52,25 @@ TraceData load_trace(Workspace& ws) {
   }
   if (td.docs.empty()) fail(ws.path(), "workspace has no traced documents (run `moescope-cli trace` first)");
   return td;
+}
+
+void fail_unknown_domain(const std::vector<std::string>& domains, const std::string& domain, const std::string& where) {
+  std::string expected;
+  if (domains.size() <= 8) {
+    expected = "one of";
+    for (size_t i = 0; i < domains.size(); ++i) expected += (i ? ", " : " ") + domains[i];
+  } else {
+    expected = "one of its " + std::to_string(domains.size()) + " domains (moescope-cli analyze lists them)";
+  }
+  const std::string hint = did_you_mean(domain, domains);
+  throw Error(where + ": not a domain of the workspace (expected " + expected + ", found '" + domain + "')" +
+              (hint.empty() ? "" : "; " + hint));
+}
+
+int domain_index(const TraceData& td, const std::string& domain, const std::string& where) {
+  const auto it = std::find(td.domains.begin(), td.domains.end(), domain);
+  if (it == td.domains.end()) fail_unknown_domain(td.domains, domain, where);
+  return int(it - td.domains.begin());
 }
 
 }  // namespace moescope

@@ -2,12 +2,14 @@
 #include "engine/json_file.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/unicode_utf8.h"
 
 namespace moescope {
 
@@ -26,6 +28,27 @@ std::string read_text_file(const std::string& path, const std::string& what, siz
   buf << in.rdbuf();
   if (in.bad()) fail(path, "read error");
   return buf.str();
+}
+
+std::string read_utf8_text_file(const std::string& path, const std::string& what, size_t max_bytes) {
+  std::string text = read_text_file(path, what, max_bytes);
+  const size_t bad = detail::find_invalid_utf8(text);
+  if (bad == std::string::npos) return text;
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  if (text.size() >= 2 && ((byte(0) == 0xFF && byte(1) == 0xFE) || (byte(0) == 0xFE && byte(1) == 0xFF)))
+    fail(path, "not UTF-8 text: it starts with a UTF-16 byte-order mark (moescope reads " + what +
+                   "s as UTF-8; convert it first, e.g. iconv -f UTF-16 -t UTF-8)");
+  size_t line = 1, line_start = 0;
+  for (size_t i = 0; i < bad; ++i)
+    if (text[i] == '\n') ++line, line_start = i + 1;
+  // Column in characters: the line before the bad byte is valid UTF-8, so count lead bytes.
+  size_t column = 1;
+  for (size_t i = line_start; i < bad; ++i) column += (byte(i) & 0xC0) != 0x80;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02X", byte(bad));
+  fail(path, "not UTF-8 text: byte " + std::to_string(bad) + " (" + hex + ") at line " + std::to_string(line) + ", column " +
+                 std::to_string(column) + " is not valid UTF-8 (moescope reads " + what +
+                 "s as UTF-8; convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 for Western European text)");
 }
 
 nlohmann::json parse_json(const char* begin, const char* end, const std::string& source) {

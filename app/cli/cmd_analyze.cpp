@@ -55,7 +55,7 @@ int cmd_analyze(const std::vector<std::string>& argv) {
     } catch (...) {
       pool_mass = -1;
     }
-    if (!(pool_mass > 0 && pool_mass <= 1)) fail_expected("--pool-mass", "out of range", "a number in (0, 1]", *v);
+    if (!(pool_mass > 0 && pool_mass <= 1)) usage_fail_expected("--pool-mass", "out of range", "a number in (0, 1]", *v);
   }
   GroupOptions gopt;
   gopt.max_groups = args.get_int("max-groups", 10, 2);
@@ -122,7 +122,7 @@ int cmd_analyze(const std::vector<std::string>& argv) {
   copt.seed = gopt.seed;
   const std::string features = args.get("cluster-features").value_or("mean_probs");
   if (features != "mean_probs" && features != "topk_freq")
-    fail_expected("--cluster-features", "unknown", "mean_probs or topk_freq", features);
+    usage_fail_expected("--cluster-features", "unknown", "mean_probs or topk_freq", features);
   copt.topk_freq = features == "topk_freq";
   const DocClusters dc = cluster_documents(td, copt);
   nlohmann::json clusters = nlohmann::json::array();

@@ -1,4 +1,5 @@
 // cmd_render.cpp — `moescope-cli render`: the key figures of a workspace as PNG, without a display.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -8,6 +9,7 @@
 #include "analysis/domain_stats.h"
 #include "app/cli/commands.h"
 #include "app/render/figures.h"
+#include "engine/closest_names.h"
 #include "engine/error.h"
 
 namespace moescope::cli {
@@ -45,7 +47,7 @@ int cmd_render(const std::vector<std::string>& argv) {
     HeatmapSpec h;
     if (what == "coactivation") {
       const std::string level = args.get("level").value_or("token");
-      if (level != "token" && level != "document") fail_expected("--level", "unknown", "token or document", level);
+      if (level != "token" && level != "document") usage_fail_expected("--level", "unknown", "token or document", level);
       Coactivation c = level == "token" ? token_coactivation(td, l) : document_coactivation(td, l, 0.9);
       for (int e = 0; e < Es; ++e) c.pmi[size_t(e)][size_t(e)] = std::numeric_limits<double>::quiet_NaN();
       h.values = c.pmi;
@@ -96,15 +98,22 @@ int cmd_render(const std::vector<std::string>& argv) {
     // method -> k -> (sum, count), averaged over seeds and (without --domain) domains
     std::map<std::string, std::map<int, std::pair<double, int>>> acc;
     std::map<std::string, int> domains;
+    std::vector<std::string> ablated;  // every domain with results (suggestions for a mistyped --domain)
     while (st.step()) {
+      if (ablated.empty() || ablated.back() != st.column_text(0)) ablated.push_back(st.column_text(0));
       if (!domain.empty() && st.column_text(0) != domain) continue;
       auto& cell = acc[st.column_text(1)][int(st.column_int(2))];
       cell.first += st.column_double(3);
       cell.second += 1;
       domains[st.column_text(0)] = 1;
     }
-    if (acc.empty()) fail(ws.path(), "no ablation results" + (domain.empty() ? "" : " for '" + domain + "'") +
-                                         " (run `moescope-cli subset ablate` first)");
+    if (acc.empty()) {
+      std::sort(ablated.begin(), ablated.end());
+      ablated.erase(std::unique(ablated.begin(), ablated.end()), ablated.end());
+      const std::string hint = domain.empty() ? "" : did_you_mean(domain, ablated);
+      fail(ws.path(), "no ablation results" + (domain.empty() ? "" : " for '" + domain + "'") +
+                          (hint.empty() ? " (run `moescope-cli subset ablate` first)" : "; " + hint));
+    }
     render::LinePlotSpec p;
     p.title = "Held-out bits per byte vs experts kept per layer" +
               (domain.empty() ? " (mean over " + std::to_string(domains.size()) + (domains.size() == 1 ? " domain)" : " domains)")
@@ -150,7 +159,7 @@ int cmd_render(const std::vector<std::string>& argv) {
     }
     render::draw_line_plot(p, out);
   } else {
-    fail_expected("--what", "unknown figure", "domain-heatmap, similarity, coactivation, entropy, above-uniform or ablation", what);
+    usage_fail_expected("--what", "unknown figure", "domain-heatmap, similarity, coactivation, entropy, above-uniform or ablation", what);
   }
   std::printf("wrote %s\n", out.c_str());
   return 0;

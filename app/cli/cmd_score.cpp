@@ -69,9 +69,9 @@ int cmd_score(const std::vector<std::string>& argv) {
   std::unique_ptr<ExpertSubset> keep;
   auto model = load_model_for(args, keep);
   if (args.get("corpus")) {
-    if (args.get("text") || args.get("file")) fail("--corpus", "give either --corpus or --text/--file, not both");
+    if (args.get("text") || args.get("file")) usage_fail("--corpus", "give either --corpus or --text/--file, not both");
     for (const std::string o : {"window", "max-tokens"})
-      if (args.get(o)) fail("--" + o, "applies to one text (--text/--file), not to --corpus (see --max-tokens-per-doc)");
+      if (args.get(o)) usage_fail("--" + o, "applies to one text (--text/--file), not to --corpus (see --max-tokens-per-doc)");
     return score_corpus_command(args, *model, keep != nullptr);
   }
   const ModelText text = read_model_text(args, *model);

@@ -26,9 +26,9 @@ int subset_select(const std::vector<std::string>& argv) {
   const TraceData td = load_trace(ws);
   SubsetRequest req;
   req.method = args.get("method").value_or("global");
-  subset_method_name(req.method);  // an unknown method is refused before anything runs
+  parse_option([&] { return subset_method_name(req.method); });  // an unknown method is refused before anything runs
   req.k = args.get_int("experts", 0, 1);
-  if (req.k == 0) fail("--experts", "missing (required): standard experts to keep per layer");
+  if (req.k == 0) usage_fail("--experts", "missing (required): standard experts to keep per layer");
   req.domain = args.get("domain").value_or("");
   req.lang = args.get("lang").value_or("");
   req.seed = uint64_t(args.get_int("seed", 0, 0));
@@ -77,7 +77,7 @@ std::vector<int> parse_budgets(const std::string& text) {
       if (used != item.size() || v < 1) throw std::invalid_argument(item);
       out.push_back(v);
     } catch (const std::exception&) {
-      fail_expected("--budgets", "bad value", "comma-separated positive integers (e.g. 2,4,8)", text);
+      usage_fail_expected("--budgets", "bad value", "comma-separated positive integers (e.g. 2,4,8)", text);
     }
     pos = comma + 1;
   }
@@ -86,12 +86,24 @@ std::vector<int> parse_budgets(const std::string& text) {
 
 int subset_ablate(const std::vector<std::string>& argv) {
   Args args(argv, {"json"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "method", "threads", "precision"});
+  // Everything the command line asks is checked against the workspace and the evaluation corpus
+  // before the model loads: a sweep of a large model can take hours, its load minutes.
+  set_cpu_options(args);
+  AblationOptions opt;
+  if (auto b = args.get("budgets")) opt.budgets = parse_budgets(*b);
+  opt.random_seeds = args.get_int("random-seeds", 3, 0);
+  opt.max_tokens_per_doc = args.get_int("max-tokens-per-doc", 0, 2);
+  const std::string method = args.get("method").value_or("global");
+  if (method != "global" && method != "greedy" && method != "easy-ep")
+    usage_fail_expected("--method", "unknown selection method", "global, greedy or easy-ep", method);
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
-  const std::string model_path = td.run["model"]["path"].get<std::string>();
-  check_model_unchanged(td);
-  set_cpu_options(args);
-  const auto model = Model::load(model_path);
+  std::vector<std::string> domains = td.domains;
+  if (auto d = args.get("domain")) {
+    domain_index(td, *d, "--domain");
+    domains = {*d};
+  }
+  if (!opt.budgets.empty()) check_budgets(opt.budgets, min_standard_experts(td), "--budgets");
   std::vector<CorpusDocument> eval;
   std::function<bool(const TracedDocument&)> calibration = [](const TracedDocument&) { return true; };
   std::string eval_source;
@@ -104,21 +116,16 @@ int subset_ablate(const std::vector<std::string>& argv) {
     calibration = [](const TracedDocument& d) { return !is_workspace_heldout(d.id); };
     eval_source = "workspace split (1 in 4 documents held out)";
   }
-  AblationOptions opt;
-  if (auto b = args.get("budgets")) opt.budgets = parse_budgets(*b);
-  opt.random_seeds = args.get_int("random-seeds", 3, 0);
-  opt.max_tokens_per_doc = args.get_int("max-tokens-per-doc", 0, 2);
+  for (const std::string& dom : domains) heldout_documents(eval, dom);
+  const std::string model_path = td.run["model"]["path"].get<std::string>();
+  check_model_unchanged(td);
+  const auto model = Model::load(model_path);
   const bool json_out = args.flag("json");
   opt.progress = [&](const AblationPoint& p) {
     if (!json_out)
       std::fprintf(stderr, "  %s %s k=%d%s: %.4f bits/byte\n", p.domain.c_str(), p.method.c_str(), p.k,
                    p.seed >= 0 ? (" seed " + std::to_string(p.seed)).c_str() : "", p.bits_per_byte);
   };
-  const std::string method = args.get("method").value_or("global");
-  if (method != "global" && method != "greedy" && method != "easy-ep")
-    fail_expected("--method", "unknown selection method", "global, greedy or easy-ep", method);
-  std::vector<std::string> domains = td.domains;
-  if (auto d = args.get("domain")) domains = {*d};
   nlohmann::json all = nlohmann::json::array();
   for (const std::string& dom : domains) {
     if (method != "global") {
@@ -160,12 +167,12 @@ int subset_ablate(const std::vector<std::string>& argv) {
 }  // namespace
 
 int cmd_subset(const std::vector<std::string>& argv) {
-  if (argv.empty()) fail("subset", "needs an action: select or export (see moescope-cli help)");
+  if (argv.empty()) usage_fail("subset", "needs an action: select, export or ablate (see moescope-cli help)");
   const std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (argv[0] == "select") return subset_select(rest);
   if (argv[0] == "export") return subset_export(rest);
   if (argv[0] == "ablate") return subset_ablate(rest);
-  fail_expected("subset", "unknown action", "select, export or ablate", argv[0]);
+  usage_fail_expected("subset", "unknown action", "select, export or ablate", argv[0]);
 }
 
 }  // namespace moescope::cli

@@ -13,8 +13,8 @@ int cmd_tokenize(const std::vector<std::string>& argv) {
   Args args(argv, {"json"}, {"tokenizer", "model", "text", "file"});
   auto tok_file = args.get("tokenizer");
   auto model_dir = args.get("model");
-  if (tok_file && model_dir) fail("input", "give either --tokenizer or --model, not both");
-  if (!tok_file && !model_dir) fail("input", "give --tokenizer FILE or --model DIR");
+  if (tok_file && model_dir) usage_fail("input", "give either --tokenizer or --model, not both");
+  if (!tok_file && !model_dir) usage_fail("input", "give --tokenizer FILE or --model DIR");
   const std::string path = tok_file ? *tok_file : (std::filesystem::path(*model_dir) / "tokenizer.json").string();
   if (model_dir && !std::filesystem::exists(path)) fail(*model_dir, "has no tokenizer.json");
   Tokenizer tok = Tokenizer::from_file(path);

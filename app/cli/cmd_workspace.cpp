@@ -18,11 +18,11 @@ int workspace_merge(const std::vector<std::string>& argv) {
   std::vector<std::string> paths;
   for (const std::string& a : argv) {
     if (a == "--json") json = true;
-    else if (a.rfind("--", 0) == 0) fail_expected(a, "unknown option for workspace merge", "--json", a);
+    else if (a.rfind("--", 0) == 0) usage_fail_expected(a, "unknown option for workspace merge", "--json", a);
     else paths.push_back(a);
   }
   if (paths.size() < 2)
-    fail_expected("workspace merge", "missing paths", "OUT PART... (the merged workspace, then the partial ones)",
+    usage_fail_expected("workspace merge", "missing paths", "OUT PART... (the merged workspace, then the partial ones)",
                   std::to_string(paths.size()) + " paths");
   const std::string out = paths.front();
   const std::vector<std::string> parts(paths.begin() + 1, paths.end());
@@ -42,10 +42,10 @@ int workspace_merge(const std::vector<std::string>& argv) {
 }  // namespace
 
 int cmd_workspace(const std::vector<std::string>& argv) {
-  if (argv.empty()) fail("workspace", "needs an action: merge (see moescope-cli help)");
+  if (argv.empty()) usage_fail("workspace", "needs an action: merge (see moescope-cli help)");
   const std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (argv[0] == "merge") return workspace_merge(rest);
-  fail_expected("workspace", "unknown action", "merge", argv[0]);
+  usage_fail_expected("workspace", "unknown action", "merge", argv[0]);
 }
 
 }  // namespace moescope::cli

@@ -11,7 +11,7 @@ namespace moescope::cli {
 
 void set_cpu_options(const Args& args) {
   set_cpu_threads(args.get_int("threads", 0, 1));
-  if (auto p = args.get("precision")) set_cpu_precision(parse_precision(*p, "--precision"));
+  if (auto p = args.get("precision")) set_cpu_precision(parse_option([&] { return parse_precision(*p, "--precision"); }));
 }
 
 std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSubset>& keep) {
@@ -77,9 +77,9 @@ int64_t window_option(const Args& args, const ModelConfig& config) {
   range += " (the model's context, max_position_embeddings)";
   int64_t n = 0;
   const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || end != v->data() + v->size() || n < 1 || n > context)
-    fail_expected("--window", n > context && ec == std::errc() ? "larger than the model's context" : "bad value", range,
-                  "'" + *v + "'");
+  const bool integer = ec == std::errc() && end == v->data() + v->size();
+  if (!integer || n < 1) usage_fail_expected("--window", "bad value", range, "'" + *v + "'");
+  if (n > context) fail_expected("--window", "larger than the model's context", range, "'" + *v + "'");
   return n;
 }
 

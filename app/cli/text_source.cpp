@@ -23,8 +23,8 @@ namespace {
 TextSource read_text_source(const Args& args, size_t max_bytes, const std::string& limit) {
   auto text = args.get("text");
   auto file = args.get("file");
-  if (text && file) fail("input", "give either --text or --file, not both");
-  if (!text && !file) fail("input", "give the text with --text T or --file F");
+  if (text && file) usage_fail("input", "give either --text or --file, not both");
+  if (!text && !file) usage_fail("input", "give the text with --text T or --file F");
   TextSource src;
   if (text) {
     src.label = "--text";
@@ -35,7 +35,7 @@ TextSource read_text_source(const Args& args, size_t max_bytes, const std::strin
     std::error_code ec;  // a file that cannot be sized is left to read_text_file's errors
     if (const auto size = std::filesystem::file_size(*file, ec); !ec && size > max_bytes)
       too_large(src.label, max_bytes, limit, size);
-    src.text = read_text_file(*file, "text file", max_bytes);
+    src.text = read_utf8_text_file(*file, "text file", max_bytes);
   }
   if (src.text.empty()) fail(src.label, "the text is empty (expected at least one character)");
   return src;

@@ -77,6 +77,9 @@ class App {
   void view_model();
   // Text
   void set_text(const std::string& text);
+  // Puts a UTF-8 text file into the text box. A file that cannot be read or is not UTF-8 leaves
+  // the box as it was and its error (file, byte, expected encoding) shows above it; returned too.
+  std::string load_text_file(const std::string& path);
   void view_text();
   void text_heatmaps(const RoutedText& r);
   void token_tooltip(const RoutedText& r, size_t t);
@@ -128,6 +131,8 @@ class App {
 
   // Text view
   std::string text_;
+  std::string text_file_error_;  // the last "Open text file..." that failed ("" after a success)
+  std::string text_file_dir_ = ".";  // where the text file browser opens
   int layer_ = 0;        // index into the routed layers (MoE layers)
   int pinned_ = -1;      // pinned token, -1 = none
   int colour_mode_ = 0;  // 0 expert group (from the corpus), 1 top expert

@@ -46,7 +46,7 @@ std::string App::run_command(const std::string& line) {
     } else if (cmd == "text") {
       set_text(unescape(rest));
     } else if (cmd == "text-file") {
-      set_text(read_text_file(rest, "text file"));
+      if (std::string err = load_text_file(rest); !err.empty()) return err;
     } else if (cmd == "view") {
       View v;
       if (!parse_view(rest, &v)) return "unknown view '" + rest + "' (model, text, corpus, groups, subsets, compare)";
@@ -72,9 +72,7 @@ std::string App::run_command(const std::string& line) {
       a >> domain >> method >> k;
       const auto c = corpus();
       if (!c) return "subset needs an open workspace";
-      const auto it = std::find(c->trace.domains.begin(), c->trace.domains.end(), domain);
-      if (it == c->trace.domains.end()) return "domain '" + domain + "' is not in the workspace";
-      subset_domain_ = int(it - c->trace.domains.begin());
+      subset_domain_ = domain_index(c->trace, domain, "subset");
       const char* methods[] = {"global", "greedy", "easy-ep", "random"};
       subset_method_ = -1;
       for (int i = 0; i < 4; ++i)
@@ -91,10 +89,12 @@ std::string App::run_command(const std::string& line) {
       export_checkpoint(rest);
     } else if (cmd == "save-state") {
       // What the user sees: view, model, routed tokens, the pinned token and its experts, jobs' errors.
-      nlohmann::json s{{"view", view_name(view_)}, {"model", model_ ? model_->dir : ""}, {"pinned", pinned_}};
+      nlohmann::json s{{"view", view_name(view_)}, {"model", model_ ? model_->dir : ""}, {"pinned", pinned_},
+                       {"text_file_error", text_file_error_}};
       if (const auto r = router_ ? router_->latest() : nullptr) {
         s["tokens"] = r->enc.ids.size();
         s["text_error"] = r->error;
+        s["text_bytes"] = r->text.size();
         nlohmann::json windows = nlohmann::json::array();
         for (const DocumentSpan& w : r->windows) windows.push_back({{"start", w.begin}, {"end", w.end}});
         s["windows"] = windows;

@@ -1,27 +1,44 @@
-// view_text.cpp — the Text view: type or paste text; it is routed as you type (debounced, in the
-// background). Tokens are drawn over the text, coloured by the expert group each token leans on
-// in the selected layer (groups of the open corpus, when it was traced with this model) or by its
-// heaviest expert; hover a token for its experts in every layer, click to pin it. On the right:
-// layer x expert heatmaps of the whole text and of the pinned token, and the text's expert pool.
+// view_text.cpp — the Text view: type or paste text, or open a UTF-8 file; it is routed as you
+// type (debounced, in the background). Tokens are drawn over the text, coloured by the expert
+// group each token leans on in the selected layer (groups of the open corpus, when it was traced
+// with this model) or by its heaviest expert; hover a token for its experts in every layer, click
+// to pin it. On the right: layer x expert heatmaps of the whole text and of the pinned token, and
+// the text's expert pool.
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "analysis/domain_stats.h"
 #include "app/gui/labels.h"
 #include "app/gui/app.h"
 #include "app/gui/widget_layer_slider.h"
 #include "app/gui/colors.h"
+#include "engine/error.h"
+#include "engine/json_file.h"
 #include "app/gui/widget_heatmap.h"
 
 namespace moescope::gui {
 
 void App::set_text(const std::string& text) {
   text_ = text;
+  text_file_error_.clear();  // a new text replaces the message of a file that failed to open
   pinned_ = -1;
   if (router_) router_->submit(text_);
+}
+
+std::string App::load_text_file(const std::string& path) {
+  try {
+    std::string text = read_utf8_text_file(path, "text file");
+    text_file_dir_ = std::filesystem::path(path).parent_path().string();
+    if (text_file_dir_.empty()) text_file_dir_ = ".";
+    set_text(text);
+  } catch (const Error& e) {
+    text_file_error_ = e.what();
+  }
+  return text_file_error_;
 }
 
 void App::token_tooltip(const RoutedText& r, size_t t) {
@@ -81,8 +98,19 @@ int token_colour(const LayerRecord& l, size_t t, const LayerAnalysis* a, std::ve
 void App::view_text() {
   const float right_w = std::min(520.f, ImGui::GetContentRegionAvail().x * 0.42f);
   ImGui::BeginChild("text_left", ImVec2(-right_w, 0));
+  if (ImGui::Button("Open text file...")) browser_.open(text_file_dir_, false, {""}, "Open a text file (UTF-8)");
+  ImGui::SameLine();
+  ImGui::TextDisabled("or type / paste below: the text is routed as you type");
+  std::string picked;
+  if (browser_.draw(&picked)) load_text_file(picked);
+  if (!text_file_error_.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.6f, 0.3f, 1));
+    ImGui::TextWrapped("%s", text_file_error_.c_str());
+    ImGui::PopStyleColor();
+  }
   if (ImGui::InputTextMultiline("##text", &text_, ImVec2(-1, 130)) && router_) {
     pinned_ = -1;
+    text_file_error_.clear();
     router_->submit(text_);
   }
   const auto routed = router_ ? router_->latest() : nullptr;

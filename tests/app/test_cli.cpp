@@ -193,13 +193,19 @@ TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
     CHECK(r.code == 1);
     CHECK(r.err.find("the text is empty") != std::string::npos);
   }
-  SUBCASE("invalid UTF-8 in a file names the file and the byte offset") {
+  SUBCASE("invalid UTF-8 in a file names the file, the byte, its line and column, and the encoding expected") {
     const std::string f = tmp / "bad-utf8.txt";
     std::ofstream(f, std::ios::binary) << "abc\xff" << "def";
     Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--file", f});
     CHECK(r.code == 1);
-    CHECK(r.err.find(f) != std::string::npos);
-    CHECK(r.err.find("byte 3") != std::string::npos);
+    CHECK(r.err.find(f + ": not UTF-8 text: byte 3 (0xFF) at line 1, column 4 is not valid UTF-8") != std::string::npos);
+    CHECK(r.err.find("reads text files as UTF-8") != std::string::npos);
+    // Latin-1 on a later line: line and column count characters, the byte offset bytes.
+    const std::string g = tmp / "latin1.txt";
+    std::ofstream(g, std::ios::binary) << "first line\n\xc3\xa9t\xe9";  // "ét" in UTF-8, then é in Latin-1
+    Run l = run_cli({"route", "--model", model_dir("olmoe-f32"), "--file", g});
+    CHECK(l.code == 1);
+    CHECK(l.err.find("byte 14 (0xE9) at line 2, column 3") != std::string::npos);
   }
   SUBCASE("text longer than the context: routed in windows of the context, a larger --window refused") {
     const std::string dir = copy_model("olmoe-f32", tmp / "ctx");
@@ -284,10 +290,26 @@ TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
     CHECK(r.code == 1);
     CHECK(r.err.find("not finite") != std::string::npos);
   }
-  SUBCASE("unknown option") {
+  SUBCASE("usage errors exit 2 and name the nearest option or command") {
     Run r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--txt", "hi"});
-    CHECK(r.code == 1);
-    CHECK(r.err.find("--txt") != std::string::npos);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--txt: unknown option for this command; did you mean --text?") != std::string::npos);
+    Run missing = run_cli({"route", "--model"});
+    CHECK(missing.code == 2);
+    CHECK(missing.err.find("--model: needs a value") != std::string::npos);
+    Run not_int = run_cli({"route", "--model", model_dir("olmoe-f32"), "--text", "hi", "--threads", "two"});
+    CHECK(not_int.code == 2);
+    CHECK(not_int.err.find("--threads: bad value (expected an integer >= 1, found 'two')") != std::string::npos);
+    Run both = run_cli({"route", "--model", model_dir("olmoe-f32"), "--text", "hi", "--file", "f.txt"});
+    CHECK(both.code == 2);
+    Run command = run_cli({"rout", "--model", model_dir("olmoe-f32")});
+    CHECK(command.code == 2);
+    CHECK(command.err.find("unknown command 'rout'; did you mean route?") != std::string::npos);
+    Run action = run_cli({"subset", "selct"});
+    CHECK(action.code == 2);
+    // A well-formed command line whose input is wrong is exit 1, not a usage error.
+    Run input = run_cli({"info", "--model", tmp / "no-such-model"});
+    CHECK(input.code == 1);
   }
 }
 
@@ -312,7 +334,7 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
   CHECK(mixed.code == 1);
   CHECK(mixed.err.find("bf16") != std::string::npos);
   Run bad_precision = run_cli({"route", "--model", model, "--text", "hi", "--precision", "fp8"});
-  CHECK(bad_precision.code == 1);
+  CHECK(bad_precision.code == 2);
   CHECK(bad_precision.err.find("f32 or bf16") != std::string::npos);
 
   Run a = run_cli({"analyze", "--workspace", ws, "--json", "--clusters", "2"});
@@ -355,6 +377,54 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
   Run bad = run_cli({"subset", "select", "--workspace", ws, "--experts", "9"});
   CHECK(bad.code == 1);
   CHECK(bad.err.find("more than the layer has") != std::string::npos);
+
+  // A mistyped domain names the nearest ones (and, with few domains, all of them).
+  Run typo = run_cli({"subset", "select", "--workspace", ws, "--experts", "2", "--domain", "wtaer"});
+  CHECK(typo.code == 1);
+  CHECK(typo.err.find("--domain: not a domain of the workspace (expected one of code, water, found 'wtaer'); did you mean water?") !=
+        std::string::npos);
+  Run typo_case = run_cli({"subset", "ablate", "--workspace", ws, "--eval", tmp / "c.jsonl", "--domain", "Code"});
+  CHECK(typo_case.code == 1);
+  CHECK(typo_case.err.find("did you mean code?") != std::string::npos);
+  Run render_typo = run_cli({"render", "--workspace", ws, "--what", "ablation", "--domain", "cod", "--out", tmp / "a.png"});
+  CHECK(render_typo.code == 1);
+  CHECK(render_typo.err.find("no ablation results for 'cod'; did you mean code?") != std::string::npos);
+}
+
+TEST_CASE("cli subset ablate: budgets, domain and evaluation set are refused before the model is loaded") {
+  // The workspace's model folder is deleted after the trace: any check that comes after loading the
+  // model (or hashing its files) would report the missing folder instead of the bad option.
+  moescope::test::TempDir tmp("cli-ablate-early");
+  {
+    std::ofstream out(tmp / "c.jsonl");
+    const char* texts[] = {"the river runs to the sea", "rivers and lakes hold water", "code compiles to machine words",
+                           "the compiler reads the code"};
+    for (int i = 0; i < 4; ++i) out << json{{"text", texts[i]}, {"domain", i < 2 ? "water" : "code"}}.dump() << "\n";
+  }
+  const std::string model = copy_model("emo-shared-bf16-gqa", tmp / "model"), ws = tmp / "w.moescope";
+  Run t = run_cli({"trace", "--model", model, "--corpus", tmp / "c.jsonl", "--workspace", ws});
+  REQUIRE_MESSAGE(t.code == 0, t.err);
+  fs::remove_all(model);
+  // 6 experts, 1 of them shared: 5 standard experts per layer.
+  Run over = run_cli({"subset", "ablate", "--workspace", ws, "--eval", tmp / "c.jsonl", "--budgets", "2,40"});
+  CHECK(over.code == 1);
+  CHECK(over.err.find("--budgets: budget 40 is more than the 5 standard experts of a MoE layer of this model (expected budgets "
+                      "from 1 to 5") != std::string::npos);
+  Run malformed = run_cli({"subset", "ablate", "--workspace", ws, "--budgets", "2,x"});
+  CHECK(malformed.code == 2);
+  Run domain = run_cli({"subset", "ablate", "--workspace", ws, "--eval", tmp / "c.jsonl", "--domain", "watr"});
+  CHECK(domain.code == 1);
+  CHECK(domain.err.find("did you mean water?") != std::string::npos);
+  {
+    std::ofstream(tmp / "code-only.jsonl") << json{{"text", "int main() {}"}, {"domain", "code"}}.dump() << "\n";
+  }
+  Run no_eval = run_cli({"subset", "ablate", "--workspace", ws, "--eval", tmp / "code-only.jsonl"});
+  CHECK(no_eval.code == 1);
+  CHECK(no_eval.err.find("domain 'water': has no held-out documents to evaluate on") != std::string::npos);
+  // The same command with good options gets as far as the model and names its missing folder.
+  Run good = run_cli({"subset", "ablate", "--workspace", ws, "--eval", tmp / "c.jsonl", "--budgets", "2"});
+  CHECK(good.code == 1);
+  CHECK(good.err.find(model) != std::string::npos);
 }
 
 TEST_CASE("cli trace -> analyze -> subset select/export on the other families; a dense model is refused by name") {
@@ -393,7 +463,7 @@ TEST_CASE("cli trace -> analyze -> subset select/export on the other families; a
   CHECK(a.err.find("has no MoE layers (a dense model") != std::string::npos);
 }
 
-TEST_CASE("cli analysis commands: bad options get a clear message and exit 1") {
+TEST_CASE("cli analysis commands: bad options get a clear message; exit 2 for a malformed command line, 1 for wrong input") {
   moescope::test::TempDir tmp("cli-analysis-bad");
   {
     std::ofstream out(tmp / "c.jsonl");
@@ -405,26 +475,27 @@ TEST_CASE("cli analysis commands: bad options get a clear message and exit 1") {
   struct Case {
     std::vector<std::string> args;
     std::string message;
+    int code;
   };
   const std::vector<Case> cases = {
-      {{"subset", "select", "--workspace", ws, "--experts", "2", "--method", "magic"}, "unknown selection method"},
-      {{"subset", "select", "--workspace", ws, "--experts", "2", "--domain", "law"}, "--domain: not in the workspace"},
-      {{"subset", "select", "--workspace", ws, "--experts", "2", "--lang", "xx"}, "no traced document matches"},
-      {{"subset", "ablate", "--workspace", ws, "--budgets", "2,x"}, "--budgets: bad value"},
-      {{"subset", "frobnicate"}, "unknown action"},
-      {{"analyze", "--workspace", ws, "--cluster-features", "logits"}, "--cluster-features: unknown"},
-      {{"analyze", "--workspace", ws, "--pool-mass", "1.5"}, "--pool-mass: out of range"},
-      {{"render", "--workspace", ws, "--what", "pie", "--out", tmp / "x.png"}, "--what: unknown figure"},
+      {{"subset", "select", "--workspace", ws, "--experts", "2", "--method", "magic"}, "unknown selection method", 2},
+      {{"subset", "select", "--workspace", ws, "--experts", "2", "--domain", "law"}, "--domain: not a domain of the workspace", 1},
+      {{"subset", "select", "--workspace", ws, "--experts", "2", "--lang", "xx"}, "no traced document matches", 1},
+      {{"subset", "ablate", "--workspace", ws, "--budgets", "2,x"}, "--budgets: bad value", 2},
+      {{"subset", "frobnicate"}, "unknown action", 2},
+      {{"analyze", "--workspace", ws, "--cluster-features", "logits"}, "--cluster-features: unknown", 2},
+      {{"analyze", "--workspace", ws, "--pool-mass", "1.5"}, "--pool-mass: out of range", 2},
+      {{"render", "--workspace", ws, "--what", "pie", "--out", tmp / "x.png"}, "--what: unknown figure", 2},
       {{"render", "--workspace", ws, "--what", "domain-heatmap", "--layer", "7", "--out", tmp / "x.png"},
-       "--layer: not a MoE layer"},
-      {{"render", "--workspace", ws, "--what", "ablation", "--out", tmp / "x.png"}, "no ablation results"},
-      {{"analyze", "--workspace", tmp / "none.moescope"}, "no such workspace"},
-      {{"trace", "--model", model, "--corpus", tmp / "missing.jsonl", "--workspace", ws}, "no such file or folder"},
+       "--layer: not a MoE layer", 1},
+      {{"render", "--workspace", ws, "--what", "ablation", "--out", tmp / "x.png"}, "no ablation results", 1},
+      {{"analyze", "--workspace", tmp / "none.moescope"}, "no such workspace", 1},
+      {{"trace", "--model", model, "--corpus", tmp / "missing.jsonl", "--workspace", ws}, "no such file or folder", 1},
   };
   for (const Case& c : cases) {
     CAPTURE(c.message);
     const Run r = run_cli(c.args);
-    CHECK(r.code == 1);
+    CHECK(r.code == c.code);
     CHECK(r.err.find(c.message) != std::string::npos);
   }
   CHECK_FALSE(fs::exists(tmp / "x.png"));

@@ -162,7 +162,7 @@ TEST_CASE("cli trace under mpirun: a failing rank fails the launch with no works
   CHECK(has(m.err, "has no record in any of the 1 partial workspaces"));
   CHECK_FALSE(fs::exists(ws));
   m = run_cli({"workspace", "merge", ws});
-  CHECK(m.code == 1);
+  CHECK(m.code == 2);  // a usage error: no partial workspace named
   CHECK(has(m.err, "OUT PART..."));
 
   // The same command, once the way is clear, traces only rank 1's half and merges.

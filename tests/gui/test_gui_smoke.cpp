@@ -223,6 +223,55 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
 #endif
 }
 
+TEST_CASE("gui: a text file that is not UTF-8 is refused naming the file, the byte and the encoding; the text box keeps its text") {
+#ifndef MOESCOPE_GUI_PATH
+  MESSAGE("skipped: the desktop app was not built");
+#else
+  moescope::test::TempDir tmp("gui-bad-text-file");
+  const std::string bad = tmp / "latin1.txt";
+  std::ofstream(bad, std::ios::binary) << "caf\xe9 au lait\n";  // é in Latin-1
+  const std::string expected = bad + ": not UTF-8 text: byte 3 (0xE9) at line 1, column 4 is not valid UTF-8 (moescope reads "
+                                     "text files as UTF-8";
+  // Given at start-up: refused before a window opens.
+  CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --text-file '" + bad + "' >/dev/null 2>'" + tmp / "start.log" + "'") == 2);
+  CHECK(slurp(tmp / "start.log").find(expected) != std::string::npos);
+  if (sh("command -v xvfb-run >/dev/null 2>&1") != 0) {
+    MESSAGE("skipped the window part: xvfb-run not installed");
+    return;
+  }
+  {
+    std::ofstream s(tmp / "script.txt");
+    s << "text Die Experten teilen\n"
+      << "text-file " << bad << "\n"
+      << "save-state " << tmp / "state.json" << "\n"
+      << "screenshot " << tmp / "text.png" << "\n"
+      << "text Die Experten teilen sich\n"
+      << "screenshot " << tmp / "text-after.png" << "\n"
+      << "quit\n";
+  }
+  INFO(slurp(tmp / "app.log"));
+  CHECK(run_app(tmp.str(), "--view text --script '" + tmp / "script.txt" + "'") == 1);  // the script's line 2 failed
+  CHECK(slurp(tmp / "app.log").find("script line 2: " + expected) != std::string::npos);
+  const auto state = nlohmann::json::parse(slurp(tmp / "state.json"));
+  CHECK(state["text_file_error"].get<std::string>().find(expected) == 0);
+  CHECK(state["text_bytes"] == 19);  // "Die Experten teilen": the typed text stayed and was routed
+  CHECK(state["text_error"] == "");
+  // The error is drawn in the Text view, in orange between the "Open text file..." button and the
+  // text box; a new text replaces it.
+  auto orange_above_text_box = [](const Image& im) {
+    size_t n = 0;
+    for (int y = 70; y < 120; ++y)
+      for (int x = 0; x < 960; ++x) {
+        const unsigned char* p = &im.rgb[3 * (size_t(y) * size_t(im.w) + size_t(x))];
+        n += p[0] > 200 && p[1] > 110 && p[1] < 190 && p[2] < 110;
+      }
+    return n;
+  };
+  CHECK(orange_above_text_box(load_png(tmp / "text.png")) > 200);
+  CHECK(orange_above_text_box(load_png(tmp / "text-after.png")) == 0);
+#endif
+}
+
 TEST_CASE("gui: a text longer than the context is routed in windows, stated in the state, as the CLI routes it") {
 #ifndef MOESCOPE_GUI_PATH
   MESSAGE("skipped: the desktop app was not built");
