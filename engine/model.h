@@ -73,7 +73,7 @@ struct LoadOptions {
   const ExpertSubset* subset = nullptr;  // load only these experts (others never read from disk)
   bool load_tokenizer = true;            // read DIR/tokenizer.json when present
   // Compute precision of the weight GEMMs; unset = the process default (cpu_precision()).
-  std::optional<Precision> precision;
+  std::optional<Precision> precision = std::nullopt;
 };
 
 class Model {

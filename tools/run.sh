@@ -24,7 +24,7 @@ if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x build/moescope ]; then
 fi
 echo
 echo "No display found: the desktop window cannot open here. Everything is available headless"
-echo "through $cli (README.md, 'CLI reference'); this is what it shows on the sample model:"
+echo "through $cli (docs/CLI.md); this is what it shows on the sample model:"
 run "$cli" info --model "$model"
 run "$cli" route --model "$model" --text "The experts of a mixture route every token; def route(x): return x"
 run "$cli" analyze --workspace "$ws" --clusters 22

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the README's screenshots (docs/screenshots/*.png) with `moescope --screenshot`
+# Regenerates the screenshots of docs/APP.md and the README (docs/screenshots/*.png) with `moescope --screenshot`
 # under Xvfb: the EMO sample model, the held-out sample corpus traced with both sample models.
 #   bash tools/screenshots.sh      (after tools/build.sh)
 set -euo pipefail

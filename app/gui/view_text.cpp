@@ -32,8 +32,8 @@ void App::set_text(const std::string& text) {
 std::string App::load_text_file(const std::string& path) {
   try {
     std::string text = read_utf8_text_file(path, "text file");
-    text_file_dir_ = std::filesystem::path(path).parent_path().string();
-    if (text_file_dir_.empty()) text_file_dir_ = ".";
+    const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+    text_file_dir_ = (folder.empty() ? std::filesystem::path(".") : folder).string();
     set_text(text);
   } catch (const Error& e) {
     text_file_error_ = e.what();
