@@ -54,7 +54,9 @@ TraceData load_trace(Workspace& ws) {
   return td;
 }
 
-void fail_unknown_domain(const std::vector<std::string>& domains, const std::string& domain, const std::string& where) {
+namespace {
+
+[[noreturn]] void fail_unknown_domain(const std::vector<std::string>& domains, const std::string& domain, const std::string& where) {
   std::string expected;
   if (domains.size() <= 8) {
     expected = "one of";
@@ -66,6 +68,8 @@ void fail_unknown_domain(const std::vector<std::string>& domains, const std::str
   throw Error(where + ": not a domain of the workspace (expected " + expected + ", found '" + domain + "')" +
               (hint.empty() ? "" : "; " + hint));
 }
+
+}  // namespace
 
 int domain_index(const TraceData& td, const std::string& domain, const std::string& where) {
   const auto it = std::find(td.domains.begin(), td.domains.end(), domain);

@@ -43,7 +43,5 @@ TraceData load_trace(Workspace& ws);
 // The index of `domain` in td.domains. Otherwise Error "where: not a domain of the workspace
 // (expected one of ..., found 'x'); did you mean y?" with the nearest names (closest_names.h).
 int domain_index(const TraceData& td, const std::string& domain, const std::string& where);
-// The same message for a name that is not among `domains` (for callers without a TraceData).
-[[noreturn]] void fail_unknown_domain(const std::vector<std::string>& domains, const std::string& domain, const std::string& where);
 
 }  // namespace moescope

@@ -42,6 +42,7 @@ if(MOESCOPE_DNNL)
     set(CMAKE_REQUIRED_INCLUDES ${MOESCOPE_DNNL_INCLUDE_DIR})
     set(CMAKE_REQUIRED_LIBRARIES ${MOESCOPE_DNNL_LIBRARY})
     set(CMAKE_REQUIRED_QUIET ON)
+    unset(MOESCOPE_DNNL_LINKS CACHE)  # checked at every configure: a repaired oneDNN is picked up
     check_cxx_source_compiles("
       #include <dnnl.hpp>
       int main() { dnnl::engine e(dnnl::engine::kind::cpu, 0); return e ? 0 : 1; }"
@@ -68,8 +69,9 @@ endif()
 set(MOESCOPE_HAVE_CUDA OFF)
 if(NOT MOESCOPE_CUDA STREQUAL "OFF")
   include(CheckLanguage)
-  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
-    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  # Through CUDACXX, not CMAKE_CUDA_COMPILER: check_language skips its test when the latter is set.
+  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(ENV{CUDACXX} /usr/local/cuda/bin/nvcc)
   endif()
   check_language(CUDA)   # compiles a test program in a sub-project: a broken nvcc reads as not found
   set(_cuda_why "no working CUDA compiler (nvcc) found")

@@ -24,7 +24,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=$(cd "$repo/.." && pwd)/shared
+shared=$(realpath -m "$repo/../shared")  # resolved: ../shared may be a symbolic link
 suite=bookworm
 cache=${MOESCOPE_FRESH_CACHE:-/var/cache/moescope-fresh}
 work_parent=${MOESCOPE_FRESH_WORK:-/var/tmp}
@@ -34,7 +34,7 @@ for a in "$@"; do
     --test-only) run_main=0 ;;
     --keep) keep=1 ;;
     --fresh-base) fresh_base=1 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "check-fresh: unknown option '$a' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,18 +64,33 @@ done
 if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
   mirror=$(awk '$1 == "deb" && $3 == "'"$suite"'" { print $2; exit }' /etc/apt/sources.list)
 fi
-[ -n "$mirror" ] || die "no '$suite' mirror in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+# Cloud images name a mirror list (mirror+file:///etc/apt/mirrors/debian.list), which debootstrap
+# cannot read: take the list's first mirror.
+case $mirror in
+  mirror+file://*)
+    list=${mirror#mirror+file://}
+    mirror=$(grep -Eo '^[a-z]+://[^[:space:]]+' "$list" 2>/dev/null | head -n 1 || true) ;;
+  mirror+*) mirror="" ;;
+esac
+if [ -z "$mirror" ]; then
+  mirror=http://deb.debian.org/debian
+  say "note: no usable '$suite' mirror in this machine's apt sources; using $mirror"
+fi
 say "commit $commit, Debian $suite from $mirror"
 
 if ! command -v debootstrap >/dev/null; then
   say "installing debootstrap"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 fi
 
 # 1. The base root, cached. Built beside its final name and renamed, so an interrupted debootstrap
 #    never leaves a half-made base that a later run would take for a good one.
+mkdir -p "$cache/apt-archives/partial" "$work_parent"
+# Absolute, symlink-free paths: the mount and process checks below compare them with the kernel's.
+cache=$(realpath "$cache")
+work_parent=$(realpath "$work_parent")
 base=$cache/base-$suite
-mkdir -p "$cache/apt-archives/partial"
 if [ "$fresh_base" -eq 1 ] || [ ! -f "$base/.moescope-base-ok" ]; then
   rm -rf --one-file-system "$base" "$base.tmp"
   say "building the base root with debootstrap --variant=minbase (a few minutes, once)"
@@ -90,7 +105,6 @@ else
 fi
 
 # 2. This run's root: a copy of the base, the checkout and ../shared at /work/{main,shared}.
-mkdir -p "$work_parent"
 work=$(mktemp -d "$work_parent/moescope-fresh.XXXXXX")
 root=$work/root
 mounted=()
@@ -107,13 +121,17 @@ unmount_all() {
   mounted=()
 }
 
+mounted_under_root() {  # true while anything is mounted at or below $root
+  awk -v r="$root" '$2 == r || index($2, r "/") == 1 { found = 1 } END { exit !found }' /proc/self/mounts
+}
+
 cleanup() {
   local status=$?
   set +e
   unmount_all
   if [ "$keep" -eq 1 ]; then
     say "root kept at $root (chroot $root /bin/bash; remove with rm -rf --one-file-system $work)"
-  elif grep -q " $root[/ ]" /proc/self/mounts; then
+  elif mounted_under_root; then
     say "warning: something is still mounted under $root; not removing $work"
   else
     rm -rf --one-file-system "$work"
@@ -127,14 +145,15 @@ cp -a "$base" "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 mkdir -p "$root/work/main"
 git -C "$repo" archive HEAD | tar -x -C "$root/work/main"
-cp -a "$shared" "$root/work/shared"
+mkdir -p "$root/work/shared"
+cp -a "$shared/." "$root/work/shared/"
 step "root prepared at $root (commit $commit, ../shared copied)"
 
 bind() {  # bind SRC DST: mounted now, unmounted by cleanup on any exit
   mkdir -p "$2"
+  mounted+=("$2")
   mount --rbind "$1" "$2"
   mount --make-rslave "$2"
-  mounted+=("$2")
 }
 bind /proc "$root/proc"
 bind /dev "$root/dev"

@@ -11,6 +11,13 @@ void usage_fail_expected(const std::string& where, const std::string& what, cons
   usage_fail(where, what + " (expected " + expected + ", found " + found + ")");
 }
 
+void unknown_action(const std::string& command, const std::string& action, const std::vector<std::string>& actions) {
+  std::string expected;
+  for (size_t i = 0; i < actions.size(); ++i) expected += (i == 0 ? "" : i + 1 == actions.size() ? " or " : ", ") + actions[i];
+  const std::string hint = did_you_mean(action, actions);
+  throw UsageError(command + ": unknown action (expected " + expected + ", found '" + action + "')" + (hint.empty() ? "" : "; " + hint));
+}
+
 Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& flags, const std::set<std::string>& valued) {
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];

@@ -23,6 +23,8 @@ class UsageError : public Error {
 [[noreturn]] void usage_fail(const std::string& where, const std::string& what);
 [[noreturn]] void usage_fail_expected(const std::string& where, const std::string& what, const std::string& expected,
                                       const std::string& found);
+// "command: unknown action (expected a, b or c, found 'x'); did you mean a?"
+[[noreturn]] void unknown_action(const std::string& command, const std::string& action, const std::vector<std::string>& actions);
 
 // Runs parse() (a parser of an option's value that throws Error) and reports its Error as a
 // UsageError: the option was given a value it does not take.

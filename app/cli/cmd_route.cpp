@@ -48,6 +48,7 @@ void print_rows(const ModelText& text, const WindowBatch& batch) {
 int cmd_route(const std::vector<std::string>& argv) {
   Args args(argv, {"json", "probs", "router-logits"},
             {"model", "text", "file", "keep", "threads", "precision", "window", "max-tokens"});
+  check_text_options(args);  // a malformed command line is refused before the model loads
   std::unique_ptr<ExpertSubset> keep;
   auto model = load_model_for(args, keep);
   const ModelText text = read_model_text(args, *model);

@@ -66,21 +66,24 @@ size_t predicted_bytes(const ModelText& text) {
 int cmd_score(const std::vector<std::string>& argv) {
   Args args(argv, {"json"},
             {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads", "precision", "window", "max-tokens"});
-  std::unique_ptr<ExpertSubset> keep;
-  auto model = load_model_for(args, keep);
+  // A malformed command line is refused before the model loads.
   if (args.get("corpus")) {
     if (args.get("text") || args.get("file")) usage_fail("--corpus", "give either --corpus or --text/--file, not both");
     for (const std::string o : {"window", "max-tokens"})
       if (args.get(o)) usage_fail("--" + o, "applies to one text (--text/--file), not to --corpus (see --max-tokens-per-doc)");
-    return score_corpus_command(args, *model, keep != nullptr);
+  } else {
+    check_text_options(args);
+    if (const auto w = args.get("window"); w && std::stoll(*w) == 1)  // well-formed: checked just above
+      usage_fail_expected("--window", "leaves nothing to score", "at least 2 (a window's first token is predicted from nothing)", "1");
   }
+  std::unique_ptr<ExpertSubset> keep;
+  auto model = load_model_for(args, keep);
+  if (args.get("corpus")) return score_corpus_command(args, *model, keep != nullptr);
   const ModelText text = read_model_text(args, *model);
   const size_t T = text.enc.ids.size();
   if (T < 2)
     fail_expected(text.src.label, "too short to score", "at least 2 tokens (each token is predicted from the ones before)",
                   std::to_string(T) + " token");
-  if (text.window < 2)
-    fail_expected("--window", "leaves nothing to score", "at least 2 (a window's first token is predicted from nothing)", "1");
   ScoreSummary s;
   route_windows(*model, text.enc.ids, text.windows, ForwardOptions{}, kWindowBatchTokens,
                 [&](const WindowBatch& b) { add_nll(s, b.result, b.first_token); });

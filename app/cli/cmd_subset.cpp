@@ -172,7 +172,7 @@ int cmd_subset(const std::vector<std::string>& argv) {
   if (argv[0] == "select") return subset_select(rest);
   if (argv[0] == "export") return subset_export(rest);
   if (argv[0] == "ablate") return subset_ablate(rest);
-  usage_fail_expected("subset", "unknown action", "select, export or ablate", argv[0]);
+  unknown_action("subset", argv[0], {"select", "export", "ablate"});
 }
 
 }  // namespace moescope::cli

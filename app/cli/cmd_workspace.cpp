@@ -45,7 +45,7 @@ int cmd_workspace(const std::vector<std::string>& argv) {
   if (argv.empty()) usage_fail("workspace", "needs an action: merge (see moescope-cli help)");
   const std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (argv[0] == "merge") return workspace_merge(rest);
-  usage_fail_expected("workspace", "unknown action", "merge", argv[0]);
+  unknown_action("workspace", argv[0], {"merge"});
 }
 
 }  // namespace moescope::cli

@@ -41,6 +41,9 @@ struct ModelText {
   int64_t window = 0;
   std::vector<DocumentSpan> windows;
 };
+// The checks of route's and score's text options that need no model: exactly one of --text and
+// --file, --max-tokens and --window well-formed (UsageError otherwise); run before the model loads.
+void check_text_options(const Args& args);
 int64_t window_option(const Args& args, const ModelConfig& config);
 ModelText read_model_text(const Args& args, const Model& model);
 // The line that states the split ("text of T tokens split into W windows ..."), "" for one window.

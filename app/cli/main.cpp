@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/cli/commands.h"
@@ -85,8 +86,15 @@ routed as consecutive windows of N tokens, each on its own; --max-tokens N (defa
 1048576) refuses longer texts.
 )";
 
-const std::vector<std::string> kCommands = {"info", "tokenize", "route", "score", "trace", "workspace", "analyze", "subset",
-                                            "export-emo", "render", "bench", "bench-trace", "help"};
+using Command = int (*)(const std::vector<std::string>&);
+const std::vector<std::pair<std::string, Command>> kCommands = {
+    {"info", moescope::cli::cmd_info},       {"tokenize", moescope::cli::cmd_tokenize},
+    {"route", moescope::cli::cmd_route},     {"score", moescope::cli::cmd_score},
+    {"bench", moescope::cli::cmd_bench},     {"trace", moescope::cli::cmd_trace},
+    {"analyze", moescope::cli::cmd_analyze}, {"subset", moescope::cli::cmd_subset},
+    {"export-emo", moescope::cli::cmd_export_emo}, {"render", moescope::cli::cmd_render},
+    {"bench-trace", moescope::cli::cmd_bench_trace}, {"workspace", moescope::cli::cmd_workspace},
+};
 
 }  // namespace
 
@@ -100,19 +108,11 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   args.erase(args.begin());
   try {
-    if (command == "info") return moescope::cli::cmd_info(args);
-    if (command == "tokenize") return moescope::cli::cmd_tokenize(args);
-    if (command == "route") return moescope::cli::cmd_route(args);
-    if (command == "score") return moescope::cli::cmd_score(args);
-    if (command == "bench") return moescope::cli::cmd_bench(args);
-    if (command == "trace") return moescope::cli::cmd_trace(args);
-    if (command == "analyze") return moescope::cli::cmd_analyze(args);
-    if (command == "subset") return moescope::cli::cmd_subset(args);
-    if (command == "export-emo") return moescope::cli::cmd_export_emo(args);
-    if (command == "render") return moescope::cli::cmd_render(args);
-    if (command == "bench-trace") return moescope::cli::cmd_bench_trace(args);
-    if (command == "workspace") return moescope::cli::cmd_workspace(args);
-    const std::string hint = moescope::did_you_mean(command, kCommands);
+    for (const auto& [name, run] : kCommands)
+      if (command == name) return run(args);
+    std::vector<std::string> names = {"help"};
+    for (const auto& c : kCommands) names.push_back(c.first);
+    const std::string hint = moescope::did_you_mean(command, names);
     std::cerr << "moescope-cli: unknown command '" << command << "'" << (hint.empty() ? "" : "; " + hint)
               << " (try: moescope-cli help)\n";
     return 2;

@@ -1,6 +1,7 @@
 // model_input.cpp — loading a model for a command and turning its text input into token ids and windows.
 #include <charconv>
 #include <filesystem>
+#include <optional>
 
 #include "app/cli/commands.h"
 #include "engine/cpu_ops.h"
@@ -68,19 +69,51 @@ Encoding encode_for_model(const Model& model, const TextSource& src, int64_t max
   return enc;
 }
 
-int64_t window_option(const Args& args, const ModelConfig& config) {
-  const int64_t context = config.max_position_embeddings;
-  const auto v = args.get("window");
-  if (!v) return context;
+namespace {
+
+std::string window_range(int64_t context) {
   std::string range = "an integer from 1 to ";
   range += std::to_string(context);
   range += " (the model's context, max_position_embeddings)";
+  return range;
+}
+
+// --window as written: absent, or an integer >= 1 (UsageError otherwise). The range message names
+// the model's context when it is known (context > 0).
+std::optional<int64_t> window_syntax(const Args& args, int64_t context) {
+  const auto v = args.get("window");
+  if (!v) return std::nullopt;
   int64_t n = 0;
   const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  const bool integer = ec == std::errc() && end == v->data() + v->size();
-  if (!integer || n < 1) usage_fail_expected("--window", "bad value", range, "'" + *v + "'");
-  if (n > context) fail_expected("--window", "larger than the model's context", range, "'" + *v + "'");
+  if (ec != std::errc() || end != v->data() + v->size() || n < 1)
+    usage_fail_expected("--window", "bad value", context > 0 ? window_range(context) : "an integer >= 1", "'" + *v + "'");
   return n;
+}
+
+}  // namespace
+
+void check_text_options(const Args& args) {
+  check_text_choice(args);
+  max_tokens_option(args);
+  // The model's context is in its config.json: read it (a few KB) so the message can name it.
+  int64_t context = 0;
+  if (args.get("window")) {
+    try {
+      context = ModelConfig::from_file((std::filesystem::path(args.require("model")) / "config.json").string())
+                    .max_position_embeddings;
+    } catch (const Error&) {
+      // an unreadable config is reported by the model's load, with its own message
+    }
+  }
+  window_syntax(args, context);
+}
+
+int64_t window_option(const Args& args, const ModelConfig& config) {
+  const int64_t context = config.max_position_embeddings;
+  const auto n = window_syntax(args, context);
+  if (!n) return context;
+  if (*n > context) fail_expected("--window", "larger than the model's context", window_range(context), "'" + *args.get("window") + "'");
+  return *n;
 }
 
 ModelText read_model_text(const Args& args, const Model& model) {

@@ -20,11 +20,16 @@ namespace {
 
 }  // namespace
 
-TextSource read_text_source(const Args& args, size_t max_bytes, const std::string& limit) {
-  auto text = args.get("text");
-  auto file = args.get("file");
+void check_text_choice(const Args& args) {
+  const bool text = args.get("text").has_value(), file = args.get("file").has_value();
   if (text && file) usage_fail("input", "give either --text or --file, not both");
   if (!text && !file) usage_fail("input", "give the text with --text T or --file F");
+}
+
+TextSource read_text_source(const Args& args, size_t max_bytes, const std::string& limit) {
+  check_text_choice(args);
+  auto text = args.get("text");
+  auto file = args.get("file");
   TextSource src;
   if (text) {
     src.label = "--text";

@@ -12,6 +12,9 @@ struct TextSource {
   std::string label;  // "--text" or the file path, for error messages
 };
 
+// UsageError unless exactly one of --text and --file is given.
+void check_text_choice(const Args& args);
+
 // Throws Error when neither or both are given, the file cannot be read, the text is empty or has
 // more than max_bytes bytes (`limit` says where that bound comes from, for the message).
 TextSource read_text_source(const Args& args, size_t max_bytes = size_t(1) << 30, const std::string& limit = "");

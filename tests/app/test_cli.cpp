@@ -302,11 +302,24 @@ TEST_CASE("cli: bad input gets a clear message and a non-zero exit") {
     CHECK(not_int.err.find("--threads: bad value (expected an integer >= 1, found 'two')") != std::string::npos);
     Run both = run_cli({"route", "--model", model_dir("olmoe-f32"), "--text", "hi", "--file", "f.txt"});
     CHECK(both.code == 2);
+    CHECK(both.err.find("input: give either --text or --file, not both") != std::string::npos);
+    // Checked before the model is loaded: the folder does not exist, yet the usage error is reported.
+    Run early = run_cli({"route", "--model", "/nonexistent/model", "--text", "hi", "--window", "0"});
+    CHECK(early.code == 2);
+    CHECK(early.err.find("--window: bad value (expected an integer >= 1, found '0')") != std::string::npos);
+    Run early_score = run_cli({"score", "--model", "/nonexistent/model", "--corpus", "c.jsonl", "--text", "hi"});
+    CHECK(early_score.code == 2);
+    CHECK(early_score.err.find("--corpus: give either --corpus or --text/--file, not both") != std::string::npos);
     Run command = run_cli({"rout", "--model", model_dir("olmoe-f32")});
     CHECK(command.code == 2);
     CHECK(command.err.find("unknown command 'rout'; did you mean route?") != std::string::npos);
     Run action = run_cli({"subset", "selct"});
     CHECK(action.code == 2);
+    CHECK(action.err.find("subset: unknown action (expected select, export or ablate, found 'selct'); did you mean select?") !=
+          std::string::npos);
+    Run merge = run_cli({"workspace", "mrge", "out.moescope"});
+    CHECK(merge.code == 2);
+    CHECK(merge.err.find("did you mean merge?") != std::string::npos);
     // A well-formed command line whose input is wrong is exit 1, not a usage error.
     Run input = run_cli({"info", "--model", tmp / "no-such-model"});
     CHECK(input.code == 1);

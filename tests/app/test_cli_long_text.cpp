@@ -266,7 +266,7 @@ TEST_CASE("cli route/score: bad --window and --max-tokens values and too-large t
       {{"route", "--model", model, "--text", text, "--window", "1025"}, "--window: larger than the model's context " + range + "'1025')"},
       {{"score", "--model", model, "--text", text, "--window", "4096"}, "--window: larger than the model's context " + range + "'4096')"},
       {{"score", "--model", model, "--text", text, "--window", "1"},
-       "--window: leaves nothing to score (expected at least 2 (a window's first token is predicted from nothing), found 1)"},
+       "--window: leaves nothing to score (expected at least 2 (a window's first token is predicted from nothing), found 1)", 2},
       {{"score", "--model", model, "--corpus", "x.jsonl", "--window", "8"}, "--window: applies to one text (--text/--file), not to --corpus", 2},
       {{"route", "--model", model, "--text", text, "--max-tokens", "0"}, "--max-tokens: bad value (expected an integer >= 1, found '0')", 2},
       {{"route", "--model", model, "--text", text, "--max-tokens", "3"},
