@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
 
 #ifdef EIGEN_USE_BLAS
 extern "C" char* openblas_get_corename(void);

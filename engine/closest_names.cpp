@@ -55,15 +55,18 @@ std::vector<std::string> closest_names(const std::string& typed, const std::vect
   return out;
 }
 
+std::string join_names(const std::vector<std::string>& names, const std::string& prefix) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+    out += prefix + names[i];
+  }
+  return out;
+}
+
 std::string did_you_mean(const std::string& typed, const std::vector<std::string>& candidates, const std::string& prefix) {
   const std::vector<std::string> near = closest_names(typed, candidates);
-  if (near.empty()) return "";
-  std::string out = "did you mean ";
-  for (size_t i = 0; i < near.size(); ++i) {
-    if (i > 0) out += i + 1 == near.size() ? " or " : ", ";
-    out += prefix + near[i];
-  }
-  return out + "?";
+  return near.empty() ? "" : "did you mean " + join_names(near, prefix) + "?";
 }
 
 }  // namespace moescope

@@ -18,6 +18,9 @@ size_t edit_distance(const std::string& a, const std::string& b);
 std::vector<std::string> closest_names(const std::string& typed, const std::vector<std::string>& candidates,
                                        size_t max_count = 3);
 
+// "a", "a or b", "a, b or c": names for a message, each after `prefix`.
+std::string join_names(const std::vector<std::string>& names, const std::string& prefix = "");
+
 // "did you mean a?" / "did you mean a or b?" / "did you mean a, b or c?"; "" when nothing is close.
 // `prefix` goes before each name (e.g. "--" for options).
 std::string did_you_mean(const std::string& typed, const std::vector<std::string>& candidates, const std::string& prefix = "");

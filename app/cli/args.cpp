@@ -12,10 +12,9 @@ void usage_fail_expected(const std::string& where, const std::string& what, cons
 }
 
 void unknown_action(const std::string& command, const std::string& action, const std::vector<std::string>& actions) {
-  std::string expected;
-  for (size_t i = 0; i < actions.size(); ++i) expected += (i == 0 ? "" : i + 1 == actions.size() ? " or " : ", ") + actions[i];
   const std::string hint = did_you_mean(action, actions);
-  throw UsageError(command + ": unknown action (expected " + expected + ", found '" + action + "')" + (hint.empty() ? "" : "; " + hint));
+  throw UsageError(command + ": unknown action (expected " + join_names(actions) + ", found '" + action + "')" +
+                   (hint.empty() ? "" : "; " + hint));
 }
 
 Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& flags, const std::set<std::string>& valued) {

@@ -1,9 +1,9 @@
 // cmd_render.cpp — `moescope-cli render`: the key figures of a workspace as PNG, without a display.
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "analysis/coactivation.h"
 #include "analysis/domain_stats.h"
@@ -98,9 +98,9 @@ int cmd_render(const std::vector<std::string>& argv) {
     // method -> k -> (sum, count), averaged over seeds and (without --domain) domains
     std::map<std::string, std::map<int, std::pair<double, int>>> acc;
     std::map<std::string, int> domains;
-    std::vector<std::string> ablated;  // every domain with results (suggestions for a mistyped --domain)
+    std::set<std::string> ablated;  // every domain with results (suggestions for a mistyped --domain)
     while (st.step()) {
-      if (ablated.empty() || ablated.back() != st.column_text(0)) ablated.push_back(st.column_text(0));
+      ablated.insert(st.column_text(0));
       if (!domain.empty() && st.column_text(0) != domain) continue;
       auto& cell = acc[st.column_text(1)][int(st.column_int(2))];
       cell.first += st.column_double(3);
@@ -108,9 +108,7 @@ int cmd_render(const std::vector<std::string>& argv) {
       domains[st.column_text(0)] = 1;
     }
     if (acc.empty()) {
-      std::sort(ablated.begin(), ablated.end());
-      ablated.erase(std::unique(ablated.begin(), ablated.end()), ablated.end());
-      const std::string hint = domain.empty() ? "" : did_you_mean(domain, ablated);
+      const std::string hint = domain.empty() ? "" : did_you_mean(domain, {ablated.begin(), ablated.end()});
       fail(ws.path(), "no ablation results" + (domain.empty() ? "" : " for '" + domain + "'") +
                           (hint.empty() ? " (run `moescope-cli subset ablate` first)" : "; " + hint));
     }

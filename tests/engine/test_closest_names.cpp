@@ -7,6 +7,7 @@
 using moescope::closest_names;
 using moescope::did_you_mean;
 using moescope::edit_distance;
+using moescope::join_names;
 
 TEST_CASE("edit_distance: insertions, deletions, substitutions and adjacent transpositions, case folded") {
   CHECK(edit_distance("", "") == 0);
@@ -39,4 +40,11 @@ TEST_CASE("did_you_mean: one, two or three names, with a prefix") {
   CHECK(did_you_mean("lang_dx", {"lang_de", "lang_en"}) == "did you mean lang_de or lang_en?");
   CHECK(did_you_mean("ab", {"aa", "ac", "ad"}) == "did you mean aa, ac or ad?");
   CHECK(did_you_mean("zzzzzz", {"text", "file"}) == "");
+}
+
+TEST_CASE("join_names: the list of a message") {
+  CHECK(join_names({}) == "");
+  CHECK(join_names({"merge"}) == "merge");
+  CHECK(join_names({"a", "b"}, "--") == "--a or --b");
+  CHECK(join_names({"select", "export", "ablate"}) == "select, export or ablate");
 }
