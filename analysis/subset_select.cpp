@@ -58,7 +58,7 @@ int min_standard_experts(const TraceData& td) {
   return es;
 }
 
-SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, const Model* model) {
+SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, const Model* model, const LoadOptions& load) {
   const std::string method_name = subset_method_name(req.method);
   const std::string model_path = td.run["model"]["path"].get<std::string>();
   const ModelConfig c = ModelConfig::from_file((fs::path(model_path) / "config.json").string());
@@ -78,7 +78,7 @@ SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, con
     std::unique_ptr<Model> owned;
     if (!model) {
       check_model_unchanged(td);
-      owned = Model::load(model_path);
+      owned = Model::load(model_path, load);
       model = owned.get();
     }
     rerun_subset(req.method, *model, calibration_ids(td, chosen), req.k, &score);

@@ -31,7 +31,8 @@ std::string subset_method_name(const std::string& method);
 // Throws Error naming the option (method, domain, k) when the request does not fit the workspace.
 // greedy/easy-ep re-run the model: `model` when given, else the workspace's model is loaded (and
 // refused when its files changed since the trace).
-SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, const Model* model = nullptr);
+SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, const Model* model = nullptr,
+                              const LoadOptions& load = {});
 
 // The chosen documents' token ids as traced (cut at the trace's max_tokens_per_doc): the
 // calibration set that greedy and EASY-EP re-run through the model.

@@ -31,27 +31,31 @@ bool expert_tensor(const std::string& name, int& layer, std::string& rest) {
   return true;
 }
 
-bool has_bf16_copy(const std::string& name) {
-  for (const char* p : {"q_proj.weight", "k_proj.weight", "v_proj.weight", "o_proj.weight", "mlp.gate_proj.weight",
-                        "mlp.up_proj.weight", "mlp.down_proj.weight"})
-    if (ends_with(name, p)) return true;
-  return name == "lm_head.weight";
+bool is_router(const std::string& name) { return ends_with(name, "mlp.gate.weight") || ends_with(name, "router.weight"); }
+
+// Bytes per element of a GEMM weight stored in `dtype`, held in `mode`.
+uint64_t gemm_bytes_per_element(DType dtype, ExpectedMode mode) {
+  if (mode == ExpectedMode::Bf16) return 2;
+  if (dtype == DType::F32) return mode == ExpectedMode::F32Amx ? 6 : 4;
+  return 2;  // BF16 (one AMX part, or as stored) and F16 (always as stored)
 }
 
 }  // namespace
 
-ExpectedMemory expected_memory(const Checkpoint& ckpt, const ModelConfig& c, const ExpertSubset& subset) {
+ExpectedMemory expected_memory(const Checkpoint& ckpt, const ModelConfig& c, const ExpertSubset& subset, ExpectedMode mode) {
   ExpectedMemory m;
   for (int l = 0; l < c.num_layers; ++l)
     for (int e = 0; e < c.layers[size_t(l)].num_experts; ++e) m.experts_kept += subset.keeps(c, l, e) ? 1 : 0;
   for (const std::string& name : ckpt.names()) {
-    const uint64_t numel = uint64_t(ckpt.get(name).numel());
-    const uint64_t amx_bytes_per_element = ckpt.get(name).dtype == DType::BF16 ? 2 : 6;
+    const TensorInfo& t = ckpt.get(name);
+    const uint64_t numel = uint64_t(t.numel()), size = dtype_size(t.dtype);
     int layer = 0;
     std::string rest;
     if (!expert_tensor(name, layer, rest) || layer >= c.num_layers) {
-      m.shared_f32 += 4 * numel;
-      if (has_bf16_copy(name)) m.bf16_copies += 2 * numel, m.amx_copies += amx_bytes_per_element * numel;
+      m.needed += numel * size;
+      if (name == "model.embed_tokens.weight") m.resident += numel * size;
+      else if (t.shape.size() <= 1 || is_router(name)) m.resident += 4 * numel;
+      else m.resident += gemm_bytes_per_element(t.dtype, mode) * numel;
       continue;
     }
     const int E = c.layers[size_t(layer)].num_experts;
@@ -64,15 +68,16 @@ ExpectedMemory expected_memory(const Checkpoint& ckpt, const ModelConfig& c, con
       for (int e = 0; e < E; ++e) kept += subset.keeps(c, layer, e) ? 1 : 0;
       kept_numel = numel / uint64_t(E) * uint64_t(kept);
     }
-    m.experts_f32 += 4 * kept_numel;
-    m.bf16_copies += 2 * kept_numel;
-    m.amx_copies += amx_bytes_per_element * kept_numel;
+    m.needed += kept_numel * size;
+    m.experts += kept_numel * size;
+    m.resident += gemm_bytes_per_element(t.dtype, mode) * kept_numel;
   }
-  // Tied embeddings: the head is the embedding, and its BF16 copy is made all the same.
-  if (!ckpt.find("lm_head.weight") && ckpt.find("model.embed_tokens.weight")) {
+  // Tied embeddings: the head is the embedding where both are held the same way (F32 mode);
+  // the AMX and BF16 layouts are a second copy.
+  if (!ckpt.find("lm_head.weight") && ckpt.find("model.embed_tokens.weight") && mode != ExpectedMode::F32) {
     const TensorInfo& embed = ckpt.get("model.embed_tokens.weight");
-    m.bf16_copies += 2 * uint64_t(embed.numel());
-    m.amx_copies += (embed.dtype == DType::BF16 ? 2 : 6) * uint64_t(embed.numel());
+    if (mode == ExpectedMode::F32Amx && embed.dtype == DType::F16) return m;  // F16 stays as stored on AMX too
+    m.resident += gemm_bytes_per_element(embed.dtype, mode) * uint64_t(embed.numel());
   }
   return m;
 }

@@ -1,5 +1,6 @@
 // expected_memory.h — what a model should hold in memory, counted from the checkpoint's headers
-// alone (independently of the loader): the memory benchmarks compare resident memory with it.
+// alone (independently of the loader and of engine/memory_estimate.h): the memory benchmarks
+// compare resident memory with it.
 #pragma once
 
 #include <cstdint>
@@ -10,21 +11,22 @@
 
 namespace moescope {
 
+// The engine's three ways of holding GEMM weights (engine/weights.h).
+enum class ExpectedMode { F32, F32Amx, Bf16 };
+
 struct ExpectedMemory {
-  uint64_t shared_f32 = 0;   // everything but experts (embeddings, attention, norms, routers, head) as FP32
-  uint64_t experts_f32 = 0;  // the experts `subset` keeps (shared ones included) as FP32
+  uint64_t needed = 0;       // bytes of the tensors the load needs, as stored: shared weights + kept experts
+  uint64_t experts = 0;      // of `needed`: the kept experts (shared ones included)
   int experts_kept = 0;      // over all MoE layers
-  // --precision bf16 adds BF16 copies of the GEMM weights (attention projections, kept experts,
-  // dense MLPs, output head; not the router): 2 bytes per element, before any kernel padding.
-  uint64_t bf16_copies = 0;
-  // FP32 mode on AMX machines adds BF16x3 splits of the same weights (engine/gemm_amx.h): one BF16
-  // part per element for BF16 checkpoints, three for FP32/F16 ones (their values may happen to be
-  // exact in BF16, when the engine keeps one: this is then an upper bound); before padding to 32.
-  uint64_t amx_copies = 0;
-  uint64_t f32() const { return shared_f32 + experts_f32; }
+  // What the engine should hold in a mode: GEMM weights (attention projections, experts, MLPs,
+  // output head) at 2 bytes per weight when stored in BF16/F16 (F32: 4 bytes, or 6 as the three
+  // BF16 parts of the AMX path, an upper bound: values exact in BF16 take one), vectors and
+  // routers as FP32, the embedding as stored, and a tied head's own copy where its form differs
+  // from the embedding's (AMX and BF16 modes). Before padding to 32.
+  uint64_t resident = 0;
 };
 
 // Per-expert tensors (`mlp.experts.E.*`) and fused ones ([E, ...], split evenly) are both counted.
-ExpectedMemory expected_memory(const Checkpoint& ckpt, const ModelConfig& config, const ExpertSubset& subset);
+ExpectedMemory expected_memory(const Checkpoint& ckpt, const ModelConfig& config, const ExpertSubset& subset, ExpectedMode mode);
 
 }  // namespace moescope

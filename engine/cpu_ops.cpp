@@ -5,6 +5,7 @@
 #include "engine/gemm_amx.h"
 #include "engine/gemm_bf16.h"
 #include "engine/gemm_f32.h"
+#include "engine/gemm_stored.h"
 
 #include <omp.h>
 
@@ -65,19 +66,25 @@ void rms_norm_heads_inplace(ActMatrix& x, const Matrix& w, int heads, int head_d
     }
 }
 
-void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& y) {
-  if (!w.bf16.empty()) {  // BF16 compute mode
-    y.resize(x.rows(), w.rows);
-    gemm_bf16(x.data(), x.rows(), w.bf16, y.data());
-  } else if (!w.amx.empty() && x.cols() == w.cols) {  // FP32 mode on AMX tiles (BF16x3)
-    y.resize(x.rows(), w.rows);
-    gemm_amx_f32(x.data(), x.rows(), x.cols(), w.amx, y.data(), y.cols());
-  } else {
-    if (x.cols() != w.cols)
-      fail("linear", "input width " + std::to_string(x.cols()) + " does not match the weight's " + std::to_string(w.cols));
-    y.resize(x.rows(), w.rows);
-    gemm_nt(x.data(), x.cols(), w.data, w.cols, y.data(), y.cols(), x.rows(), w.rows, w.cols);
+void gemm_weight(const float* x, int64_t M, int64_t ldx, const Matrix& w, float* y, int64_t ldy) {
+  switch (w.form) {
+    case WeightForm::F32:
+      return gemm_nt(x, ldx, w.data, w.cols, y, ldy, M, w.rows, w.cols);
+    case WeightForm::Stored16:
+      return gemm_stored(x, M, ldx, w.half, w.half_dtype, w.rows, w.cols, y, ldy);
+    case WeightForm::Amx:
+      return gemm_amx_f32(x, M, ldx, w.amx, y, ldy);
+    case WeightForm::Bf16:
+      if (ldx != w.cols || ldy != w.rows) fail("gemm_weight", "BF16 GEMMs take contiguous rows");
+      return gemm_bf16(x, M, w.bf16, y);
   }
+}
+
+void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& y) {
+  if (x.cols() != w.cols)
+    fail("linear", "input width " + std::to_string(x.cols()) + " does not match the weight's " + std::to_string(w.cols));
+  y.resize(x.rows(), w.rows);
+  gemm_weight(x.data(), x.rows(), x.cols(), w, y.data(), y.cols());
   if (!bias.empty()) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data, bias.cols);
 }
 
@@ -125,29 +132,14 @@ void rope_apply(ActMatrix& x, int heads, int head_stride, int offset, const Rope
 }
 
 void swiglu(const ActMatrix& x, const ExpertWeights& w, ActMatrix& y) {
-  const int64_t I = w.gate.rows;
-  ActMatrix a;
-  if (w.up.data == w.gate.data + I * w.gate.cols && w.gate_bias.empty()) {
-    // One GEMM for both projections: gu [n, 2I] = x [n, D] · [gate; up]^T [D, 2I]
-    ActMatrix gu;
-    if (w.gate.bf16.N == 2 * I) {  // BF16 compute mode: gate.bf16 holds [gate; up]
-      gu.resize(x.rows(), 2 * I);
-      gemm_bf16(x.data(), x.rows(), w.gate.bf16, gu.data());
-    } else if (w.gate.amx.N == 2 * I) {  // FP32 mode on AMX tiles: gate.amx holds [gate; up]
-      gu.resize(x.rows(), 2 * I);
-      gemm_amx_f32(x.data(), x.rows(), x.cols(), w.gate.amx, gu.data(), gu.cols());
-    } else {
-      gu.resize(x.rows(), 2 * I);
-      gemm_nt(x.data(), x.cols(), w.gate.data, w.gate.cols, gu.data(), gu.cols(), x.rows(), 2 * I, w.gate.cols);
-    }
-    auto g = gu.leftCols(I).array();
-    a = (g / (1.0f + (-g).exp())) * gu.rightCols(I).array();  // silu(g) * u  [n, I]
-  } else {
-    ActMatrix g, u;
-    linear(x, w.gate, w.gate_bias, g);   // [n, I]
-    linear(x, w.up, w.up_bias, u);       // [n, I]
-    a = (g.array() / (1.0f + (-g.array()).exp())) * u.array();
-  }
+  const int64_t I = w.width();
+  // One GEMM for both projections: gu [n, 2I] = x [n, D] · [gate; up]^T [D, 2I]
+  ActMatrix gu;
+  linear(x, w.gate_up, Matrix{}, gu);
+  if (!w.gate_bias.empty()) gu.leftCols(I).rowwise() += Eigen::Map<const Eigen::RowVectorXf>(w.gate_bias.data, I);
+  if (!w.up_bias.empty()) gu.rightCols(I).rowwise() += Eigen::Map<const Eigen::RowVectorXf>(w.up_bias.data, I);
+  auto g = gu.leftCols(I).array();
+  const ActMatrix a = (g / (1.0f + (-g).exp())) * gu.rightCols(I).array();  // silu(g) * u  [n, I]
   linear(a, w.down, w.down_bias, y);   // [n, D]
 }
 

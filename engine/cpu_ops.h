@@ -1,4 +1,4 @@
-// cpu_ops.h — the transformer pieces of the CPU path (fp32, Eigen GEMMs, OpenMP threads).
+// cpu_ops.h — the transformer pieces of the CPU path (fp32 activations, OpenMP threads).
 // Activations are row-major [T, C] buffers of a packed batch; documents are token ranges.
 #pragma once
 
@@ -26,6 +26,10 @@ void rms_norm_inplace(ActMatrix& x, const Matrix& w, float eps);
 // In place per head: each Dh-wide slice of a row of x [T, heads*Dh] is normalised with the one
 // weight w [Dh] (Qwen3-MoE's q/k norm), or with no weight when w is empty (Llama 4's L2 norm).
 void rms_norm_heads_inplace(ActMatrix& x, const Matrix& w, int heads, int head_dim, float eps);
+
+// y [M, N] (row stride ldy) = x [M, K] (row stride ldx) · w^T, w [N, K], on the kernel its form
+// was laid out for at load (weights.h). y is overwritten, never read.
+void gemm_weight(const float* x, int64_t M, int64_t ldx, const Matrix& w, float* y, int64_t ldy);
 
 // y [T, out] = x [T, in] · W^T [in, out] (+ bias [out]).
 void linear(const ActMatrix& x, const Matrix& w, const Matrix& bias, ActMatrix& y);

@@ -89,6 +89,27 @@ AmxF32Weights pack_amx_f32_weights(const float* w, int64_t N, int64_t K) {
   return p;
 }
 
+AmxF32Weights amx_bf16_weights(int64_t N, int64_t K) {
+  AmxF32Weights p;
+  p.N = N, p.K = K, p.Np = round_up(N, 32), p.Kp = round_up(K, 32), p.parts = 1;
+  p.packed.resize(size_t(p.Np * p.Kp));
+  std::memset(p.packed.data.get(), 0, p.packed.count * sizeof(uint16_t));
+  return p;
+}
+
+void pack_amx_bf16_rows(AmxF32Weights& w, int64_t row0, const uint16_t* rows, int64_t n) {
+  if (w.parts != 1 || row0 < 0 || row0 + n > w.N)
+    fail("pack_amx_bf16_rows", "rows " + std::to_string(row0) + ".." + std::to_string(row0 + n) + " outside [0, " +
+                                   std::to_string(w.N) + ") of a one-part layout");
+  const int64_t Ks = w.Kp / 32, K = w.K;
+  uint16_t* out = w.packed.data.get();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t row = row0 + i, nb = row / 32, h = (row % 32) / 16, c = row % 16;
+    for (int64_t k = 0; k < K; ++k)
+      out[(nb * Ks + k / 32) * 1024 + h * 512 + ((k % 32) / 2) * 32 + c * 2 + k % 2] = rows[i * K + k];
+  }
+}
+
 void split_amx_f32_activations(const float* x, int64_t M, int64_t K, int64_t ldx, AmxF32Activations& a) {
   a.M = M, a.K = K, a.Mp = round_up(M, 32), a.Kp = round_up(K, 32);
   const int64_t Mt = a.Mp / 16, Ks = a.Kp / 32, part = a.Mp * a.Kp;

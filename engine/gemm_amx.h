@@ -43,6 +43,10 @@ struct AmxF32Weights {
   bool empty() const { return N == 0; }
 };
 AmxF32Weights pack_amx_f32_weights(const float* w, int64_t N, int64_t K);
+// Weights stored in BF16 (one part, exact): the layout allocated and zeroed for w [N, K], then
+// filled a block of rows at a time, so no [N, K] FP32 or BF16 copy is ever held beside it.
+AmxF32Weights amx_bf16_weights(int64_t N, int64_t K);
+void pack_amx_bf16_rows(AmxF32Weights& w, int64_t row0, const uint16_t* rows, int64_t n);  // rows [n, K] BF16
 
 // Activations x [M, K] (row stride ldx) split in three: [3][Mp/16][Kp/32][16 rows][32], M padded
 // to 32 rows and K to 32 with zeros. Reuse one object across calls to keep its buffer.

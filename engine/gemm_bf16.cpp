@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/gemm_stored.h"
 
 #ifdef __AVX512BF16__
 #include <immintrin.h>
@@ -61,16 +62,17 @@ void to_bf16(const float* x, size_t n, uint16_t* out) {
 
 namespace {
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Same rounding as the fast path: both operands rounded to BF16, products and sums in FP32.
+// Same rounding as the fast path: both operands rounded to BF16, products and sums in FP32 (the
+// weights widened a panel at a time, never as a whole FP32 matrix).
 void gemm_bf16_portable(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, float* y) {
-  std::vector<uint16_t> xb(size_t(M * K));
+  thread_local std::vector<uint16_t> xb;
+  thread_local std::vector<float> xf;
+  xb.resize(size_t(M * K));
+  xf.resize(size_t(M * K));
   to_bf16(x, xb.size(), xb.data());
-  RowMatrix xf(M, K), wf(N, K);
-  for (int64_t i = 0; i < M * K; ++i) xf.data()[i] = bf16_to_float(xb[size_t(i)]);
-  for (int64_t i = 0; i < N * K; ++i) wf.data()[i] = bf16_to_float(w[i]);
-  Eigen::Map<RowMatrix>(y, M, N).noalias() = xf * wf.transpose();
+  widen_stored(xb.data(), DType::BF16, M * K, xf.data());
+  gemm_stored(xf.data(), M, K, w, DType::BF16, N, K, y, N);
 }
 
 #ifdef MOESCOPE_HAVE_DNNL
@@ -179,17 +181,18 @@ bool bf16_gemm_fast(std::string* how) {
 #endif
 }
 
-Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K, std::vector<uint16_t>& scratch) {
+Bf16Weights bf16_weights_from_plain(std::vector<uint16_t>& plain, int64_t N, int64_t K) {
+  if (plain.size() != size_t(N * K))
+    fail("BF16 weights", "plain buffer holds " + std::to_string(plain.size()) + " values, expected [" + std::to_string(N) +
+                             ", " + std::to_string(K) + "]");
   Bf16Weights out;
   out.N = N;
   out.K = K;
-  scratch.resize(size_t(N * K));
-  to_bf16(w, scratch.size(), scratch.data());
-  out.bytes = scratch.size() * 2;
+  out.bytes = plain.size() * 2;
 #ifdef MOESCOPE_HAVE_DNNL
   if (fast_kernels()) {
     try {
-      auto p = pack(scratch.data(), N, K);
+      auto p = pack(plain.data(), N, K);
       out.bytes = p->desc.get_size();
       out.packed = p;
       return out;
@@ -198,7 +201,15 @@ Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K, std::vector<
     }
   }
 #endif
-  out.plain.assign(scratch.begin(), scratch.end());
+  out.plain = std::move(plain);
+  plain.clear();
+  return out;
+}
+
+Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K, std::vector<uint16_t>& scratch) {
+  scratch.resize(size_t(N * K));
+  to_bf16(w, scratch.size(), scratch.data());
+  Bf16Weights out = bf16_weights_from_plain(scratch, N, K);
   return out;
 }
 

@@ -51,6 +51,10 @@ Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K);
 // The same, rounding into `scratch` (reused across calls) before packing: a fresh buffer per
 // matrix, freed after packing, left the heap holey (~1/3 of the BF16 bytes stayed resident).
 Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K, std::vector<uint16_t>& scratch);
+// From weights already in BF16, plain [N, K] (a checkpoint's own values): packed for oneDNN, or
+// kept as they are (moved in) where it is not used. `plain` may be a reused scratch buffer: it is
+// left empty only when it was taken.
+Bf16Weights bf16_weights_from_plain(std::vector<uint16_t>& plain, int64_t N, int64_t K);
 
 // y [M, N] = bf16(x) [M, K] · w^T with FP32 accumulation and result. Thread-safe; inside a
 // parallel region it runs single-threaded.

@@ -12,6 +12,8 @@
 #include "engine/error.h"
 #include "engine/gemm_amx.h"
 #include "engine/gemm_f32.h"
+#include "engine/gemm_stored.h"
+#include "engine/memory_estimate.h"
 #include "engine/rope_scaling.h"
 #include "engine/router.h"
 
@@ -60,12 +62,17 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   if (m->loaded_.kept_per_layer.size() != size_t(m->config_.num_layers))
     fail_expected(dir, "expert subset has the wrong number of layers", std::to_string(m->config_.num_layers),
                   std::to_string(m->loaded_.kept_per_layer.size()));
-  m->weights_ = load_weights(*m->checkpoint_, m->config_, m->loaded_);
   m->precision_ = options.precision.value_or(cpu_precision());
+  // The GEMM path is chosen here, once: every weight is laid out for it as it is read.
+  WeightPlan plan;
+  plan.precision = m->precision_;
+  plan.amx = plan.precision == Precision::F32 && amx_f32_available();
+  if (options.memory_check)
+    if (const auto available = available_memory())
+      check_memory_fits(dir, estimate_memory(*m->checkpoint_, m->config_, m->loaded_, plan), *available);
+  m->weights_ = load_weights(*m->checkpoint_, m->config_, m->loaded_, plan);
   const ModelConfig& c = m->config_;
   m->rope_ = rope_frequencies(c.rope, c.mla.enabled ? c.mla.qk_rope_head_dim : c.head_dim);
-  if (m->precision_ == Precision::BF16) add_bf16_copies(m->weights_);
-  else if (amx_f32_available()) add_amx_f32_copies(m->weights_);
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   if (options.load_tokenizer && fs::exists(tok_path))
     m->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok_path));
@@ -104,8 +111,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
   // x [T, D] = embed[ids]
   ActMatrix x(T, D), h, o, y;
   LayerScratch scratch;
-  const MatrixView embed = weights_.embed.view();
-  for (int64_t t = 0; t < T; ++t) x.row(t) = embed.row(r.ids[size_t(t)]);
+  for (int64_t t = 0; t < T; ++t) weights_.embed.row_f32(r.ids[size_t(t)], x.data() + t * D);
 
   auto t0 = std::chrono::steady_clock::now();
   const RopeTable rope = make_rope_table(rope_.inv_freq, rope_.attention_factor, r.docs, size_t(T));
@@ -292,12 +298,14 @@ std::string Model::gemm_kernels() const {
     bf16_gemm_fast(&how);
     return "bf16: " + how;
   }
-  if (!weights_.lm_head_amx.empty()) return "f32: AMX-BF16 tiles, BF16x3 (MOESCOPE_F32_GEMM=blas for BLAS)";
+  const std::string stored = weights_.storage_dtype == "F32" ? "" : ", " + weights_.storage_dtype + " weights as stored";
+  if (weights_.plan.amx) return "f32: AMX-BF16 tiles, BF16x3" + stored + " (MOESCOPE_F32_GEMM=blas for BLAS)";
   amx_f32_available(&how);
+  const std::string widened = weights_.storage_dtype == "F32" ? "" : ", " + weights_.storage_dtype + " weights widened per panel";
 #ifdef EIGEN_USE_BLAS
-  return "f32: BLAS sgemm, OpenBLAS " + blas_core_name() + " kernels (AMX BF16x3 not used: " + how + ")";
+  return "f32: BLAS sgemm, OpenBLAS " + blas_core_name() + " kernels" + widened + " (AMX BF16x3 not used: " + how + ")";
 #else
-  return "f32: Eigen GEMM (AMX BF16x3 not used: " + how + ")";
+  return "f32: Eigen GEMM" + widened + " (AMX BF16x3 not used: " + how + ")";
 #endif
 }
 
@@ -308,9 +316,9 @@ void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptio
   if (!opt.nll && !opt.logits) return;
   std::vector<uint8_t> last(size_t(T), 0);
   for (const auto& d : r.docs) last[d.end - 1] = 1;
-  const MatrixView head = weights_.lm_head.view();
-  const bool bf16 = !weights_.lm_head_blocks.empty();
-  const bool amx = !bf16 && !weights_.lm_head_amx.empty();
+  const Matrix& head = weights_.lm_head;
+  const bool bf16 = head.form == WeightForm::Bf16;
+  const bool amx = head.form == WeightForm::Amx;
   AmxF32Activations x_split;  // the chunk's rows split once for all vocabulary blocks
   // Row chunks x vocabulary blocks: each [n, Vb] block of logits is folded into a running
   // log-sum-exp per row, so the [T, V] logits are never held (sizes: see kHeadChunkTokensF32).
@@ -328,8 +336,10 @@ void Model::output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptio
       const int64_t nb = std::min(vb, V - v0);
       block.resize(n, nb);  // logits [n, nb] = x [n, D] · head[v0:v0+nb]^T [D, nb]
       if (bf16) gemm_bf16(x.data() + t0 * D, n, weights_.lm_head_blocks[size_t(v0 / kHeadVocabBlock)], block.data());
-      else if (amx) gemm_amx_f32(x_split, weights_.lm_head_amx, v0, v0 + nb, block.data(), nb);
-      else gemm_nt(x.data() + t0 * D, D, head.data() + v0 * D, D, block.data(), nb, n, nb, D);
+      else if (amx) gemm_amx_f32(x_split, head.amx, v0, v0 + nb, block.data(), nb);
+      else if (head.form == WeightForm::Stored16)
+        gemm_stored(x.data() + t0 * D, n, D, head.half + v0 * D, head.half_dtype, nb, D, block.data(), nb);
+      else gemm_nt(x.data() + t0 * D, D, head.data + v0 * D, D, block.data(), nb, n, nb, D);
       if (opt.logits)
         for (int64_t i = 0; i < n; ++i)
           std::copy(block.data() + i * nb, block.data() + (i + 1) * nb, r.logits.begin() + (t0 + i) * V + v0);

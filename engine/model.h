@@ -74,6 +74,9 @@ struct LoadOptions {
   bool load_tokenizer = true;            // read DIR/tokenizer.json when present
   // Compute precision of the weight GEMMs; unset = the process default (cpu_precision()).
   std::optional<Precision> precision = std::nullopt;
+  // Refuse, before reading any weight, a load whose estimated bytes exceed MemAvailable
+  // (engine/memory_estimate.h); `--no-memory-check` turns it off.
+  bool memory_check = true;
 };
 
 class Model {

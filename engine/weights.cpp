@@ -1,12 +1,11 @@
-// weights.cpp — tensor-name resolution, shape checks and fp32 materialisation of model weights.
+// weights.cpp — tensor-name resolution, shape checks and laying out model weights in their forms.
 #include "engine/weights.h"
-
-#include "engine/gemm_bf16.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/gemm_stored.h"
 #include "engine/tensor_names.h"
 
 namespace moescope {
@@ -20,11 +19,19 @@ std::string shape_str(std::initializer_list<int64_t> dims) {
   return s + "]";
 }
 
+// Where a GEMM weight's rows come from: a tensor's bytes in its file (read with pread) or a
+// buffer in memory (Llama 4's transposed experts).
+struct RowSource {
+  const TensorInfo* tensor = nullptr;  // file source; null for memory
+  DType dtype = DType::F32;
+  const unsigned char* at = nullptr;   // first row (in the mapping, or in memory)
+};
+
 class Loader {
  public:
-  Loader(const Checkpoint& ckpt, ModelWeights& w) : ckpt_(ckpt), w_(w) {}
+  Loader(const Checkpoint& ckpt, ModelWeights& w, const WeightPlan& plan) : ckpt_(ckpt), w_(w), plan_(plan) {}
 
-  // A whole tensor that must have exactly `dims` (legend in `legend`, e.g. "[H*Dh, D]").
+  // An FP32 tensor (vectors, router) that must have exactly `dims` (legend in `legend`, e.g. "[E, D]").
   Matrix tensor(const std::string& name, std::initializer_list<int64_t> dims, const char* legend) {
     const TensorInfo& t = ckpt_.get(name);
     check(t, dims, legend);
@@ -35,25 +42,73 @@ class Loader {
   Matrix optional_tensor(const std::string& name, std::initializer_list<int64_t> dims, const char* legend) {
     return ckpt_.find(name) ? tensor(name, dims, legend) : Matrix{};
   }
-  // Rows [row0, row0+rows) of matrix `index` inside a 3-D tensor [n, R, C] (fused experts).
-  Matrix slice3(const TensorInfo& t, int64_t index, int64_t row0, int64_t rows) {
-    const int64_t R = t.shape[1], C = t.shape[2];
-    const size_t elem = dtype_size(t.dtype);
-    const unsigned char* p = t.data + size_t((index * R + row0) * C) * elem;
-    return materialise(t, p, rows, C);
+
+  // A whole 2-D GEMM weight [rows, cols] in its form under the plan.
+  Matrix gemm(const std::string& name, int64_t rows, int64_t cols, const char* legend) {
+    const TensorInfo& t = ckpt_.get(name);
+    check(t, {rows, cols}, legend);
+    return gemm_rows({{&t, t.dtype, t.data}}, {rows}, cols);
   }
-  // Matrix `index` [R, C] of a 3-D tensor [n, R, C], transposed to [C, R] (Llama 4 stores experts
-  // input-major: x @ W; the engine keeps PyTorch Linear's [out, in]).
-  Matrix slice3_transposed(const TensorInfo& t, int64_t index) {
-    Matrix m = slice3(t, index, 0, t.shape[1]);
-    Matrix out;
-    out.rows = m.cols;
-    out.cols = m.rows;
-    out.owned.resize(size_t(out.rows * out.cols));
-    Eigen::Map<RowMatrix>(out.owned.data(), out.rows, out.cols) = m.view().transpose();
-    out.data = out.owned.data();
-    return out;
+
+  // The embedding [V, D]: viewed in place (F32) or kept as stored (BF16/F16), rows widened at lookup.
+  Matrix embedding(const TensorInfo& t, int64_t V, int64_t D) {
+    if (t.dtype == DType::F32) return materialise(t, t.data, V, D);
+    Matrix m;
+    m.rows = V, m.cols = D, m.form = WeightForm::Stored16, m.half_dtype = t.dtype;
+    m.owned_half.resize(size_t(V * D));
+    read_raw(t, t.data, size_t(V * D) * 2, m.owned_half.data());
+    m.half = m.owned_half.data();
+    account(t, m.bytes());
+    return m;
   }
+
+  // One GEMM weight [sum(rows), cols] made of row blocks from `parts` (an expert's gate then up
+  // rows; one tensor otherwise), laid out in the plan's form for their common dtype. F32 parts
+  // adjacent in the mapping are viewed in place.
+  Matrix gemm_rows(const std::vector<RowSource>& parts, const std::vector<int64_t>& rows, int64_t cols) {
+    int64_t N = 0;
+    bool same = true, contiguous = true;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      N += rows[i];
+      same = same && parts[i].dtype == parts[0].dtype;
+      contiguous = contiguous && parts[i].tensor &&
+                   (i == 0 || parts[i].at == parts[i - 1].at + size_t(rows[i - 1] * cols) * dtype_size(parts[i - 1].dtype));
+    }
+    const DType stored = same ? parts[0].dtype : DType::F32;
+    const WeightForm form = gemm_weight_form(plan_, stored);
+    if (form == WeightForm::F32 && same && contiguous && viewable(*parts[0].tensor, parts[0].at))
+      return materialise(*parts[0].tensor, parts[0].at, N, cols);
+    Matrix m;
+    m.rows = N, m.cols = cols, m.form = form;
+    if (form == WeightForm::Stored16) {
+      m.half_dtype = stored;
+      m.owned_half.resize(size_t(N * cols));
+    } else if (form == WeightForm::Amx && stored == DType::BF16) {
+      m.amx = amx_bf16_weights(N, cols);
+    } else if (form == WeightForm::Bf16) {
+      plain_.resize(size_t(N * cols));
+    } else {
+      m.owned.resize(size_t(N * cols));  // F32, or F32 values about to be split for Amx
+    }
+    int64_t row0 = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      add_rows(m, stored, parts[i], row0, rows[i]);
+      row0 += rows[i];
+    }
+    if (form == WeightForm::Stored16) {
+      m.half = m.owned_half.data();
+    } else if (form == WeightForm::Bf16) {
+      m.bf16 = bf16_weights_from_plain(plain_, N, cols);
+    } else if (form == WeightForm::Amx && stored != DType::BF16) {
+      m.amx = pack_amx_f32_weights(m.owned.data(), N, cols);
+      std::vector<float>().swap(m.owned);
+    } else if (form == WeightForm::F32) {
+      m.data = m.owned.data();
+    }
+    if (parts[0].tensor) account(*parts[0].tensor, m.bytes());
+    return m;
+  }
+
   void check(const TensorInfo& t, std::initializer_list<int64_t> dims, const char* legend) {
     if (!dtype_is_float_weight(t.dtype))
       fail_expected(ckpt_.dir() + ": tensor '" + t.name + "'", "unsupported weight dtype", "F32, BF16 or F16", dtype_name(t.dtype));
@@ -65,35 +120,71 @@ class Loader {
                     shape_str(dims) + " = " + legend, t.shape_string());
   }
 
-  // An expert's gate and up [I, D] as one [2I, D] block (gate rows, then up rows), so the two
-  // projections run as one GEMM. Viewed in place when both are F32 and already adjacent (fused
-  // F32 checkpoints); otherwise widened straight into one buffer.
-  void gate_up(ExpertWeights& x, const TensorInfo& gt, const unsigned char* gp, const TensorInfo& ut,
-               const unsigned char* upp, int64_t I, int64_t D) {
-    const size_t n = size_t(I * D);
-    if (viewable(gt, gp) && viewable(ut, upp) && upp == gp + n * sizeof(float)) {
-      x.gate = materialise(gt, gp, I, D);
-      x.up = materialise(ut, upp, I, D);
-      return;
-    }
-    x.gate.rows = x.up.rows = I;
-    x.gate.cols = x.up.cols = D;
-    x.gate.owned.resize(2 * n);
-    widen(gt, gp, n, x.gate.owned.data());
-    widen(ut, upp, n, x.gate.owned.data() + n);
-    x.gate.data = x.gate.owned.data();
-    x.up.data = x.gate.data + n;
-    account(gt, 2 * n);
-  }
-
   // Starts fetching [p, p + nbytes) of t's file in the background (exactly that range).
   void prefetch(const TensorInfo& t, const unsigned char* p, size_t nbytes) {
     if (t.source) t.source->prefetch(p, nbytes);
   }
 
+  // nbytes at p (inside t's mapping) into dst, through pread: touched mapping pages would count as
+  // resident memory beside the copy, and faults read around them (neighbouring, maybe dropped, experts).
+  void read_raw(const TensorInfo& t, const unsigned char* p, size_t nbytes, void* dst) {
+    if (t.source) t.source->read_data(p, nbytes, dst);
+    else std::memcpy(dst, p, nbytes);
+  }
+
+  const WeightPlan& plan() const { return plan_; }
+
  private:
   static bool viewable(const TensorInfo& t, const unsigned char* p) {
     return t.dtype == DType::F32 && reinterpret_cast<uintptr_t>(p) % alignof(float) == 0;
+  }
+
+  // Rows [row0, row0 + n) of m (in its form) from `src`.
+  void add_rows(Matrix& m, DType stored, const RowSource& src, int64_t row0, int64_t n) {
+    const int64_t K = m.cols;
+    const size_t count = size_t(n * K), elem = dtype_size(src.dtype);
+    if (src.tensor) prefetch(*src.tensor, src.at, count * elem);  // one request for the whole range
+    if (m.form == WeightForm::Stored16) {
+      fetch_raw(src, 0, count * 2, m.owned_half.data() + row0 * K);
+    } else if (m.form == WeightForm::Amx && stored == DType::BF16) {
+      // 32 rows (one tile row block) at a time through the staging buffer.
+      for (int64_t r = 0; r < n; r += 32) {
+        const int64_t nr = std::min<int64_t>(32, n - r);
+        staging16_.resize(size_t(nr * K));
+        fetch_raw(src, size_t(r * K) * 2, size_t(nr * K) * 2, staging16_.data());
+        pack_amx_bf16_rows(m.amx, row0 + r, staging16_.data(), nr);
+      }
+    } else if (m.form == WeightForm::Bf16 && src.dtype == DType::BF16) {
+      fetch_raw(src, 0, count * 2, plain_.data() + row0 * K);
+    } else if (m.form == WeightForm::Bf16) {
+      const size_t chunk = kStagingBytes / sizeof(float);
+      staging32_.resize(chunk);
+      for (size_t i = 0; i < count; i += chunk) {
+        const size_t k = std::min(chunk, count - i);
+        fetch_f32(src, i, k, staging32_.data());
+        to_bf16(staging32_.data(), k, plain_.data() + size_t(row0 * K) + i);
+      }
+    } else {
+      fetch_f32(src, 0, count, m.owned.data() + row0 * K);
+    }
+  }
+
+  void fetch_raw(const RowSource& src, size_t byte0, size_t nbytes, void* dst) {
+    if (src.tensor) read_raw(*src.tensor, src.at + byte0, nbytes, dst);
+    else std::memcpy(dst, src.at + byte0, nbytes);
+  }
+
+  // Elements [i0, i0 + n) of src widened to FP32 into dst, through a small staging buffer.
+  void fetch_f32(const RowSource& src, size_t i0, size_t n, float* dst) {
+    const size_t elem = dtype_size(src.dtype);
+    if (src.dtype == DType::F32) return fetch_raw(src, i0 * 4, n * 4, dst);
+    const size_t chunk = kStagingBytes / elem;
+    staging_.resize(kStagingBytes);
+    for (size_t i = 0; i < n; i += chunk) {
+      const size_t k = std::min(chunk, n - i);
+      fetch_raw(src, (i0 + i) * elem, k * elem, staging_.data());
+      convert_to_f32(src.dtype, staging_.data(), dst + i, k);
+    }
   }
 
   Matrix materialise(const TensorInfo& t, const unsigned char* p, int64_t rows, int64_t cols) {
@@ -106,44 +197,28 @@ class Loader {
       prefetch(t, p, n * sizeof(float));  // faults then find the pages; no read-around
     } else {
       m.owned.resize(n);
-      widen(t, p, n, m.owned.data());
+      fetch_f32({&t, t.dtype, p}, 0, n, m.owned.data());
       m.data = m.owned.data();
     }
-    account(t, n);
+    account(t, m.bytes());
     return m;
   }
 
-  // Widens n elements at p (inside t's mapping) into dst. The bytes come through pread in
-  // chunks, never through the mapping: touched mapping pages would count as resident memory on
-  // top of the widened copy, and faults read around them (neighbouring, maybe dropped, experts).
-  void widen(const TensorInfo& t, const unsigned char* p, size_t n, float* dst) {
-    if (!t.source) {
-      convert_to_f32(t.dtype, p, dst, n);
-      return;
-    }
-    if (t.dtype == DType::F32) {
-      t.source->read_data(p, n * sizeof(float), dst);
-      return;
-    }
-    const size_t elem = dtype_size(t.dtype), chunk = kStagingBytes / elem;
-    prefetch(t, p, n * elem);  // one request for the whole range, not one per chunk
-    staging_.resize(kStagingBytes);
-    for (size_t i = 0; i < n; i += chunk) {
-      const size_t k = std::min(chunk, n - i);
-      t.source->read_data(p + i * elem, k * elem, staging_.data());
-      convert_to_f32(t.dtype, staging_.data(), dst + i, k);
-    }
-  }
-
-  void account(const TensorInfo& t, size_t n) {
-    w_.resident_bytes += n * sizeof(float);
+  void account(const TensorInfo& t, size_t bytes) {
+    w_.resident_bytes += bytes;
     if (w_.storage_dtype.empty()) w_.storage_dtype = dtype_name(t.dtype);
   }
 
   static constexpr size_t kStagingBytes = size_t(1) << 20;
   const Checkpoint& ckpt_;
   ModelWeights& w_;
+  const WeightPlan plan_;
   std::vector<unsigned char> staging_;
+  std::vector<uint16_t> staging16_;
+  std::vector<float> staging32_;
+  // The Bf16 form's plain [N, K] values before packing, reused across matrices: a fresh buffer per
+  // matrix, freed after packing, left the heap holey (~1/3 of the BF16 bytes stayed resident).
+  std::vector<uint16_t> plain_;
 };
 
 // Kept experts are read this many ahead: while one is widened, the disk fetches the next ones
@@ -165,14 +240,24 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
     const TensorInfo& down = ckpt.get(p + "down_proj");
     ld.check(gu, {E, D, 2 * I}, "[E, D, 2*I] (Llama 4, input-major)");
     ld.check(down, {E, I, D}, "[E, I, D] (Llama 4, input-major)");
+    std::vector<unsigned char> stored, transposed;
+    // Expert e's [R, C] matrix of bank t, transposed to [C, R] in memory (the engine keeps
+    // PyTorch Linear's [out, in]), then laid out in its form.
+    auto transposed_rows = [&](const TensorInfo& t, int e) {
+      const int64_t R = t.shape[1], C = t.shape[2];
+      const size_t elem = dtype_size(t.dtype), bytes = size_t(R * C) * elem;
+      stored.resize(bytes);
+      transposed.resize(bytes);
+      ld.read_raw(t, t.data + size_t(e) * bytes, bytes, stored.data());
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t col = 0; col < C; ++col)
+          std::memcpy(transposed.data() + size_t(col * R + r) * elem, stored.data() + size_t(r * C + col) * elem, elem);
+      return ld.gemm_rows({{nullptr, t.dtype, transposed.data()}}, {C}, R);
+    };
     for (int e : kept) {
       ExpertWeights& x = lw.experts[size_t(e)];
-      x.gate = ld.slice3_transposed(gu, e);  // [2I, D]: gate rows, then up rows
-      x.up.data = x.gate.data + I * D;
-      x.up.rows = I;
-      x.up.cols = D;
-      x.gate.rows = I;
-      x.down = ld.slice3_transposed(down, e);  // [D, I]
+      x.gate_up = transposed_rows(gu, e);  // [2I, D]: gate rows, then up rows
+      x.down = transposed_rows(down, e);   // [D, I]
     }
     return;
   }
@@ -193,9 +278,8 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
     for (size_t i = 0; i < kept.size(); ++i) {
       prefetch(i + kExpertLookahead);
       ExpertWeights& x = lw.experts[size_t(kept[i])];
-      const unsigned char* g = fused_gate_up->data + size_t(kept[i]) * gu_bytes;
-      ld.gate_up(x, *fused_gate_up, g, *fused_gate_up, g + gu_bytes / 2, I, D);
-      x.down = ld.slice3(down, kept[i], 0, D);
+      x.gate_up = ld.gemm_rows({{fused_gate_up, fused_gate_up->dtype, fused_gate_up->data + size_t(kept[i]) * gu_bytes}}, {2 * I}, D);
+      x.down = ld.gemm_rows({{&down, down.dtype, down.data + size_t(kept[i]) * d_bytes}}, {D}, I);
     }
     return;
   }
@@ -221,8 +305,25 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
     const TensorInfo& u = ckpt.get(name(kept[i], names.up));
     ld.check(g, {I, D}, "[I, D]");
     ld.check(u, {I, D}, "[I, D]");
-    ld.gate_up(x, g, g.data, u, u.data, I, D);
-    x.down = ld.tensor(name(kept[i], names.down), {D, I}, "[D, I]");
+    x.gate_up = ld.gemm_rows({{&g, g.dtype, g.data}, {&u, u.dtype, u.data}}, {I, I}, D);
+    x.down = ld.gemm(name(kept[i], names.down), D, I, "[D, I]");
+  }
+}
+
+// A dense or shared MLP whose gate_proj / up_proj / down_proj live under `mp`, `width` wide.
+void load_mlp(Loader& ld, const Checkpoint& ckpt, const std::string& mp, int64_t width, int64_t D, const char* what,
+              bool bias, ExpertWeights& x) {
+  const std::string legend = std::string("[") + what + ", D]";
+  const TensorInfo& g = ckpt.get(mp + "gate_proj.weight");
+  const TensorInfo& u = ckpt.get(mp + "up_proj.weight");
+  ld.check(g, {width, D}, legend.c_str());
+  ld.check(u, {width, D}, legend.c_str());
+  x.gate_up = ld.gemm_rows({{&g, g.dtype, g.data}, {&u, u.dtype, u.data}}, {width, width}, D);
+  x.down = ld.gemm(mp + "down_proj.weight", D, width, (std::string("[D, ") + what + "]").c_str());
+  if (bias) {
+    x.gate_bias = ld.tensor(mp + "gate_proj.bias", {width}, "[dense_intermediate_size]");
+    x.up_bias = ld.tensor(mp + "up_proj.bias", {width}, "[dense_intermediate_size]");
+    x.down_bias = ld.tensor(mp + "down_proj.bias", {D}, "[D]");
   }
 }
 
@@ -232,26 +333,53 @@ void load_mla(Loader& ld, const ModelConfig& c, const std::string& a, LayerWeigh
   const int64_t D = c.hidden_size, H = c.num_heads, Dqk = m.qk_head_dim();
   if (m.q_lora_rank > 0) {
     const int64_t R = m.q_lora_rank;
-    lw.q_a = ld.tensor(a + "q_a_proj.weight", {R, D}, "[q_lora_rank, D]");
+    lw.q_a = ld.gemm(a + "q_a_proj.weight", R, D, "[q_lora_rank, D]");
     if (c.qkv_bias) lw.q_a_bias = ld.tensor(a + "q_a_proj.bias", {R}, "[q_lora_rank]");
     lw.q_a_norm = ld.tensor(a + "q_a_layernorm.weight", {R}, "[q_lora_rank]");
-    lw.q_b = ld.tensor(a + "q_b_proj.weight", {H * Dqk, R}, "[H*(qk_nope+qk_rope), q_lora_rank]");
+    lw.q_b = ld.gemm(a + "q_b_proj.weight", H * Dqk, R, "[H*(qk_nope+qk_rope), q_lora_rank]");
   } else {
-    lw.q = ld.tensor(a + "q_proj.weight", {H * Dqk, D}, "[H*(qk_nope+qk_rope), D]");
+    lw.q = ld.gemm(a + "q_proj.weight", H * Dqk, D, "[H*(qk_nope+qk_rope), D]");
   }
   const int64_t R = m.kv_lora_rank;
-  lw.kv_a = ld.tensor(a + "kv_a_proj_with_mqa.weight", {R + m.qk_rope_head_dim, D}, "[kv_lora_rank+qk_rope, D]");
+  lw.kv_a = ld.gemm(a + "kv_a_proj_with_mqa.weight", R + m.qk_rope_head_dim, D, "[kv_lora_rank+qk_rope, D]");
   if (c.qkv_bias) lw.kv_a_bias = ld.tensor(a + "kv_a_proj_with_mqa.bias", {R + m.qk_rope_head_dim}, "[kv_lora_rank+qk_rope]");
   lw.kv_a_norm = ld.tensor(a + "kv_a_layernorm.weight", {R}, "[kv_lora_rank]");
-  lw.kv_b = ld.tensor(a + "kv_b_proj.weight", {H * (m.qk_nope_head_dim + m.v_head_dim), R}, "[H*(qk_nope+v_head_dim), kv_lora_rank]");
-  lw.o = ld.tensor(a + "o_proj.weight", {D, H * m.v_head_dim}, "[D, H*v_head_dim]");
+  lw.kv_b = ld.gemm(a + "kv_b_proj.weight", H * (m.qk_nope_head_dim + m.v_head_dim), R, "[H*(qk_nope+v_head_dim), kv_lora_rank]");
+  lw.o = ld.gemm(a + "o_proj.weight", D, H * m.v_head_dim, "[D, H*v_head_dim]");
+}
+
+// The output head [V, D] from tensor t (the embedding when tied): in the plan's form; a tied head
+// in the embedding's own form is the embedding (no second copy); the Bf16 form is built in
+// vocabulary blocks of kHeadVocabBlock rows.
+void load_head(Loader& ld, const TensorInfo& t, bool tied, ModelWeights& w) {
+  const int64_t V = t.shape[0], D = t.shape[1];
+  const WeightForm form = gemm_weight_form(ld.plan(), t.dtype);
+  Matrix& h = w.lm_head;
+  if (tied && form == w.embed.form) {
+    h.rows = V, h.cols = D, h.form = form;
+    h.data = w.embed.data;
+    h.half = w.embed.half;
+    h.half_dtype = w.embed.half_dtype;
+    return;
+  }
+  if (form != WeightForm::Bf16) {
+    h = ld.gemm_rows({{&t, t.dtype, t.data}}, {V}, D);
+    return;
+  }
+  h.rows = V, h.cols = D, h.form = form;
+  const size_t row_bytes = size_t(D) * dtype_size(t.dtype);
+  for (int64_t v0 = 0; v0 < V; v0 += kHeadVocabBlock) {
+    Matrix block = ld.gemm_rows({{&t, t.dtype, t.data + size_t(v0) * row_bytes}}, {std::min(kHeadVocabBlock, V - v0)}, D);
+    w.lm_head_blocks.push_back(std::move(block.bf16));
+  }
 }
 
 }  // namespace
 
-ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSubset& subset) {
+ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSubset& subset, const WeightPlan& plan) {
   ModelWeights w;
-  Loader ld(ckpt, w);
+  w.plan = plan;
+  Loader ld(ckpt, w, plan);
   const std::string embed_name = model_tensor(c, "model.embed_tokens.weight"), head_name = model_tensor(c, "lm_head.weight");
   const TensorInfo& embed = ckpt.get(embed_name);
   if (embed.shape.size() != 2 || embed.shape[1] != c.hidden_size)
@@ -262,16 +390,13 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
     fail_expected(ckpt.dir() + ": tensor '" + embed_name + "'", "vocabulary size out of range",
                   "1 to 2^31-1 rows", embed.shape_string());
   c.vocab_size = int(V);  // V comes from the tensors, never from config.json (emo-reference.md §1.2)
-  w.embed = ld.tensor(embed_name, {V, D}, "[V, D]");
-  if (ckpt.find(head_name)) {
-    w.lm_head = ld.tensor(head_name, {V, D}, "[V, D] (V from the embedding)");
-  } else if (c.tie_word_embeddings) {
-    w.lm_head.data = w.embed.data;  // tied: a view of the embedding, no second copy
-    w.lm_head.rows = V;
-    w.lm_head.cols = D;
-  } else {
+  ld.check(embed, {V, D}, "[V, D]");
+  w.embed = ld.embedding(embed, V, D);
+  const TensorInfo* head = ckpt.find(head_name);
+  if (!head && !c.tie_word_embeddings)
     fail(ckpt.dir(), "tensor '" + head_name + "' is missing and config.json does not set tie_word_embeddings");
-  }
+  if (head) ld.check(*head, {V, D}, "[V, D] (V from the embedding)");
+  load_head(ld, head ? *head : embed, !head, w);
   w.final_norm = ld.tensor(model_tensor(c, "model.norm.weight"), {D}, "[D]");
 
   const int64_t H = c.num_heads, Hkv = c.num_kv_heads, Dh = c.head_dim;
@@ -286,10 +411,10 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
     if (c.mla.enabled) {
       load_mla(ld, c, p + "self_attn.", lw);
     } else {
-      lw.q = ld.tensor(p + "self_attn.q_proj.weight", {H * Dh, D}, "[H*Dh, D]");
-      lw.k = ld.tensor(p + "self_attn.k_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
-      lw.v = ld.tensor(p + "self_attn.v_proj.weight", {Hkv * Dh, D}, "[Hkv*Dh, D]");
-      lw.o = ld.tensor(p + "self_attn.o_proj.weight", {D, H * Dh}, "[D, H*Dh]");
+      lw.q = ld.gemm(p + "self_attn.q_proj.weight", H * Dh, D, "[H*Dh, D]");
+      lw.k = ld.gemm(p + "self_attn.k_proj.weight", Hkv * Dh, D, "[Hkv*Dh, D]");
+      lw.v = ld.gemm(p + "self_attn.v_proj.weight", Hkv * Dh, D, "[Hkv*Dh, D]");
+      lw.o = ld.gemm(p + "self_attn.o_proj.weight", D, H * Dh, "[D, H*Dh]");
     }
     if (c.qkv_bias && !c.mla.enabled) {
       lw.q_bias = ld.tensor(p + "self_attn.q_proj.bias", {H * Dh}, "[H*Dh]");
@@ -306,15 +431,7 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
       lw.k_norm = ld.tensor(p + "self_attn.k_norm.weight", {Dh}, "[Dh] (one weight for every head)");
     }
     if (!spec.is_moe()) {
-      const int64_t Id = c.dense_width;
-      lw.dense.gate = ld.tensor(mp + "gate_proj.weight", {Id, D}, "[dense width, D]");
-      lw.dense.up = ld.tensor(mp + "up_proj.weight", {Id, D}, "[dense width, D]");
-      lw.dense.down = ld.tensor(mp + "down_proj.weight", {D, Id}, "[D, dense width]");
-      if (c.dense_mlp_bias) {
-        lw.dense.gate_bias = ld.tensor(mp + "gate_proj.bias", {Id}, "[dense_intermediate_size]");
-        lw.dense.up_bias = ld.tensor(mp + "up_proj.bias", {Id}, "[dense_intermediate_size]");
-        lw.dense.down_bias = ld.tensor(mp + "down_proj.bias", {D}, "[D]");
-      }
+      load_mlp(ld, ckpt, mp, c.dense_width, D, "dense width", c.dense_mlp_bias, lw.dense);
       continue;
     }
     lw.router = ld.tensor(names.router, {spec.num_experts, D},
@@ -323,64 +440,48 @@ ModelWeights load_weights(const Checkpoint& ckpt, ModelConfig& c, const ExpertSu
       lw.router_bias = ld.tensor(names.router_bias, {spec.num_experts}, "[E]");
     load_experts(ld, ckpt, c, subset, l, names, lw);
     if (c.shared_width > 0) {
-      const int64_t S = c.shared_width;
-      const std::string& sp = names.shared;
-      lw.shared.gate = ld.tensor(sp + "gate_proj.weight", {S, D}, "[shared MLP width, D]");
-      lw.shared.up = ld.tensor(sp + "up_proj.weight", {S, D}, "[shared MLP width, D]");
-      lw.shared.down = ld.tensor(sp + "down_proj.weight", {D, S}, "[D, shared MLP width]");
+      load_mlp(ld, ckpt, names.shared, c.shared_width, D, "shared MLP width", false, lw.shared);
       if (c.shared_gate) lw.shared_gate = ld.tensor(names.moe + "shared_expert_gate.weight", {1, D}, "[1, D]");
     }
   }
   return w;
 }
 
-namespace {
-// Calls f(matrix, rows) for every GEMM weight of the layers that is loaded (attention projections,
-// MLA, experts, dense and shared MLPs; not the router). An expert whose up rows follow its gate
-// rows in memory (and has no gate bias) comes once as gate with 2I rows, the fused [gate; up]
-// that swiglu multiplies in one GEMM.
-template <typename F>
-void for_each_layer_gemm_weight(std::vector<LayerWeights>& layers, F f) {
-  auto expert = [&](ExpertWeights& x) {
-    if (!x.loaded()) return;
-    const bool adjacent = x.up.data == x.gate.data + x.gate.rows * x.gate.cols && x.gate_bias.empty();
-    f(x.gate, adjacent ? 2 * x.gate.rows : x.gate.rows);
-    if (!adjacent) f(x.up, x.up.rows);
-    f(x.down, x.down.rows);
-  };
-  for (LayerWeights& lw : layers) {
-    for (Matrix* m : {&lw.q, &lw.k, &lw.v, &lw.o, &lw.q_a, &lw.q_b, &lw.kv_a, &lw.kv_b})
-      if (!m->empty()) f(*m, m->rows);
-    for (ExpertWeights& x : lw.experts) expert(x);
-    expert(lw.dense);
-    expert(lw.shared);
+const char* weight_form_name(WeightForm f) {
+  switch (f) {
+    case WeightForm::F32: return "F32";
+    case WeightForm::Stored16: return "stored 16-bit, widened per panel";
+    case WeightForm::Amx: return "AMX BF16x3 tiles";
+    case WeightForm::Bf16: return "BF16";
   }
-}
-}  // namespace
-
-void add_amx_f32_copies(ModelWeights& w) {
-  size_t extra = 0;
-  for_each_layer_gemm_weight(w.layers, [&](Matrix& m, int64_t rows) {
-    m.amx = pack_amx_f32_weights(m.data, rows, m.cols);
-    extra += m.amx.bytes();
-  });
-  w.lm_head_amx = pack_amx_f32_weights(w.lm_head.data, w.lm_head.rows, w.lm_head.cols);
-  w.resident_bytes += extra + w.lm_head_amx.bytes();
+  return "?";
 }
 
-void add_bf16_copies(ModelWeights& w) {
-  std::vector<uint16_t> scratch;  // one rounding buffer for every matrix (see make_bf16_weights)
-  size_t extra = 0;
-  for_each_layer_gemm_weight(w.layers, [&](Matrix& m, int64_t rows) {
-    m.bf16 = make_bf16_weights(m.data, rows, m.cols, scratch);
-    extra += m.bf16.bytes;
-  });
-  w.lm_head_blocks.clear();
-  for (int64_t v0 = 0; v0 < w.lm_head.rows; v0 += kHeadVocabBlock)
-    w.lm_head_blocks.push_back(make_bf16_weights(w.lm_head.data + v0 * w.lm_head.cols,
-                                                 std::min(kHeadVocabBlock, w.lm_head.rows - v0), w.lm_head.cols, scratch));
-  for (const Bf16Weights& b : w.lm_head_blocks) extra += b.bytes;
-  w.resident_bytes += extra;
+WeightForm gemm_weight_form(const WeightPlan& plan, DType dtype) {
+  if (plan.precision == Precision::BF16) return WeightForm::Bf16;
+  // F16 is not exact in one BF16 part (11 significant bits): on AMX it would take three parts,
+  // 6 bytes per weight, so it stays as stored and is widened per panel instead.
+  if (plan.amx && dtype != DType::F16) return WeightForm::Amx;
+  return dtype == DType::F32 ? WeightForm::F32 : WeightForm::Stored16;
+}
+
+size_t Matrix::bytes() const {
+  switch (form) {
+    case WeightForm::F32: return size_t(rows * cols) * sizeof(float);
+    case WeightForm::Stored16: return owned_half.size() * sizeof(uint16_t);
+    case WeightForm::Amx: return amx.bytes();
+    case WeightForm::Bf16: return bf16.bytes;
+  }
+  return 0;
+}
+
+void Matrix::row_f32(int64_t r, float* out) const {
+  if (form == WeightForm::F32) {
+    std::memcpy(out, data + r * cols, size_t(cols) * sizeof(float));
+    return;
+  }
+  if (form != WeightForm::Stored16) fail("weights", std::string("cannot read a row of a matrix in form ") + weight_form_name(form));
+  widen_stored(half + r * cols, half_dtype, cols, out);
 }
 
 }  // namespace moescope

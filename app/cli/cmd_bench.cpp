@@ -43,10 +43,10 @@ double sgemm_gflops(int n, int repeats) {
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model", "ids", "docs", "tokens", "repeat", "threads", "precision", "seed"});
+  Args args(argv, {"json", "no-memory-check"}, {"model", "ids", "docs", "tokens", "repeat", "threads", "precision", "seed"});
   const std::string dir = args.require("model");
   set_cpu_options(args);
-  auto model = Model::load(dir);
+  auto model = Model::load(dir, load_options(args));
   const ModelConfig& c = model->config();
 
   std::vector<std::vector<int32_t>> docs;

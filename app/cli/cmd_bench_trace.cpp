@@ -43,9 +43,9 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int cmd_bench_trace(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model", "corpus", "repeat", "max-tokens-per-doc", "threads", "precision"});
+  Args args(argv, {"json", "no-memory-check"}, {"model", "corpus", "repeat", "max-tokens-per-doc", "threads", "precision"});
   set_cpu_options(args);
-  const auto model = Model::load(args.require("model"));
+  const auto model = Model::load(args.require("model"), load_options(args));
   const std::vector<CorpusDocument> docs = read_corpus(args.require("corpus"));
   const int repeat = args.get_int("repeat", 3, 1);
   const int64_t limit = token_limit(*model, args.get_int("max-tokens-per-doc", 0, 1));

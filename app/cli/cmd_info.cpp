@@ -7,6 +7,8 @@
 
 #include "app/cli/commands.h"
 #include "engine/error.h"
+#include "engine/gemm_amx.h"
+#include "engine/memory_estimate.h"
 #include "engine/config_summary.h"
 #include "engine/param_count.h"
 #include "engine/tensor_names.h"
@@ -61,6 +63,35 @@ std::string rope_text(const RopeSpec& r) {
   return s + buf;
 }
 
+// The memory a full load takes under this machine's FP32 GEMM path, MemAvailable, and how many
+// standard experts per MoE layer fit when not all do.
+void memory_report(const Checkpoint& ckpt, const ModelConfig& c, nlohmann::json& j, std::string& line) {
+  WeightPlan plan;
+  plan.amx = amx_f32_available();
+  const MemoryEstimate full = estimate_memory(ckpt, c, ExpertSubset::all(c), plan);
+  ExpertSubset none;  // shared and always-active experts only
+  none.kept_per_layer.assign(size_t(c.num_layers), std::vector<int>{});
+  for (int l = 0; l < c.num_layers; ++l)
+    if (!c.layers[size_t(l)].is_moe()) none.kept_per_layer[size_t(l)] = std::nullopt;
+  const MemoryEstimate base = estimate_memory(ckpt, c, none, plan);
+  const auto available = available_memory();
+  j = {{"estimate_bytes", full.total()}, {"weights_bytes", full.weights}, {"experts_bytes", full.experts},
+       {"working_bytes", full.working}, {"gemm_path", plan.amx ? "f32 on AMX tiles" : "f32"},
+       {"available_bytes", available ? nlohmann::json(*available) : nlohmann::json()}};
+  line = gib(full.total()) + " to load (weights " + gib(full.weights) + " + working " + gib(full.working) + ", f32" +
+         (plan.amx ? " on AMX tiles" : "") + ")";
+  if (!available) return;
+  const bool fits = full.total() <= *available;
+  const int fit = experts_per_layer_that_fit(base, *available);
+  j["fits"] = fits;
+  j["experts_per_layer_that_fit"] = fits ? full.max_standard : fit;
+  line += "; " + gib(*available) + " available: ";
+  if (fits) line += "fits";
+  else if (fit == 0) line += "does not fit, not even without its standard experts";
+  else line += "does not fit; " + std::to_string(fit) + " of " + std::to_string(full.max_standard) +
+               " standard experts per layer would (--keep)";
+}
+
 }  // namespace
 
 int cmd_info(const std::vector<std::string>& argv) {
@@ -77,6 +108,8 @@ int cmd_info(const std::vector<std::string>& argv) {
   size_t tensors = files.index_tensors, shards = files.index_shards;
   std::map<std::string, double> dtype_params;
   const char* params_from = "config.json";
+  nlohmann::json memory;  // the load's memory estimate (engine/memory_estimate.h); weights needed
+  std::string memory_line;
   if (files.complete) {
     Checkpoint ckpt(dir);
     const std::string embed_name = model_tensor(c, "model.embed_tokens.weight");
@@ -93,6 +126,7 @@ int cmd_info(const std::vector<std::string>& argv) {
     tensors = ckpt.names().size();
     shards = ckpt.files().size();
     params_from = "safetensors headers";
+    memory_report(ckpt, c, memory, memory_line);
   } else {
     if (c.vocab_size <= 0)
       fail(dir, "no safetensors here and config.json has no vocab_size: cannot count the embedding's parameters");
@@ -144,7 +178,7 @@ int cmd_info(const std::vector<std::string>& argv) {
   j["params_active"] = active;
   j["dtype"] = dtype.empty() ? nlohmann::json() : nlohmann::json(dtype);
   j["bytes_on_disk"] = bytes_on_disk;
-  j["bytes_fp32_cpu"] = total * 4.0;
+  j["memory"] = memory;
   j["tensors"] = tensors;
   j["shards"] = shards;
   j["tokenizer"] = std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json");
@@ -198,7 +232,8 @@ int cmd_info(const std::vector<std::string>& argv) {
             << "dtype         " << (dtype.empty() ? "unknown (no weights here)" : dtype) << ", "
             << (files.complete ? human_bytes(bytes_on_disk) + " on disk, "
                                : bytes_on_disk > 0 ? human_bytes(bytes_on_disk) + " in the index's total_size, " : std::string())
-            << human_bytes(total * 4.0) << " as fp32 on the CPU path\n"
+            << "\n"
+            << (memory_line.empty() ? std::string() : "memory        " + memory_line + "\n")
             << "files         "
             << (files.complete ? std::to_string(shards) + " safetensors, " + std::to_string(tensors) + " tensors"
                 : files.has_index ? "index only (" + std::to_string(shards) + " shards, " + std::to_string(tensors) + " tensors, none here)"

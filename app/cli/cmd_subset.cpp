@@ -21,7 +21,7 @@ namespace moescope::cli {
 namespace {
 
 int subset_select(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"workspace", "domain", "lang", "experts", "method", "seed", "out", "ranking-out"});
+  Args args(argv, {"json", "no-memory-check"}, {"workspace", "domain", "lang", "experts", "method", "seed", "out", "ranking-out"});
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   SubsetRequest req;
@@ -32,7 +32,7 @@ int subset_select(const std::vector<std::string>& argv) {
   req.domain = args.get("domain").value_or("");
   req.lang = args.get("lang").value_or("");
   req.seed = uint64_t(args.get_int("seed", 0, 0));
-  const SubsetSelection sel = select_subset(td, req);
+  const SubsetSelection sel = select_subset(td, req, nullptr, load_options(args));
   if (auto path = args.get("ranking-out")) write_file_atomically(*path, sel.ranking);
   if (auto path = args.get("out")) {
     write_file_atomically(*path, sel.file.dump(2) + "\n");
@@ -85,7 +85,7 @@ std::vector<int> parse_budgets(const std::string& text) {
 }
 
 int subset_ablate(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "method", "threads", "precision"});
+  Args args(argv, {"json", "no-memory-check"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "method", "threads", "precision"});
   // Everything the command line asks is checked against the workspace and the evaluation corpus
   // before the model loads: a sweep of a large model can take hours, its load minutes.
   set_cpu_options(args);
@@ -119,7 +119,7 @@ int subset_ablate(const std::vector<std::string>& argv) {
   for (const std::string& dom : domains) heldout_documents(eval, dom);
   const std::string model_path = td.run["model"]["path"].get<std::string>();
   check_model_unchanged(td);
-  const auto model = Model::load(model_path);
+  const auto model = Model::load(model_path, load_options(args));
   const bool json_out = args.flag("json");
   opt.progress = [&](const AblationPoint& p) {
     if (!json_out)

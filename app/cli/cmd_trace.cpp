@@ -29,7 +29,7 @@ std::string eta_text(double seconds) {
   return buf;
 }
 
-const std::set<std::string> kFlags = {"probs", "json"};
+const std::set<std::string> kFlags = {"probs", "json", "no-memory-check"};
 const std::set<std::string> kValued = {"model", "corpus", "workspace", "max-tokens-per-doc", "batch-tokens", "threads", "precision"};
 
 }  // namespace

@@ -29,6 +29,9 @@ int cmd_workspace(const std::vector<std::string>& argv);
 // Shared by route and score: load DIR (with an optional --keep subset file) ...
 // --threads N and --precision f32|bf16 of the commands that run a model (process-wide settings).
 void set_cpu_options(const Args& args);
+// How a command loads its model: --precision, and --no-memory-check (skips the check that the
+// estimated bytes fit in MemAvailable, engine/memory_estimate.h).
+LoadOptions load_options(const Args& args);
 std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSubset>& keep);
 // ... and tokenize the input for it (at most max_tokens tokens, ids inside the vocabulary).
 Encoding encode_for_model(const Model& model, const TextSource& src, int64_t max_tokens);

@@ -15,15 +15,22 @@ void set_cpu_options(const Args& args) {
   if (auto p = args.get("precision")) set_cpu_precision(parse_option([&] { return parse_precision(*p, "--precision"); }));
 }
 
+LoadOptions load_options(const Args& args) {
+  set_cpu_options(args);
+  LoadOptions opt;
+  opt.precision = cpu_precision();
+  opt.memory_check = !args.flag("no-memory-check");
+  return opt;
+}
+
 std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSubset>& keep) {
   const std::string dir = args.require("model");
-  set_cpu_options(args);
+  LoadOptions opt = load_options(args);
   if (auto keep_path = args.get("keep")) {
     // The subset decides which experts are read at all, so parse the config first.
     ModelConfig c = ModelConfig::from_file((std::filesystem::path(dir) / "config.json").string());
     keep = std::make_unique<ExpertSubset>(ExpertSubset::from_file(*keep_path, c));
   }
-  LoadOptions opt;
   opt.subset = keep.get();
   auto model = Model::load(dir, opt);
   if (!model->tokenizer()) fail(dir, "has no tokenizer.json (needed to turn text into tokens)");

@@ -96,13 +96,15 @@ TEST_CASE("synthetic checkpoint: an EMO folder the engine loads, with sharded, e
   const uint64_t begin = 8 + hl + header["model.embed_tokens.weight"]["data_offsets"][0].get<uint64_t>();
   size_t mismatches = 0;
   float max_abs = 0;
+  std::vector<float> row(D);
   for (uint64_t i = 0; i < V * D; ++i) {
+    if (i % D == 0) model->weights().embed.row_f32(int64_t(i / D), row.data());
     uint16_t b;
     std::memcpy(&b, raw.data() + begin + 2 * i, 2);
     const uint32_t u = uint32_t(b) << 16;
     float f;
     std::memcpy(&f, &u, 4);
-    mismatches += f != model->weights().embed.data[i];
+    mismatches += f != row[i % D];
     max_abs = std::max(max_abs, std::fabs(f));
   }
   CHECK(mismatches == 0);
@@ -163,18 +165,28 @@ TEST_CASE("expected memory: shared weights + kept experts, as counted by hand an
   const ExpertSubset keep =
       ExpertSubset::from_json_text(R"({"experts_kept_per_layer": [[1, 4], null, [6]]})", "keep", c);
   const Checkpoint ckpt(dir);
-  const ExpectedMemory m = expected_memory(ckpt, c, keep);
   const uint64_t V = 8192, D = 64, I = 32, E = 8, L = 3;
-  CHECK(m.experts_kept == 3 + 8 + 2);
-  CHECK(m.experts_f32 == 4 * 13 * 3 * I * D);
-  CHECK(m.shared_f32 == 4 * (2 * V * D + L * (2 * D + 4 * D * D + E * D) + D));
-  CHECK(m.bf16_copies == 2 * (V * D + L * 4 * D * D + 13 * 3 * I * D));
-  CHECK(m.amx_copies == m.bf16_copies);  // a BF16 checkpoint: one BF16 part per weight (no padding: sizes are multiples of 32)
-
-  LoadOptions opt;
-  opt.subset = &keep;
-  opt.load_tokenizer = false;
-  opt.precision = Precision::F32;
-  // FP32 mode adds the BF16x3 splits where the AMX kernels run.
-  CHECK(Model::load(dir, opt)->weights().resident_bytes == m.f32() + (amx_f32_available() ? m.amx_copies : 0));
+  // A BF16 checkpoint with its own head: every mode holds each GEMM weight in 2 bytes (one AMX part
+  // or BF16 as stored; no padding: sizes are multiples of 32), the embedding as stored, and widens
+  // the norms [D] and routers [E, D] to FP32 (2 more bytes each).
+  const uint64_t needed = 2 * (2 * V * D + L * (2 * D + 4 * D * D + E * D) + D + 13 * 3 * I * D);
+  const uint64_t widened = 2 * (L * (2 * D + E * D) + D);
+  for (const auto [mode, precision] : {std::pair{ExpectedMode::F32, Precision::F32}, std::pair{ExpectedMode::F32Amx, Precision::F32},
+                                       std::pair{ExpectedMode::Bf16, Precision::BF16}}) {
+    const ExpectedMemory m = expected_memory(ckpt, c, keep, mode);
+    CHECK(m.experts_kept == 3 + 8 + 2);
+    CHECK(m.experts == 2 * 13 * 3 * I * D);
+    CHECK(m.needed == needed);
+    CHECK(m.resident == needed + widened);
+    if (mode == ExpectedMode::F32 && amx_f32_available()) continue;  // this machine's F32 mode is the AMX one
+    if (mode == ExpectedMode::F32Amx && !amx_f32_available()) continue;
+    LoadOptions opt;
+    opt.subset = &keep;
+    opt.load_tokenizer = false;
+    opt.precision = precision;
+    const auto model = Model::load(dir, opt);
+    // oneDNN may pad its packed BF16 layout; the others hold exactly the expected bytes.
+    if (mode == ExpectedMode::Bf16) CHECK(model->weights().resident_bytes >= m.resident);
+    else CHECK(model->weights().resident_bytes == m.resident);
+  }
 }
