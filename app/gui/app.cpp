@@ -5,6 +5,7 @@
 
 #include <imgui.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 
@@ -87,14 +88,45 @@ std::string App::screenshot_request() {
   return s;
 }
 
+namespace {
+std::atomic<int> g_model_loads{0};
+}  // namespace
+
+int model_loads() { return g_model_loads.load(); }
+
 std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, JobControl& job) {
   job.report(0.2, "loading " + dir);
   auto m = std::make_shared<LoadedModel>();
   m->model = std::shared_ptr<const Model>(Model::load(dir).release());
+  ++g_model_loads;
   if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
   m->dir = dir;
   m->identity = identify_model(dir);
   return m;
+}
+
+bool same_folder(const std::string& a, const std::string& b) {
+  std::error_code ea, eb;
+  const fs::path pa = fs::weakly_canonical(a, ea), pb = fs::weakly_canonical(b, eb);
+  return !ea && !eb && pa == pb;
+}
+
+bool is_traced_model(const LoadedModel& m, const TraceData& td) {
+  const auto& rec = td.run["model"];
+  return same_folder(m.dir, rec["path"].get<std::string>()) && m.identity.config_hash == rec["config_hash"] &&
+         m.identity.weights_hash == rec["weights_hash"];
+}
+
+// Refused rather than loaded here: loading replaces the model every view routes with (the Text
+// view's too), may take minutes and tens of GB, and a second copy beside the app's is what this
+// avoids; so the user loads it, in the Model view or with the Subsets view's button.
+std::shared_ptr<const Model> traced_model(const LoadedModel* loaded, const TraceData& td) {
+  check_model_unchanged(td);
+  if (loaded && is_traced_model(*loaded, td)) return loaded->model;
+  const std::string path = td.run["model"]["path"].get<std::string>();
+  fail(path, std::string("is the model the workspace was traced with; ") +
+                 (loaded ? "the loaded model is " + loaded->dir : "no model is loaded") +
+                 ". Load it in the Model view (the app keeps one model in memory)");
 }
 
 void App::load_model(const std::string& dir) {

@@ -34,7 +34,20 @@ struct LoadedModel {
 };
 
 // Loads a checkpoint for the app (a Job function): the model, its tokenizer (required) and identity.
+// The only place the app reads weights: the views share the app's one model (Compare may hold a
+// second); Corpus and Subsets jobs run on it and never load a copy of their own.
 std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, JobControl& job);
+// Checkpoints load_model_job has loaded in this process (save-state reports it).
+int model_loads();
+// True when both paths name the same folder (relative paths and symbolic links resolved).
+bool same_folder(const std::string& a, const std::string& b);
+// True when `m` is the checkpoint the workspace was traced with: the same folder, loaded with the
+// config and weights hashes the trace recorded. Reads no weights.
+bool is_traced_model(const LoadedModel& m, const TraceData& td);
+// The loaded model for a job that re-runs the workspace's model (ablation sweep, greedy/EASY-EP):
+// Error when the folder changed since the trace (check_model_unchanged) or when another model (or
+// none) is loaded, naming the model to load in the Model view.
+std::shared_ptr<const Model> traced_model(const LoadedModel* loaded, const TraceData& td);
 
 struct AblationRun {
   std::string domain, method;
@@ -95,6 +108,7 @@ class App {
   void expert_details(const CorpusState& c, const LayerAnalysis& a, int expert);
   // Subsets
   void view_subsets();
+  void traced_model_hint(const CorpusState& c);
   void run_ablation();
   void export_subset_json(const std::string& path);
   void export_checkpoint(const std::string& dir);

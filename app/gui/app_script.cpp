@@ -88,9 +88,10 @@ std::string App::run_command(const std::string& line) {
       std::snprintf(export_ckpt_path_, sizeof export_ckpt_path_, "%s", rest.c_str());
       export_checkpoint(rest);
     } else if (cmd == "save-state") {
-      // What the user sees: view, model, routed tokens, the pinned token and its experts, jobs' errors.
-      nlohmann::json s{{"view", view_name(view_)}, {"model", model_ ? model_->dir : ""}, {"pinned", pinned_},
-                       {"text_file_error", text_file_error_}};
+      // What the user sees: view, model, routed tokens, the pinned token and its experts, jobs' errors;
+      // and how many checkpoints were loaded (the views share one model).
+      nlohmann::json s{{"view", view_name(view_)}, {"model", model_ ? model_->dir : ""}, {"model_loads", model_loads()},
+                       {"pinned", pinned_}, {"text_file_error", text_file_error_}};
       if (const auto r = router_ ? router_->latest() : nullptr) {
         s["tokens"] = r->enc.ids.size();
         s["text_error"] = r->error;

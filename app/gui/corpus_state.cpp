@@ -8,7 +8,6 @@
 
 #include "analysis/corpus.h"
 #include "analysis/workspace.h"
-#include "engine/model.h"
 
 namespace fs = std::filesystem;
 
@@ -98,12 +97,10 @@ std::shared_ptr<const LayerAnalysis> analyse_layer(const CorpusState& c, size_t 
   return a;
 }
 
-std::shared_ptr<const TraceRun> trace_into_workspace(const std::string& model_dir, const std::string& corpus,
-                                                     const std::string& workspace, int64_t max_tokens, JobControl& job) {
+std::shared_ptr<const TraceRun> trace_into_workspace(const Model& model, const std::string& corpus, const std::string& workspace,
+                                                     int64_t max_tokens, JobControl& job) {
   job.report(0, "reading the corpus");
   const std::vector<CorpusDocument> docs = read_corpus(corpus);
-  job.report(0, "loading the model");
-  const auto model = Model::load(model_dir);
   Workspace ws(workspace, true);
   TraceOptions opt;
   opt.max_tokens_per_doc = max_tokens;
@@ -116,7 +113,7 @@ std::shared_ptr<const TraceRun> trace_into_workspace(const std::string& model_di
   };
   auto run = std::make_shared<TraceRun>();
   run->workspace = workspace;
-  run->summary = trace_corpus(*model, docs, ws, opt);
+  run->summary = trace_corpus(model, docs, ws, opt);
   return run;
 }
 

@@ -13,6 +13,7 @@
 #include "analysis/trace.h"
 #include "analysis/trace_data.h"
 #include "app/gui/job.h"
+#include "engine/model.h"
 #include "engine/tokenizer.h"
 
 namespace moescope::gui {
@@ -51,8 +52,8 @@ struct TraceRun {
   TraceSummary summary;
 };
 
-// Traces a corpus file/folder into a workspace with the model folder (resumable, cancellable).
-std::shared_ptr<const TraceRun> trace_into_workspace(const std::string& model_dir, const std::string& corpus,
-                                                     const std::string& workspace, int64_t max_tokens, JobControl& job);
+// Traces a corpus file/folder into a workspace with the app's loaded model (resumable, cancellable).
+std::shared_ptr<const TraceRun> trace_into_workspace(const Model& model, const std::string& corpus, const std::string& workspace,
+                                                     int64_t max_tokens, JobControl& job);
 
 }  // namespace moescope::gui

@@ -60,14 +60,18 @@ void App::load_compare_models() {
   retire(compare_router_a_);
   retire(compare_router_b_);
   compare_loaded_a_ = compare_loaded_b_ = nullptr;
-  for (auto [job, dir] : {std::pair{&compare_job_a_, std::string(compare_a_)}, std::pair{&compare_job_b_, std::string(compare_b_)}})
-    job->start([dir](JobControl& ctl) { return load_model_job(dir, ctl); });
+  for (auto [job, dir] : {std::pair{&compare_job_a_, std::string(compare_a_)}, std::pair{&compare_job_b_, std::string(compare_b_)}}) {
+    // The app's model when it is this folder (the default: the EMO sample): one copy of a checkpoint.
+    if (model_ && same_folder(model_->dir, dir)) job->start([loaded = model_](JobControl&) { return loaded; });
+    else job->start([dir](JobControl& ctl) { return load_model_job(dir, ctl); });
+  }
 }
 
 void App::view_compare() {
+  // First visit, once the app's model is in (model A may be it).
   if (!compare_router_a_ && !compare_router_b_ && !compare_job_a_.running() && !compare_job_b_.running() &&
-      !compare_job_a_.result() && compare_job_a_.error().empty())
-    load_compare_models();  // first visit
+      !compare_job_a_.result() && compare_job_a_.error().empty() && !model_job_.running())
+    load_compare_models();
   // Adopt finished loads; re-route when the text changed.
   for (auto [job, router, seen] : {std::tuple{&compare_job_a_, &compare_router_a_, &compare_loaded_a_},
                                    std::tuple{&compare_job_b_, &compare_router_b_, &compare_loaded_b_}}) {

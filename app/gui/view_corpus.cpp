@@ -21,10 +21,12 @@ void App::open_workspace(const std::string& path) {
   corpus_job_.start([path](JobControl& job) { return load_corpus_state(path, job); });
 }
 
+// The job holds the app's model: loading another one meanwhile does not free it under the trace.
 void App::start_trace(const std::string& corpus, const std::string& workspace, int64_t max_tokens) {
   if (!model_) return;
-  const std::string dir = model_->dir;
-  trace_job_.start([=](JobControl& job) { return trace_into_workspace(dir, corpus, workspace, max_tokens, job); });
+  trace_job_.start([loaded = model_, corpus, workspace, max_tokens](JobControl& job) {
+    return trace_into_workspace(*loaded->model, corpus, workspace, max_tokens, job);
+  });
 }
 
 bool App::corpus_matches_model() const {

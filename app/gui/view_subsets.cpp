@@ -24,6 +24,14 @@ namespace moescope::gui {
 namespace {
 constexpr const char* kMethods[] = {"global", "greedy", "easy-ep", "random"};
 constexpr const char* kMethodLabels = "global mean probability\0greedy layer-wise\0EASY-EP\0random\0";
+
+bool reruns_model(const SubsetRequest& req) { return req.method == "greedy" || req.method == "easy-ep"; }
+
+// greedy and EASY-EP re-run the traced model: the app's, never a copy select_subset would load.
+SubsetSelection choose_subset(const LoadedModel* loaded, const TraceData& td, const SubsetRequest& req) {
+  const auto model = reruns_model(req) ? traced_model(loaded, td) : nullptr;
+  return select_subset(td, req, model.get());
+}
 }  // namespace
 
 SubsetRequest App::subset_request(const CorpusState& c) const {
@@ -38,10 +46,10 @@ void App::run_ablation() {
   const auto c = corpus();
   if (!c) return;
   const SubsetRequest req = subset_request(*c);
-  ablation_job_.start([c, req](JobControl& job) {
-    job.report(0, "loading the traced model");
-    check_model_unchanged(c->trace);
-    const auto model = Model::load(c->trace.run["model"]["path"].get<std::string>());
+  // The job holds the app's model: loading another one meanwhile does not free it under the sweep.
+  ablation_job_.start([c, req, loaded = model_](JobControl& job) {
+    job.report(0, "checking the traced model");
+    const auto model = traced_model(loaded.get(), c->trace);
     // Evaluate on the workspace's held-out quarter; calibrate on the rest (as `subset ablate` without --eval).
     Workspace ws(c->path, false);
     std::vector<CorpusDocument> eval;
@@ -59,7 +67,7 @@ void App::run_ablation() {
       std::snprintf(msg, sizeof msg, "%s k=%d: %.4f bits/byte", p.method.c_str(), p.k, p.bits_per_byte);
       job.report(double(++done) / double(total), msg);
     };
-    if (req.method == "greedy" || req.method == "easy-ep") {
+    if (reruns_model(req)) {
       const auto calib = calibration_ids(c->trace, [&](const TracedDocument& d) {
         return c->trace.domains[size_t(d.domain)] == req.domain && calibration(d);
       });
@@ -81,9 +89,9 @@ void App::export_subset_json(const std::string& path) {
   const auto c = corpus();
   if (!c) return;
   const SubsetRequest req = subset_request(*c);
-  export_job_.start([c, req, path](JobControl& job) {
+  export_job_.start([c, req, path, loaded = model_](JobControl& job) {
     job.report(0.2, "selecting experts");
-    const SubsetSelection sel = select_subset(c->trace, req);
+    const SubsetSelection sel = choose_subset(loaded.get(), c->trace, req);
     write_file_atomically(path, sel.file.dump(2) + "\n");
     auto done = std::make_shared<ExportDone>();
     done->path = path;
@@ -96,9 +104,9 @@ void App::export_checkpoint(const std::string& dir) {
   const auto c = corpus();
   if (!c) return;
   const SubsetRequest req = subset_request(*c);
-  export_job_.start([c, req, dir](JobControl& job) {
+  export_job_.start([c, req, dir, loaded = model_](JobControl& job) {
     job.report(0.1, "selecting experts");
-    const SubsetSelection sel = select_subset(c->trace, req);
+    const SubsetSelection sel = choose_subset(loaded.get(), c->trace, req);
     const std::string model_dir = c->trace.run["model"]["path"].get<std::string>();
     const ModelConfig cfg = ModelConfig::from_file((fs::path(model_dir) / "config.json").string());
     const ExpertSubset subset = ExpertSubset::from_json_text(sel.file.dump(), "the selected subset", cfg);
@@ -115,6 +123,22 @@ void App::export_checkpoint(const std::string& dir) {
     done->summary = buf;
     return std::shared_ptr<const ExportDone>(done);
   });
+}
+
+// The sweep and greedy/EASY-EP run the traced model as the app's one model: when another (or
+// none) is loaded, say so and offer to load it through the Model view's path.
+void App::traced_model_hint(const CorpusState& c) {
+  if (model_ && is_traced_model(*model_, c.trace)) return;
+  const std::string path = c.trace.run["model"]["path"].get<std::string>();
+  ImGui::TextColored(ImVec4(1, 0.7f, 0.3f, 1), "traced with %s; %s%s: the sweep and greedy/EASY-EP need the traced model",
+                     path.c_str(), model_ ? "the loaded model is " : "no model loaded", model_ ? model_->dir.c_str() : "");
+  ImGui::SameLine();
+  ImGui::BeginDisabled(model_job_.running());
+  if (ImGui::Button("Load the traced model")) {
+    std::snprintf(model_path_, sizeof model_path_, "%s", path.c_str());
+    load_model(path);
+  }
+  ImGui::EndDisabled();
 }
 
 void App::view_subsets() {
@@ -170,6 +194,7 @@ void App::view_subsets() {
                         req.method.c_str());
   }
   ImGui::Separator();
+  traced_model_hint(*c);
   ImGui::BeginDisabled(ablation_job_.running());
   if (ImGui::Button("Run ablation sweep")) run_ablation();
   ImGui::EndDisabled();

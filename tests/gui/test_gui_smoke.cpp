@@ -42,9 +42,9 @@ std::string cli_cmd(std::initializer_list<std::string> words, const std::string&
   return c;
 }
 
-std::string sample_model() {
+std::string sample_model(const std::string& name = "emo-sample") {
   std::string p = moescope::test::source_dir();
-  p += "/samples/models/emo-sample";
+  p += "/samples/models/" + name;
   return p;
 }
 
@@ -86,8 +86,10 @@ Image load_png(const std::string& path) {
 }
 
 // A small labelled corpus from the committed held-out sample (8 documents of each of 6 domains),
-// traced with the CLI: what the Corpus, Groups and Subsets views show.
-std::string traced_sample(const moescope::test::TempDir& tmp) {
+// traced with the CLI (by the EMO sample unless `model` says otherwise): what the Corpus, Groups
+// and Subsets views show.
+std::string traced_sample(const moescope::test::TempDir& tmp, const std::string& model = sample_model(),
+                          const std::string& name = "sample.moescope") {
   std::ifstream in(moescope::test::source_dir() + "/samples/corpus/heldout.jsonl");
   std::ofstream out(tmp / "corpus.jsonl");
   std::map<std::string, int> taken;
@@ -98,8 +100,8 @@ std::string traced_sample(const moescope::test::TempDir& tmp) {
     if (domains.count(d) && taken[d]++ < 8) out << line << "\n";
   }
   out.close();
-  const std::string ws = tmp / "sample.moescope";
-  REQUIRE(sh(cli_cmd({"trace", "--model", sample_model(), "--corpus", tmp / "corpus.jsonl", "--workspace", ws,
+  const std::string ws = tmp / name;
+  REQUIRE(sh(cli_cmd({"trace", "--model", model, "--corpus", tmp / "corpus.jsonl", "--workspace", ws,
                       "--max-tokens-per-doc", "96"},
                      ">/dev/null 2>&1")) == 0);
   return ws;
@@ -220,6 +222,71 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   const auto bad = nlohmann::json::parse(slurp(tmp / "state-bad-model.json"));
   CHECK(bad["errors"]["model"].get<std::string>().find("/nonexistent/checkpoint") != std::string::npos);
   CHECK(bad["model"] == state["model"]);
+#endif
+}
+
+TEST_CASE("gui: the views share one loaded model; a workspace traced with another model asks for that model") {
+#ifndef MOESCOPE_GUI_PATH
+  MESSAGE("skipped: the desktop app was not built");
+#else
+  if (sh("command -v xvfb-run >/dev/null 2>&1") != 0) {
+    MESSAGE("skipped: xvfb-run not installed");
+    return;
+  }
+  moescope::test::TempDir tmp("gui-one-model");
+  const std::string ws_emo = traced_sample(tmp), ws_std = traced_sample(tmp, sample_model("std-sample"), "std.moescope");
+  {
+    std::ofstream s(tmp / "script.txt");
+    // The app's model (the EMO sample) traced this workspace: a greedy export, a sweep and a trace
+    // run on it, and Compare's model A (the EMO sample too) is it; only model B is loaded again.
+    s << "workspace " << ws_emo << "\n"
+      << "subset lang_de greedy 3\n"
+      << "export-subset " << tmp / "greedy.json" << "\n"
+      << "subset lang_de global 3\n"
+      << "ablate\n"
+      << "trace " << tmp / "corpus.jsonl" << " " << tmp / "from-app.moescope" << " 32\n"
+      << "view compare\n"
+      << "save-state " << tmp / "state-same.json" << "\n"
+      // A workspace of the standard sample: refused, naming the model to load; nothing is loaded.
+      << "workspace " << ws_std << "\n"
+      << "view subsets\n"
+      << "subset lang_de greedy 3\n"
+      << "export-subset " << tmp / "refused.json" << "\n"
+      << "ablate\n"
+      << "save-state " << tmp / "state-other.json" << "\n"
+      // Loading it (the Model view's path) makes it the app's model: then they run.
+      << "model " << sample_model("std-sample") << "\n"
+      << "export-subset " << tmp / "std-greedy.json" << "\n"
+      << "ablate\n"
+      << "save-state " << tmp / "state-switched.json" << "\n"
+      << "quit\n";
+  }
+  INFO(slurp(tmp / "app.log"));
+  REQUIRE(run_app(tmp.str(), "--script '" + tmp / "script.txt" + "'") == 0);
+  const auto same = nlohmann::json::parse(slurp(tmp / "state-same.json"));
+  CHECK(same["errors"].empty());
+  CHECK(same["model_loads"] == 2);  // the app's model and Compare's model B
+  CHECK(same["ablation_points"].get<int>() > 5);
+  CHECK(same["workspace"]["path"] == tmp / "from-app.moescope");
+  CHECK(nlohmann::json::parse(slurp(tmp / "greedy.json"))["method"] == "greedy_layerwise");
+  const auto other = nlohmann::json::parse(slurp(tmp / "state-other.json"));
+  CHECK(other["model"] == sample_model());
+  CHECK(other["model_loads"] == 2);
+  for (const char* job : {"export", "ablation"}) {
+    INFO(job << ": " << other["errors"]);
+    REQUIRE(other["errors"].contains(job));
+    const std::string err = other["errors"][job];
+    CHECK(err.find(sample_model("std-sample") + ": is the model the workspace was traced with") == 0);
+    CHECK(err.find("the loaded model is " + sample_model()) != std::string::npos);
+    CHECK(err.find("Load it in the Model view") != std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(tmp / "refused.json"));
+  const auto switched = nlohmann::json::parse(slurp(tmp / "state-switched.json"));
+  CHECK(switched["errors"].empty());
+  CHECK(switched["model"] == sample_model("std-sample"));
+  CHECK(switched["model_loads"] == 3);
+  CHECK(switched["ablation_points"].get<int>() > 5);
+  CHECK(nlohmann::json::parse(slurp(tmp / "std-greedy.json"))["model"]["path"] == sample_model("std-sample"));
 #endif
 }
 
