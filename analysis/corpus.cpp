@@ -6,7 +6,7 @@
 
 #include "engine/error.h"
 #include "engine/json_file.h"
-#include "engine/unicode_utf8.h"
+#include "engine/tokenizer/unicode_utf8.h"
 
 namespace fs = std::filesystem;
 

@@ -11,9 +11,9 @@
 #include "analysis/batching.h"
 #include "analysis/document_tokens.h"
 #include "analysis/npy_writer.h"
-#include "engine/dtype.h"
+#include "engine/checkpoint/dtype.h"
 #include "engine/error.h"
-#include "engine/safetensors_writer.h"
+#include "engine/checkpoint/safetensors_writer.h"
 
 namespace fs = std::filesystem;
 

@@ -8,12 +8,12 @@
 #include <cstring>
 #include <fstream>
 
-#include "engine/checkpoint.h"
+#include "engine/checkpoint/checkpoint.h"
 #include "engine/config.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
-#include "engine/safetensors_writer.h"
-#include "engine/tensor_names.h"
+#include "engine/checkpoint/safetensors_writer.h"
+#include "engine/checkpoint/tensor_names.h"
 
 namespace fs = std::filesystem;
 

@@ -5,7 +5,7 @@
 
 #include "analysis/batching.h"
 #include "analysis/document_tokens.h"
-#include "engine/dtype.h"
+#include "engine/checkpoint/dtype.h"
 #include "engine/error.h"
 
 namespace moescope {

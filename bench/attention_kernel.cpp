@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "app/cli/args.h"
-#include "engine/blas_core.h"
-#include "engine/cpu_ops.h"
+#include "engine/cpu/blas_core.h"
+#include "engine/cpu/cpu_ops.h"
 #include "engine/error.h"
 
 using namespace moescope;

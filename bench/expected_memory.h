@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "engine/checkpoint.h"
+#include "engine/checkpoint/checkpoint.h"
 #include "engine/config.h"
 #include "engine/subset.h"
 

@@ -1,4 +1,4 @@
-// bench-gemm-amx — the BF16x3 AMX FP32 GEMM (engine/gemm_amx.h) against the BLAS FP32 GEMM
+// bench-gemm-amx — the BF16x3 AMX FP32 GEMM (engine/cpu/gemm_amx.h) against the BLAS FP32 GEMM
 // (gemm_nt) on the shapes of a forward pass, side by side in one process: interleaved rounds,
 // medians, the ratio, and each one's largest error against a double-precision product.
 // Shapes (default: the CPU benchmark model's, a 2048-token chunk): output head block
@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "app/cli/args.h"
-#include "engine/blas_core.h"
-#include "engine/cpu_ops.h"
+#include "engine/cpu/blas_core.h"
+#include "engine/cpu/cpu_ops.h"
 #include "engine/error.h"
-#include "engine/gemm_amx.h"
-#include "engine/gemm_bf16.h"
-#include "engine/gemm_f32.h"
+#include "engine/cpu/gemm_amx.h"
+#include "engine/cpu/gemm_bf16.h"
+#include "engine/cpu/gemm_f32.h"
 
 using namespace moescope;
 

@@ -23,9 +23,9 @@
 #include "bench/subset_memory.h"
 #include "bench/synthetic_args.h"
 #include "engine/error.h"
-#include "engine/gemm_amx.h"
-#include "engine/gemm_bf16.h"
-#include "engine/safetensors_writer.h"
+#include "engine/cpu/gemm_amx.h"
+#include "engine/cpu/gemm_bf16.h"
+#include "engine/checkpoint/safetensors_writer.h"
 
 namespace fs = std::filesystem;
 using namespace moescope;

@@ -78,6 +78,7 @@ int run_measured_child(const cli::Args& args) {
   set_cpu_threads(args.get_int("threads", 0, 1));
   LoadOptions opt;
   opt.precision = parse_precision(args.get("precision").value_or("f32"), "--precision");
+  opt.f32_gemm = f32_gemm_from_environment();
   std::unique_ptr<ExpertSubset> keep;
   if (auto path = args.get("keep")) {
     const ModelConfig c = ModelConfig::from_file((fs::path(dir) / "config.json").string());

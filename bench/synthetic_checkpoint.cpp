@@ -11,8 +11,8 @@
 
 #include "engine/error.h"
 #include "engine/json_file.h"
-#include "engine/safetensors_writer.h"
-#include "engine/tokenizer.h"
+#include "engine/checkpoint/safetensors_writer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace fs = std::filesystem;
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/dtype.h"
+#include "engine/checkpoint/dtype.h"
 
 namespace moescope {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/config.h"
-#include "engine/cpu_ops.h"
+#include "engine/cpu/cpu_ops.h"
 
 namespace moescope {
 

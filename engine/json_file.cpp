@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "engine/error.h"
-#include "engine/unicode_utf8.h"
+#include "engine/tokenizer/unicode_utf8.h"
 
 namespace moescope {
 

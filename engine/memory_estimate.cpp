@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "engine/error.h"
-#include "engine/tensor_names.h"
+#include "engine/checkpoint/tensor_names.h"
 
 namespace moescope {
 

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/checkpoint.h"
+#include "engine/checkpoint/checkpoint.h"
 #include "engine/config.h"
 #include "engine/subset.h"
 #include "engine/weights.h"

@@ -1,4 +1,5 @@
-// model.h — a loaded MoE checkpoint and its CPU forward pass with router recording.
+// model.h — a loaded MoE checkpoint and its forward pass with router recording: packing, the
+// layer loop, routing and records here; the arithmetic on a Backend (backend.h).
 // Usage:
 //   moescope::Model model = moescope::Model::load("path/to/checkpoint");
 //   moescope::ForwardResult r = model.forward({ids_doc0, ids_doc1}, {.probs = true});
@@ -14,13 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/checkpoint.h"
+#include "engine/backend.h"
+#include "engine/checkpoint/checkpoint.h"
 #include "engine/config.h"
-#include "engine/gemm_bf16.h"
+#include "engine/cpu/gemm_bf16.h"
 #include "engine/rope_scaling.h"
-#include "engine/cpu_ops.h"
 #include "engine/subset.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "engine/weights.h"
 
 namespace moescope {
@@ -69,11 +70,18 @@ struct ForwardResult {
   StageSeconds seconds;
 };
 
+// How FP32-precision GEMMs run: Auto = on AMX-BF16 tiles (BF16x3) where the CPU has them, else
+// BLAS/Eigen; Blas = never on the tiles. Programs read MOESCOPE_F32_GEMM once, at their edge
+// (f32_gemm_from_environment); the engine never reads the environment.
+enum class F32Gemm { Auto, Blas };
+F32Gemm f32_gemm_from_environment();
+
 struct LoadOptions {
   const ExpertSubset* subset = nullptr;  // load only these experts (others never read from disk)
   bool load_tokenizer = true;            // read DIR/tokenizer.json when present
-  // Compute precision of the weight GEMMs; unset = the process default (cpu_precision()).
-  std::optional<Precision> precision = std::nullopt;
+  Precision precision = Precision::F32;  // of the weight GEMMs (norms, attention, router: always FP32)
+  F32Gemm f32_gemm = F32Gemm::Auto;
+  int threads = 0;                       // CPU threads of each forward pass (0: the calling thread's default)
   // Refuse, before reading any weight, a load whose estimated bytes exceed MemAvailable
   // (engine/memory_estimate.h); `--no-memory-check` turns it off.
   bool memory_check = true;
@@ -89,35 +97,26 @@ class Model {
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
   const Checkpoint& checkpoint() const { return *checkpoint_; }
   const std::string& dir() const { return dir_; }
-  Precision precision() const { return precision_; }
+  Precision precision() const { return weights_.plan.precision; }
+  const Backend& backend() const { return *backend_; }
   // Which kernels the weight GEMMs run on, e.g. "f32: AMX-BF16 tiles, BF16x3" (bench output).
-  std::string gemm_kernels() const;
+  std::string gemm_kernels() const { return backend_->kernels(); }
 
   // Each document must be non-empty, within the context and use ids < V; throws Error.
   ForwardResult forward(const std::vector<std::vector<int32_t>>& documents, const ForwardOptions& options = {}) const;
 
  private:
   Model() = default;
-  // Activations every layer needs again, kept for the whole forward pass: a fresh buffer per layer
-  // costs a page fault per 4 KB (the expert-output buffer alone is up to 256 MB).
-  struct LayerScratch {
-    ActMatrix q, k, v, attn;  // attention: [T, H*Dqk], [T, Hkv*Dqk], [T, Hkv*Dv], [T, H*Dv]
-    ActMatrix slot_out;       // MoE: [chunk*K, D] expert outputs per (token, slot)
-  };
-  // Attention sublayer of layer l on its input x [T, D] -> out [T, D] (model_attention.cpp).
-  void attention(int l, const ActMatrix& x, const std::vector<DocumentSpan>& docs, const RopeTable& rope,
-                 LayerScratch& scratch, ActMatrix& out) const;
-  void mla_qkv(int l, const ActMatrix& x, const RopeTable& rope, ActMatrix& q, ActMatrix& k, ActMatrix& v) const;
-  void moe_layer(int l, const ActMatrix& h, const ForwardOptions& opt, const std::vector<DocumentSpan>& docs,
-                 LayerScratch& scratch, ActMatrix& y, LayerRecord& rec, StageSeconds& seconds) const;
-  void output_head(const ActMatrix& x, ForwardResult& r, const ForwardOptions& opt) const;
+  // Router, records and EASY-EP of MoE layer l on the host; the experts on the backend.
+  void moe_layer(BackendPass& pass, int l, const Activations& h, const ForwardOptions& opt,
+                 const std::vector<DocumentSpan>& docs, Activations& y, LayerRecord& rec, StageSeconds& seconds) const;
 
   std::string dir_;
   ModelConfig config_;
   std::unique_ptr<Checkpoint> checkpoint_;
   ModelWeights weights_;
   ExpertSubset loaded_;
-  Precision precision_ = Precision::F32;
+  std::unique_ptr<Backend> backend_;  // made last: it refers to config_ and weights_
   RopeFrequencies rope_;  // of the rotated dims, scaled per config.rope (rope_scaling.h)
   std::unique_ptr<Tokenizer> tokenizer_;
 };

@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "engine/error.h"
-#include "engine/gemm_stored.h"
-#include "engine/tensor_names.h"
+#include "engine/cpu/gemm_stored.h"
+#include "engine/checkpoint/tensor_names.h"
 
 namespace moescope {
 

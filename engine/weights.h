@@ -5,8 +5,8 @@
 // (WeightPlan) and the tensor's dtype — never an FP32 copy of a BF16/F16 matrix:
 //   F32      FP32 values: a zero-copy view of an F32 checkpoint's mapping (pages prefetched);
 //   Stored16 BF16/F16 values as stored, 2 bytes each, widened a panel at a time inside the GEMM
-//            (engine/gemm_stored.h): FP32 precision on machines without AMX;
-//   Amx      the BF16x3 tile layout (engine/gemm_amx.h): FP32 precision on AMX machines, one
+//            (engine/cpu/gemm_stored.h): FP32 precision on machines without AMX;
+//   Amx      the BF16x3 tile layout (engine/cpu/gemm_amx.h): FP32 precision on AMX machines, one
 //            part (2 bytes) for BF16 weights, three for F32 ones;
 //   Bf16     BF16 weights for `--precision bf16` (oneDNN's packed layout, or plain).
 // Non-F32 bytes come through pread (never the mapping), so mapping pages never count as resident
@@ -20,11 +20,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/checkpoint.h"
+#include "engine/checkpoint/checkpoint.h"
 #include "engine/config.h"
-#include "engine/dtype.h"
-#include "engine/gemm_amx.h"
-#include "engine/gemm_bf16.h"
+#include "engine/checkpoint/dtype.h"
+#include "engine/cpu/gemm_amx.h"
+#include "engine/cpu/gemm_bf16.h"
 #include "engine/subset.h"
 
 namespace moescope {

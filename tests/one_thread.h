@@ -3,7 +3,7 @@
 // depend on the thread count.
 #pragma once
 
-#include "engine/cpu_ops.h"
+#include "engine/cpu/cpu_ops.h"
 
 namespace moescope::test {
 struct OneThread {

@@ -17,7 +17,7 @@
 #include "analysis/expert_groups.h"
 #include "analysis/trace.h"
 #include "app/cli/commands.h"
-#include "engine/cpu_ops.h"
+#include "engine/cpu/cpu_ops.h"
 #include "engine/error.h"
 
 namespace fs = std::filesystem;

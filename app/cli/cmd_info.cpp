@@ -7,12 +7,12 @@
 
 #include "app/cli/commands.h"
 #include "engine/error.h"
-#include "engine/gemm_amx.h"
+#include "engine/cpu/gemm_amx.h"
 #include "engine/memory_estimate.h"
 #include "engine/config_summary.h"
 #include "engine/param_count.h"
-#include "engine/tensor_names.h"
-#include "engine/weight_files.h"
+#include "engine/checkpoint/tensor_names.h"
+#include "engine/checkpoint/weight_files.h"
 #include "kernels/cuda_device.h"
 
 namespace moescope::cli {
@@ -67,7 +67,7 @@ std::string rope_text(const RopeSpec& r) {
 // standard experts per MoE layer fit when not all do.
 void memory_report(const Checkpoint& ckpt, const ModelConfig& c, nlohmann::json& j, std::string& line) {
   WeightPlan plan;
-  plan.amx = amx_f32_available();
+  plan.amx = f32_gemm_from_environment() == F32Gemm::Auto && amx_f32_available();
   const MemoryEstimate full = estimate_memory(ckpt, c, ExpertSubset::all(c), plan);
   ExpertSubset none;  // shared and always-active experts only
   none.kept_per_layer.assign(size_t(c.num_layers), std::vector<int>{});
@@ -229,9 +229,9 @@ int cmd_info(const std::vector<std::string>& argv) {
   std::cout << "\nexpert width  " << c.expert_width << "\n"
             << "parameters    " << human_count(total) << " total, " << human_count(active) << " active per token (from "
             << params_from << ")\n"
-            << "dtype         " << (dtype.empty() ? "unknown (no weights here)" : dtype) << ", "
-            << (files.complete ? human_bytes(bytes_on_disk) + " on disk, "
-                               : bytes_on_disk > 0 ? human_bytes(bytes_on_disk) + " in the index's total_size, " : std::string())
+            << "dtype         " << (dtype.empty() ? "unknown (no weights here)" : dtype)
+            << (files.complete ? ", " + human_bytes(bytes_on_disk) + " on disk"
+                               : bytes_on_disk > 0 ? ", " + human_bytes(bytes_on_disk) + " in the index's total_size" : std::string())
             << "\n"
             << (memory_line.empty() ? std::string() : "memory        " + memory_line + "\n")
             << "files         "

@@ -9,10 +9,10 @@
 #include "analysis/subset_select.h"
 #include "app/cli/commands.h"
 #include "engine/config.h"
-#include "engine/cpu_ops.h"
+#include "engine/cpu/cpu_ops.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
-#include "engine/safetensors_writer.h"
+#include "engine/checkpoint/safetensors_writer.h"
 
 namespace fs = std::filesystem;
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "app/cli/commands.h"
-#include "engine/blas_core.h"
+#include "engine/cpu/blas_core.h"
 #include "engine/closest_names.h"
 #include "engine/error.h"
 

@@ -4,21 +4,20 @@
 #include <optional>
 
 #include "app/cli/commands.h"
-#include "engine/cpu_ops.h"
+#include "engine/cpu/cpu_ops.h"
 #include "engine/error.h"
-#include "engine/gemm_bf16.h"
+#include "engine/cpu/gemm_bf16.h"
 
 namespace moescope::cli {
 
-void set_cpu_options(const Args& args) {
-  set_cpu_threads(args.get_int("threads", 0, 1));
-  if (auto p = args.get("precision")) set_cpu_precision(parse_option([&] { return parse_precision(*p, "--precision"); }));
-}
+void set_cpu_options(const Args& args) { set_cpu_threads(args.get_int("threads", 0, 1)); }
 
 LoadOptions load_options(const Args& args) {
   set_cpu_options(args);
   LoadOptions opt;
-  opt.precision = cpu_precision();
+  if (auto p = args.get("precision")) opt.precision = parse_option([&] { return parse_precision(*p, "--precision"); });
+  opt.f32_gemm = f32_gemm_from_environment();  // read once, here at the edge
+  opt.threads = args.get_int("threads", 0, 1);
   opt.memory_check = !args.flag("no-memory-check");
   return opt;
 }

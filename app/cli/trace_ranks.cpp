@@ -22,7 +22,7 @@
 #include "app/cli/cmd_trace.h"
 #include "app/cli/commands.h"
 #include "app/cli/mpi_shard.h"
-#include "engine/cpu_ops.h"
+#include "engine/cpu/cpu_ops.h"
 #include "engine/error.h"
 
 namespace moescope::cli {

@@ -97,7 +97,9 @@ int model_loads() { return g_model_loads.load(); }
 std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, JobControl& job) {
   job.report(0.2, "loading " + dir);
   auto m = std::make_shared<LoadedModel>();
-  m->model = std::shared_ptr<const Model>(Model::load(dir).release());
+  LoadOptions options;
+  options.f32_gemm = f32_gemm_from_environment();  // the app's edge: read once per load
+  m->model = std::shared_ptr<const Model>(Model::load(dir, options).release());
   ++g_model_loads;
   if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
   m->dir = dir;

@@ -10,7 +10,7 @@
 #include "app/gui/app.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
-#include "engine/safetensors_writer.h"
+#include "engine/checkpoint/safetensors_writer.h"
 
 namespace moescope::gui {
 

@@ -14,7 +14,7 @@
 #include "analysis/trace_data.h"
 #include "app/gui/job.h"
 #include "engine/model.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace moescope::gui {
 

@@ -29,10 +29,10 @@
 
 #include "app/gui/app.h"
 #include "engine/atomic_file.h"
-#include "engine/blas_core.h"
+#include "engine/cpu/blas_core.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
-#include "engine/safetensors_writer.h"
+#include "engine/checkpoint/safetensors_writer.h"
 
 namespace fs = std::filesystem;
 

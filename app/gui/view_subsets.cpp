@@ -14,7 +14,7 @@
 #include "analysis/workspace.h"
 #include "app/gui/app.h"
 #include "app/gui/widget_curves.h"
-#include "engine/safetensors_writer.h"
+#include "engine/checkpoint/safetensors_writer.h"
 #include "engine/subset.h"
 
 namespace fs = std::filesystem;

@@ -16,7 +16,7 @@
 
 #include "engine/atomic_file.h"
 #include "engine/error.h"
-#include "engine/unicode_utf8.h"
+#include "engine/tokenizer/unicode_utf8.h"
 
 namespace moescope::render {
 

@@ -9,7 +9,7 @@
 
 #include "analysis/emo_export.h"
 #include "analysis/npy_writer.h"
-#include "engine/dtype.h"
+#include "engine/checkpoint/dtype.h"
 #include "engine/error.h"
 #include "tests/test_paths.h"
 

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "analysis/pruned_checkpoint.h"
-#include "engine/checkpoint.h"
+#include "engine/checkpoint/checkpoint.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
 #include "engine/model.h"

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "analysis/trace.h"
-#include "engine/dtype.h"
+#include "engine/checkpoint/dtype.h"
 #include "engine/error.h"
 #include "tests/child_process.h"
 #include "tests/error_of.h"

@@ -13,7 +13,7 @@
 #include "analysis/document_tokens.h"
 #include "analysis/trace.h"
 #include "analysis/workspace_merge.h"
-#include "engine/cpu_ops.h"
+#include "engine/cpu/cpu_ops.h"
 #include "engine/error.h"
 #include "tests/error_of.h"
 #include "tests/one_thread.h"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <functional>
 #include <filesystem>
@@ -138,6 +139,26 @@ TEST_CASE("cli info and tokenize") {
   const double total = 2 * V * D + D + 2 * per_layer;
   CHECK(j["params_total"].get<double>() == total);
   CHECK(j["params_active"].get<double>() == total - 2 * (E - K) * 3 * I * D);
+  // Memory a load takes: on the BLAS path an F32 checkpoint is viewed in place, 4 bytes per weight.
+  setenv("MOESCOPE_F32_GEMM", "blas", 1);
+  r = run_cli({"info", "--model", model_dir("olmoe-f32"), "--json"});
+  unsetenv("MOESCOPE_F32_GEMM");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  j = json::parse(r.out);
+  const json& mem = j["memory"];
+  CHECK(mem["gemm_path"] == "f32");
+  CHECK(mem["weights_bytes"].get<double>() == 4 * total);
+  CHECK(mem["experts_bytes"].get<double>() == 4 * 2 * E * 3 * I * D);
+  CHECK(mem["estimate_bytes"].get<double>() == mem["weights_bytes"].get<double>() + mem["working_bytes"].get<double>());
+  if (!mem["available_bytes"].is_null()) {
+    CHECK(mem["fits"] == (mem["estimate_bytes"].get<double>() <= mem["available_bytes"].get<double>()));
+    CHECK(mem["experts_per_layer_that_fit"] == 8);  // a tiny model: every expert fits
+  }
+  r = run_cli({"info", "--model", model_dir("olmoe-f32")});
+  CHECK(r.out.find("\nmemory        ") != std::string::npos);
+  // --no-memory-check is accepted by the commands that load a model.
+  r = run_cli({"route", "--model", model_dir("olmoe-f32"), "--text", "hello", "--no-memory-check", "--json"});
+  CHECK_MESSAGE(r.code == 0, r.err);
 
   // A folder with config.json only (a model card's): counted from the config, said so.
   r = run_cli({"info", "--model", moescope::test::oracles_dir() + "/configs/mixtral-8x7b-v0.1", "--json"});

@@ -14,7 +14,7 @@
 #include "bench/expected_memory.h"
 #include "bench/synthetic_checkpoint.h"
 #include "engine/error.h"
-#include "engine/gemm_amx.h"
+#include "engine/cpu/gemm_amx.h"
 #include "engine/model.h"
 #include "tests/test_paths.h"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <random>
 
-#include "engine/cpu_ops.h"
+#include "engine/cpu/cpu_ops.h"
 
 using namespace moescope;
 

@@ -14,7 +14,7 @@
 #include <sstream>
 #include <vector>
 
-#include "engine/gemm_bf16.h"
+#include "engine/cpu/gemm_bf16.h"
 #include "engine/model.h"
 #include "tests/test_paths.h"
 

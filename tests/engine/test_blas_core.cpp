@@ -1,12 +1,12 @@
 // OpenBLAS's kernels fit the CPU: on a virtual machine that hides the CPU model, OpenBLAS falls
 // back to its generic Prescott kernels (slow, and FP32 results that change with the thread count);
 // moescope-cli, the app and this test binary restart once with OPENBLAS_CORETYPE set from the
-// CPU's features (engine/blas_core.h).
+// CPU's features (engine/cpu/blas_core.h).
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "engine/blas_core.h"
+#include "engine/cpu/blas_core.h"
 #include "tests/app/cli_run.h"
 
 TEST_CASE("blas kernels: never the generic fallback on a CPU with AVX, in this process and in moescope-cli") {

@@ -9,14 +9,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/checkpoint.h"
+#include "engine/checkpoint/checkpoint.h"
 #include "engine/config.h"
 #include "engine/config_summary.h"
 #include "engine/error.h"
 #include "engine/model.h"
 #include "engine/param_count.h"
-#include "engine/safetensors_writer.h"
-#include "engine/weight_files.h"
+#include "engine/checkpoint/safetensors_writer.h"
+#include "engine/checkpoint/weight_files.h"
 #include "tests/error_of.h"
 #include "tests/test_paths.h"
 

@@ -13,8 +13,8 @@
 #include <random>
 #include <vector>
 
-#include "engine/gemm_amx.h"
-#include "engine/gemm_bf16.h"
+#include "engine/cpu/gemm_amx.h"
+#include "engine/cpu/gemm_bf16.h"
 
 using namespace moescope;
 

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/gemm_amx.h"
+#include "engine/cpu/gemm_amx.h"
 #include "engine/model.h"
 #include "tests/test_paths.h"
 
@@ -52,14 +52,6 @@ std::vector<fs::path> fixture_dirs() {
   return out;
 }
 
-// Sets MOESCOPE_F32_GEMM for a scope (the FP32 GEMM kernels are chosen when a model loads).
-struct GemmEnv {
-  explicit GemmEnv(const char* value) {
-    if (value) setenv("MOESCOPE_F32_GEMM", value, 1);
-    else unsetenv("MOESCOPE_F32_GEMM");
-  }
-  ~GemmEnv() { unsetenv("MOESCOPE_F32_GEMM"); }
-};
 
 }  // namespace
 
@@ -68,16 +60,17 @@ TEST_CASE("golden: every model fixture matches its reference outputs") {
   REQUIRE(dirs.size() >= 9);  // olmoe and emo variants; see tools/fixtures/make_model_fixtures.py
   const Tolerance tol{2e-4, 1e-4};
   // Both FP32 GEMM paths where the machine has two: AMX BF16x3 (the default there) and BLAS.
-  std::vector<const char*> modes = {nullptr};
-  if (amx_f32_available()) modes.push_back("blas");
-  for (const char* mode : modes) {
+  std::vector<F32Gemm> modes = {F32Gemm::Auto};
+  if (amx_f32_available()) modes.push_back(F32Gemm::Blas);
+  for (const F32Gemm mode : modes) {
     for (const fs::path& dir : dirs) {
-      const GemmEnv env(mode);
       CAPTURE(dir.filename().string());
       const nlohmann::json expected = read_json(dir / "expected.json");
-      std::unique_ptr<Model> model = Model::load(dir.string());
+      LoadOptions load;
+      load.f32_gemm = mode;
+      std::unique_ptr<Model> model = Model::load(dir.string(), load);
       CAPTURE(model->gemm_kernels());
-      CHECK((model->gemm_kernels().find("AMX-BF16 tiles") != std::string::npos) == (mode == nullptr && amx_f32_available()));
+      CHECK((model->gemm_kernels().find("AMX-BF16 tiles") != std::string::npos) == (mode == F32Gemm::Auto && amx_f32_available()));
       std::unique_ptr<ExpertSubset> keep;
       if (fs::exists(dir / "keep.json"))
         keep = std::make_unique<ExpertSubset>(ExpertSubset::from_file((dir / "keep.json").string(), model->config()));

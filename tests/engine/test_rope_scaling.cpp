@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "engine/config.h"
-#include "engine/cpu_ops.h"
+#include "engine/cpu/cpu_ops.h"
 #include "engine/rope_scaling.h"
 #include "tests/error_of.h"
 

@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/checkpoint.h"
+#include "engine/checkpoint/checkpoint.h"
 #include "engine/error.h"
-#include "engine/safetensors.h"
-#include "engine/safetensors_writer.h"
+#include "engine/checkpoint/safetensors.h"
+#include "engine/checkpoint/safetensors_writer.h"
 #include "tests/test_paths.h"
 
 namespace fs = std::filesystem;

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/engine/test_tokenizer_util.h"
 
 namespace moescope::test {

@@ -8,8 +8,8 @@
 
 #include <thread>
 
-#include "engine/pretokenizer_regex.h"
-#include "engine/tokenizer_bytelevel.h"
+#include "engine/tokenizer/pretokenizer_regex.h"
+#include "engine/tokenizer/tokenizer_bytelevel.h"
 #include "tests/engine/test_tokenizer_util.h"
 
 namespace {

@@ -7,16 +7,15 @@
 #include <omp.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include "bench/synthetic_checkpoint.h"
-#include "engine/dtype.h"
+#include "engine/checkpoint/dtype.h"
 #include "engine/error.h"
-#include "engine/gemm_amx.h"
-#include "engine/gemm_stored.h"
+#include "engine/cpu/gemm_amx.h"
+#include "engine/cpu/gemm_stored.h"
 #include "engine/memory_estimate.h"
 #include "engine/model.h"
 #include "tests/error_of.h"
@@ -139,14 +138,6 @@ SyntheticCheckpointSpec bf16_spec() {
   return s;
 }
 
-// Sets MOESCOPE_F32_GEMM for a scope (read once, when a model loads).
-struct GemmEnv {
-  explicit GemmEnv(const char* value) {
-    if (value) setenv("MOESCOPE_F32_GEMM", value, 1);
-    else unsetenv("MOESCOPE_F32_GEMM");
-  }
-  ~GemmEnv() { unsetenv("MOESCOPE_F32_GEMM"); }
-};
 
 }  // namespace
 
@@ -156,13 +147,13 @@ TEST_CASE("weights as stored: a BF16 checkpoint holds 2 bytes per GEMM weight on
   write_synthetic_checkpoint(dir, bf16_spec());
   const ExpertSubset keep = ExpertSubset::from_json_text(R"({"experts_kept_per_layer": [[1, 4], null, [6]]})", "keep",
                                                          ModelConfig::from_file(dir + "/config.json"));
-  std::vector<const char*> paths = {nullptr};
-  if (amx_f32_available()) paths.push_back("blas");  // both FP32 paths where the machine has two
+  std::vector<F32Gemm> paths = {F32Gemm::Auto};
+  if (amx_f32_available()) paths.push_back(F32Gemm::Blas);  // both FP32 paths where the machine has two
   std::vector<float> first_nll;
-  for (const char* path : paths) {
-    CAPTURE(path ? path : "default");
-    const GemmEnv env(path);
+  for (const F32Gemm path : paths) {
+    CAPTURE(path == F32Gemm::Blas ? "blas" : "auto");
     LoadOptions opt;
+    opt.f32_gemm = path;
     opt.subset = &keep;
     opt.precision = Precision::F32;
     const auto model = Model::load(dir, opt);

@@ -4,7 +4,7 @@
 // UTF-8 (they go into SQLite and JSON output), every id non-empty.
 #include "analysis/corpus.h"
 #include "engine/error.h"
-#include "engine/unicode_utf8.h"
+#include "engine/tokenizer/unicode_utf8.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

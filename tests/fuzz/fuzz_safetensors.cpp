@@ -1,4 +1,4 @@
-// fuzz_safetensors.cpp — SafetensorsFile (engine/safetensors.h) on arbitrary file contents.
+// fuzz_safetensors.cpp — SafetensorsFile (engine/checkpoint/safetensors.h) on arbitrary file contents.
 // The bytes are written to a per-process scratch file and opened like a checkpoint shard.
 // A bug: anything but moescope::Error escaping, a sanitizer report, or a file that opens although
 // its tensors do not tile the data buffer exactly: every tensor's bytes must lie inside the file,
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/error.h"
-#include "engine/safetensors.h"
+#include "engine/checkpoint/safetensors.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// fuzz_tokenizer_encode.cpp — Tokenizer::encode (engine/tokenizer.h) on arbitrary bytes, with
+// fuzz_tokenizer_encode.cpp — Tokenizer::encode (engine/tokenizer/tokenizer.h) on arbitrary bytes, with
 // real tokenizers loaded once: the emo-sample model's and, when ../shared/oracles is present,
 // dolma2, OLMoE's GPT-NeoX, Qwen3 and Mistral v0.1 (see ../shared/oracles/SOURCES.md).
 // A bug: anything but moescope::Error escaping, a sanitizer report, and:
@@ -23,7 +23,7 @@
 
 #include "engine/error.h"
 #include "engine/json_file.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/fuzz/tokenizer_checks.h"
 

@@ -1,10 +1,10 @@
-// fuzz_tokenizer_json.cpp — Tokenizer::from_json_text (engine/tokenizer.h) on arbitrary bytes:
+// fuzz_tokenizer_json.cpp — Tokenizer::from_json_text (engine/tokenizer/tokenizer.h) on arbitrary bytes:
 // the tokenizer.json loader, then encode/decode of a few fixed texts with whatever it accepted
 // (so accepted regexes, normalizers, merges and added tokens are run, not only parsed).
 // A bug: anything but moescope::Error escaping, a sanitizer report, or an Encoding that breaks
 // tokenizer_checks.h (ids in the vocabulary, offsets inside the text).
 #include "engine/error.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/fuzz/tokenizer_checks.h"
 

@@ -1,11 +1,11 @@
-// tokenizer_checks.h — what every Encoding must satisfy (engine/tokenizer.h): one id, token string
+// tokenizer_checks.h — what every Encoding must satisfy (engine/tokenizer/tokenizer.h): one id, token string
 // and offset per token; ids inside the vocabulary; offsets byte ranges [begin, end) of the input.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace moescope::fuzz {
