@@ -58,7 +58,7 @@ int64_t bind_trace_run(const Model& model, const TraceOptions& opt, Workspace& w
     const LayerSpec& s = c.layers[size_t(l)];
     if (s.is_moe()) layout.push_back({l, c.top_k, s.num_standard()});
   }
-  ws.bind_run(identify_model(model.dir()), settings, layout);
+  ws.bind_run(identify_model(model.checkpoint()), settings, layout);
   return settings.max_tokens_per_doc;
 }
 

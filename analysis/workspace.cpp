@@ -44,26 +44,7 @@ CREATE TABLE IF NOT EXISTS ablations (
   UNIQUE (domain, method, k, seed, eval_source));
 )sql";
 
-// FNV-1a, 64 bit: a fingerprint, not a security hash.
-struct Fnv {
-  uint64_t h = 1469598103934665603ull;
-  void add(const void* data, size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  }
-  void add(const std::string& s) { add(s.data(), s.size()); }
-  std::string hex() const {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-  }
-};
-
-std::string hash_text(const std::string& s) {
-  Fnv f;
-  f.add(s);
-  return f.hex();
-}
+std::string hash_text(const std::string& s) { return fingerprint(s); }
 
 template <typename T>
 void bind_vector(SqliteStmt& st, int i, const std::vector<T>& v) {
@@ -71,42 +52,6 @@ void bind_vector(SqliteStmt& st, int i, const std::vector<T>& v) {
 }
 
 }  // namespace
-
-ModelIdentity identify_model(const std::string& dir) {
-  ModelIdentity id;
-  id.path = fs::absolute(dir).lexically_normal().string();
-  id.config_hash = hash_text(read_text_file((fs::path(dir) / "config.json").string(), "model config"));
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".safetensors") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  if (files.empty()) fail(dir, "no .safetensors files to identify the model by");
-  Fnv f;
-  for (const fs::path& p : files) {
-    std::ifstream in(p, std::ios::binary);
-    const uint64_t size = fs::file_size(p);
-    f.add(p.filename().string());
-    f.add(&size, sizeof size);
-    // The header (names, dtypes, shapes, offsets) and 64 bytes at 16 places of the data.
-    uint64_t header_len = 0;
-    in.read(reinterpret_cast<char*>(&header_len), 8);
-    header_len = std::min<uint64_t>(header_len, size > 8 ? size - 8 : 0);
-    std::string buf(size_t(std::min<uint64_t>(header_len, uint64_t(100) << 20)), '\0');
-    in.read(buf.data(), std::streamsize(buf.size()));
-    f.add(buf);
-    const uint64_t data0 = 8 + header_len;
-    for (int i = 0; i < 16 && data0 < size; ++i) {
-      const uint64_t at = data0 + (size - data0) * uint64_t(i) / 16;
-      char sample[64] = {};
-      in.clear();
-      in.seekg(std::streamoff(at));
-      in.read(sample, std::streamsize(std::min<uint64_t>(64, size - at)));
-      f.add(sample, sizeof sample);
-    }
-  }
-  id.weights_hash = f.hex();
-  return id;
-}
 
 Workspace::Workspace(const std::string& path, bool create) {
   const bool existed = fs::exists(path);

@@ -20,16 +20,10 @@
 
 #include "analysis/corpus.h"
 #include "analysis/sqlite_db.h"
+#include "engine/checkpoint/model_identity.h"  // ModelIdentity, identify_model
 
 namespace moescope {
 
-// What identifies a model for a workspace: two runs mix only when both hashes agree.
-struct ModelIdentity {
-  std::string path;
-  std::string config_hash;   // of config.json's bytes
-  std::string weights_hash;  // of every safetensors header plus sampled tensor bytes
-};
-ModelIdentity identify_model(const std::string& dir);
 
 struct TraceSettings {
   int64_t max_tokens_per_doc = 0;  // after clamping to the context

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
       for (float& v : x) v = dist(rng);
       for (float& v : w) v = dist(rng) * 0.05f;
       if (bf16_weights)
-        for (float& v : w) v = bf16_to_float([&] { uint16_t b; to_bf16(&v, 1, &b); return b; }());
+        for (float& v : w) v = bf16_to_f32([&] { uint16_t b; f32_to_bf16_n(&v, 1, &b); return b; }());
       const AmxF32Weights packed = pack_amx_f32_weights(w.data(), s.N, s.K);
       std::vector<double> t_blas, t_amx;
       for (int r = 0; r <= repeat; ++r) {  // round 0 warms up

@@ -5,6 +5,7 @@
 // V vocabulary, N documents.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -96,6 +97,11 @@ struct LayerSpec {
   bool is_moe() const { return num_experts > 0; }
   int num_standard() const { return num_experts - num_shared; }   // E - S, the routable experts
   int first_shared() const { return num_experts - num_shared; }
+  // The one rule for what no subset can drop: shared experts and always-active ones (subset.h,
+  // router.cpp, the loader and every memory count go through ExpertSubset::keeps or this).
+  bool always_kept(int e) const {
+    return e >= first_shared() || std::find(always_active.begin(), always_active.end(), e) != always_active.end();
+  }
 };
 
 struct ModelConfig {

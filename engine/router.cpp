@@ -49,7 +49,7 @@ std::vector<int> routing_candidates(const LayerSpec& spec, const std::vector<uin
   std::vector<int> candidates;
   const int end = spec.mode == RoutingMode::AlwaysActive ? E : Estd;
   for (int e = 0; e < end; ++e)
-    if (!is_aa[size_t(e)] && (e >= Estd || kept[size_t(e)])) candidates.push_back(e);
+    if (!is_aa[size_t(e)] && (kept[size_t(e)] || spec.always_kept(e))) candidates.push_back(e);
   return candidates;
 }
 
@@ -139,6 +139,8 @@ RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec,
   std::vector<uint8_t> is_aa(size_t(E), 0);
   for (int e : spec.always_active) is_aa[size_t(e)] = 1;
   const std::vector<int> candidates = routing_candidates(spec, kept);
+  std::vector<uint8_t> dropped(size_t(E), 0);  // the subset mask: logit -inf before the softmax
+  for (int e = 0; e < E; ++e) dropped[size_t(e)] = !kept[size_t(e)] && !spec.always_kept(e);
 
   RouterOutput out;
   out.k = fixed_count(spec) + std::min(top_k - fixed_count(spec), int(candidates.size()));
@@ -156,7 +158,7 @@ RouterOutput route_tokens(const float* logits, int64_t T, const LayerSpec& spec,
     for (int64_t t = 0; t < T; ++t) {
       const float* row = logits + t * E;
       for (int e = 0; e < E; ++e)
-        z[size_t(e)] = (e < Estd && !kept[size_t(e)] && !is_aa[size_t(e)]) ? kNegInf : row[e];
+        z[size_t(e)] = dropped[size_t(e)] ? kNegInf : row[e];
       int32_t* ids = out.topk_ids.data() + t * out.k;
       float* w = out.topk_weights.data() + t * out.k;
       int n = 0;

@@ -61,8 +61,7 @@ bool ExpertSubset::is_full(int layer) const {
 
 bool ExpertSubset::keeps(const ModelConfig& config, int layer, int expert) const {
   const LayerSpec& spec = config.layers[size_t(layer)];
-  if (is_full(layer) || expert >= spec.first_shared()) return true;
-  if (std::find(spec.always_active.begin(), spec.always_active.end(), expert) != spec.always_active.end()) return true;
+  if (is_full(layer) || spec.always_kept(expert)) return true;
   const auto& ids = *kept_per_layer[size_t(layer)];
   return std::binary_search(ids.begin(), ids.end(), expert);
 }

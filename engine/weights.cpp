@@ -162,7 +162,7 @@ class Loader {
       for (size_t i = 0; i < count; i += chunk) {
         const size_t k = std::min(chunk, count - i);
         fetch_f32(src, i, k, staging32_.data());
-        to_bf16(staging32_.data(), k, plain_.data() + size_t(row0 * K) + i);
+        f32_to_bf16_n(staging32_.data(), k, plain_.data() + size_t(row0 * K) + i);
       }
     } else {
       fetch_f32(src, 0, count, m.owned.data() + row0 * K);

@@ -103,7 +103,7 @@ std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, JobCon
   ++g_model_loads;
   if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
   m->dir = dir;
-  m->identity = identify_model(dir);
+  m->identity = identify_model(m->model->checkpoint());
   return m;
 }
 

@@ -185,9 +185,12 @@ void SafetensorsFile::prefetch(const unsigned char* at, size_t n) const {
 
 void SafetensorsFile::read_data(const unsigned char* at, size_t n, void* dst) const {
   const auto* base = static_cast<const unsigned char*>(map_);
-  if (at < base || size_t(at - base) > size_ || n > size_ - size_t(at - base))
-    fail(path_, "internal error: read_data asked for bytes outside the file");
-  const size_t offset = size_t(at - base);
+  if (at < base || size_t(at - base) > size_) fail(path_, "internal error: read_data asked for bytes outside the file");
+  read_at(size_t(at - base), n, dst);
+}
+
+void SafetensorsFile::read_at(size_t offset, size_t n, void* dst) const {
+  if (offset > size_ || n > size_ - offset) fail(path_, "internal error: a read outside the file");
   auto* out = static_cast<char*>(dst);
   size_t done = 0;
   while (done < n) {

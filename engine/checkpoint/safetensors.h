@@ -46,6 +46,8 @@ class SafetensorsFile {
   // around them) and the mapping is not touched, so nothing of it counts as this process's
   // resident memory. Throws Error naming the file and offset if the file shrank since opening.
   void read_data(const unsigned char* at, size_t n, void* dst) const;
+  // The same by byte offset in the file (headers included).
+  void read_at(size_t offset, size_t n, void* dst) const;
   // Asks the kernel to fetch the pages of [at, at + n) in the background (POSIX_FADV_WILLNEED
   // on just that range): later read_data calls find them, and tensors used in place from the
   // mapping fault without reading around.

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "engine/error.h"
-#include "engine/cpu/gemm_bf16.h"  // bf16_to_float
+#include "engine/checkpoint/dtype.h"
 
 #if defined(MOESCOPE_AMX) && defined(__x86_64__)
 #include <cpuid.h>
@@ -31,13 +31,6 @@ namespace moescope {
 
 namespace {
 
-uint16_t bf16_round(float f) {  // round to nearest even; only called on finite values
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return uint16_t(u >> 16);
-}
-
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
 }  // namespace
@@ -50,10 +43,10 @@ void split_bf16x3(float x, uint16_t& hi, uint16_t& mid, uint16_t& lo) {
     mid = lo = 0;
     return;
   }
-  hi = bf16_round(x);
-  const float r1 = x - bf16_to_float(hi);  // exact: the low 16 of x's 24 significant bits
-  mid = bf16_round(r1);
-  lo = bf16_round(r1 - bf16_to_float(mid));  // the remaining 8 bits: exact in BF16
+  hi = f32_to_bf16(x);
+  const float r1 = x - bf16_to_f32(hi);  // exact: the low 16 of x's 24 significant bits
+  mid = f32_to_bf16(r1);
+  lo = f32_to_bf16(r1 - bf16_to_f32(mid));  // the remaining 8 bits: exact in BF16
 }
 
 void AmxBuffer::resize(size_t n) {
@@ -70,7 +63,7 @@ AmxF32Weights pack_amx_f32_weights(const float* w, int64_t N, int64_t K) {
   p.N = N, p.K = K, p.Np = round_up(N, 32), p.Kp = round_up(K, 32);
   p.parts = 1;
   for (int64_t i = 0; i < N * K && p.parts == 1; ++i)
-    if (!(bf16_to_float(bf16_round(w[i])) == w[i])) p.parts = 3;
+    if (!(bf16_to_f32(f32_to_bf16(w[i])) == w[i])) p.parts = 3;
   const int64_t Ks = p.Kp / 32, parts = p.parts;
   p.packed.resize(size_t(p.Np * p.Kp * parts));
   uint16_t* out = p.packed.data.get();

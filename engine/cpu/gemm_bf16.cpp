@@ -14,9 +14,6 @@
 #include "engine/error.h"
 #include "engine/cpu/gemm_stored.h"
 
-#ifdef __AVX512BF16__
-#include <immintrin.h>
-#endif
 
 #ifdef MOESCOPE_HAVE_DNNL
 #include <dnnl.hpp>
@@ -35,25 +32,6 @@ Precision parse_precision(const std::string& text, const std::string& where) {
 const char* precision_name(Precision p) { return p == Precision::BF16 ? "bf16" : "f32"; }
 
 
-void to_bf16(const float* x, size_t n, uint16_t* out) {
-  size_t i = 0;
-#ifdef __AVX512BF16__
-  // 16 at a time with the CPU's own round-to-nearest-even conversion (quiet NaNs kept).
-  for (; i + 16 <= n; i += 16)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + i)));
-#endif
-  for (; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, &x[i], 4);
-    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x7fffffu)) {
-      out[i] = uint16_t((u >> 16) | 0x40);  // quiet NaN
-    } else {
-      u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest, ties to even
-      out[i] = uint16_t(u >> 16);
-    }
-  }
-}
-
 namespace {
 
 
@@ -64,7 +42,7 @@ void gemm_bf16_portable(const float* x, int64_t M, int64_t K, const uint16_t* w,
   thread_local std::vector<float> xf;
   xb.resize(size_t(M * K));
   xf.resize(size_t(M * K));
-  to_bf16(x, xb.size(), xb.data());
+  f32_to_bf16_n(x, xb.size(), xb.data());
   widen_stored(xb.data(), DType::BF16, M * K, xf.data());
   gemm_stored(xf.data(), M, K, w, DType::BF16, N, K, y, N);
 }
@@ -202,7 +180,7 @@ Bf16Weights bf16_weights_from_plain(std::vector<uint16_t>& plain, int64_t N, int
 
 Bf16Weights make_bf16_weights(const float* w, int64_t N, int64_t K, std::vector<uint16_t>& scratch) {
   scratch.resize(size_t(N * K));
-  to_bf16(w, scratch.size(), scratch.data());
+  f32_to_bf16_n(w, scratch.size(), scratch.data());
   Bf16Weights out = bf16_weights_from_plain(scratch, N, K);
   return out;
 }
@@ -232,7 +210,7 @@ void gemm_bf16(const float* x, int64_t M, const Bf16Weights& w, float* y) {
     thread_local std::vector<float> yp;
     thread_local std::vector<uint8_t> scratch;
     xb.resize(size_t(Mp * K));
-    to_bf16(x, size_t(M * K), xb.data());
+    f32_to_bf16_n(x, size_t(M * K), xb.data());
     std::fill(xb.begin() + M * K, xb.end(), uint16_t(0));
     float* out = y;
     if (Mp != M) {

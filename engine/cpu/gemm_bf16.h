@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/checkpoint/dtype.h"  // the BF16 conversions
+
 namespace moescope {
 
 enum class Precision { F32, BF16 };
@@ -25,14 +27,6 @@ const char* precision_name(Precision p);
 // AVX512-BF16); *how says which, or why not.
 bool bf16_gemm_fast(std::string* how = nullptr);
 
-// Round-to-nearest-even FP32 -> BF16 (NaN stays NaN).
-void to_bf16(const float* x, size_t n, uint16_t* out);
-inline float bf16_to_float(uint16_t b) {
-  const uint32_t u = uint32_t(b) << 16;
-  float f;
-  __builtin_memcpy(&f, &u, 4);
-  return f;
-}
 
 // The weights of one GEMM, w [N, K] (PyTorch Linear layout), rounded to BF16 once at load and,
 // with oneDNN, re-laid out in the blocked order its kernels read (repacking a plain matrix on

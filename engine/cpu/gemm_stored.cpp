@@ -24,13 +24,7 @@ int64_t stored_panel_rows(int64_t N, int64_t K) {
 }
 
 void widen_stored(const uint16_t* w, DType dtype, int64_t n, float* out) {
-  if (dtype == DType::BF16) {
-    for (int64_t i = 0; i < n; ++i) {
-      const uint32_t u = uint32_t(w[i]) << 16;
-      std::memcpy(out + i, &u, 4);
-    }
-    return;
-  }
+  if (dtype == DType::BF16) return bf16_to_f32_n(w, size_t(n), out);
   if (dtype != DType::F16) fail("gemm_stored", std::string("weights are ") + dtype_name(dtype) + ", expected BF16 or F16");
   convert_to_f32(dtype, w, out, size_t(n));
 }

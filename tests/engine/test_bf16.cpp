@@ -32,15 +32,15 @@ TEST_CASE("bf16: rounding to nearest, ties to even, by hand") {
   };
   for (const auto& [x, want] : cases) {
     uint16_t got = 0;
-    to_bf16(&x, 1, &got);
+    f32_to_bf16_n(&x, 1, &got);
     CAPTURE(x);
     CHECK(got == want);
-    if (std::isfinite(x)) CHECK(bf16_to_float(got) == doctest::Approx(x).epsilon(1.0 / 128));
+    if (std::isfinite(x)) CHECK(bf16_to_f32(got) == doctest::Approx(x).epsilon(1.0 / 128));
   }
   const float nan = std::nanf("");
   uint16_t b = 0;
-  to_bf16(&nan, 1, &b);
-  CHECK(std::isnan(bf16_to_float(b)));
+  f32_to_bf16_n(&nan, 1, &b);
+  CHECK(std::isnan(bf16_to_f32(b)));
 }
 
 TEST_CASE("bf16: GEMMs equal a double-precision product of the rounded operands, from many threads") {
@@ -54,14 +54,14 @@ TEST_CASE("bf16: GEMMs equal a double-precision product of the rounded operands,
     for (float& v : x) v = nd(rng);
     for (float& v : wf) v = nd(rng);
     std::vector<uint16_t> w(wf.size()), xb(x.size());
-    to_bf16(wf.data(), wf.size(), w.data());
+    f32_to_bf16_n(wf.data(), wf.size(), w.data());
     const Bf16Weights wb = make_bf16_weights(wf.data(), N, K);
-    to_bf16(x.data(), x.size(), xb.data());
+    f32_to_bf16_n(x.data(), x.size(), xb.data());
     std::vector<double> want(size_t(M * N));
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) {
         double s = 0;
-        for (int k = 0; k < K; ++k) s += double(bf16_to_float(xb[size_t(i * K + k)])) * bf16_to_float(w[size_t(j * K + k)]);
+        for (int k = 0; k < K; ++k) s += double(bf16_to_f32(xb[size_t(i * K + k)])) * bf16_to_f32(w[size_t(j * K + k)]);
         want[size_t(i * N + j)] = s;
       }
     // 8 concurrent calls with the same operands: every one must give the reference.

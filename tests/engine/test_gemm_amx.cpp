@@ -59,16 +59,16 @@ TEST_CASE("bf16x3 split: the three parts add up to the value exactly") {
     uint16_t hi, mid, lo;
     split_bf16x3(v, hi, mid, lo);
     // Adding the smallest parts first is exact: each partial sum fits in FP32's 24 bits.
-    const float sum = bf16_to_float(hi) + (bf16_to_float(mid) + bf16_to_float(lo));
+    const float sum = bf16_to_f32(hi) + (bf16_to_f32(mid) + bf16_to_f32(lo));
     CHECK_MESSAGE(sum == v, "value " << v);
   }
   uint16_t hi, mid, lo;
   split_bf16x3(std::numeric_limits<float>::infinity(), hi, mid, lo);
-  CHECK(std::isinf(bf16_to_float(hi)));
+  CHECK(std::isinf(bf16_to_f32(hi)));
   CHECK(mid == 0);
   CHECK(lo == 0);
   split_bf16x3(std::numeric_limits<float>::quiet_NaN(), hi, mid, lo);
-  CHECK(std::isnan(bf16_to_float(hi)));
+  CHECK(std::isnan(bf16_to_f32(hi)));
 }
 
 TEST_CASE("bf16x3 weights: one part when every weight is exact in BF16, three otherwise") {
@@ -81,8 +81,8 @@ TEST_CASE("bf16x3 weights: one part when every weight is exact in BF16, three ot
   CHECK(full.bytes() == size_t(64 * 96 * 3 * 2));
   for (float& v : w) {
     uint16_t b;
-    to_bf16(&v, 1, &b);
-    v = bf16_to_float(b);
+    f32_to_bf16_n(&v, 1, &b);
+    v = bf16_to_f32(b);
   }
   CHECK(pack_amx_f32_weights(w.data(), 40, 70).parts == 1);
 }
@@ -112,8 +112,8 @@ TEST_CASE("bf16x3 AMX GEMM: FP32 accuracy against a double-precision product on 
     if (c.bf16_weights)
       for (float& v : w) {
         uint16_t b;
-        to_bf16(&v, 1, &b);
-        v = bf16_to_float(b);
+        f32_to_bf16_n(&v, 1, &b);
+        v = bf16_to_f32(b);
       }
     const AmxF32Weights packed = pack_amx_f32_weights(w.data(), c.N, c.K);
     CHECK(packed.parts == (c.bf16_weights ? 1 : 3));
