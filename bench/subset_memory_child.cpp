@@ -79,12 +79,7 @@ int run_measured_child(const cli::Args& args) {
   LoadOptions opt;
   opt.precision = parse_precision(args.get("precision").value_or("f32"), "--precision");
   opt.f32_gemm = f32_gemm_from_environment();
-  std::unique_ptr<ExpertSubset> keep;
-  if (auto path = args.get("keep")) {
-    const ModelConfig c = ModelConfig::from_file((fs::path(dir) / "config.json").string());
-    keep = std::make_unique<ExpertSubset>(ExpertSubset::from_file(*path, c));
-    opt.subset = keep.get();
-  }
+  if (auto path = args.get("keep")) opt.subset_file = *path;
   auto t0 = std::chrono::steady_clock::now();
   const auto model = Model::load(dir, opt);
   r.load_seconds = seconds_since(t0);

@@ -50,7 +50,11 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   if (!fs::is_directory(dir)) fail(dir, "not a directory (expected a Hugging Face checkpoint folder)");
   m->config_ = ModelConfig::from_file((fs::path(dir) / "config.json").string());
   m->checkpoint_ = std::make_unique<Checkpoint>(dir);
-  m->loaded_ = options.subset ? *options.subset : ExpertSubset::all(m->config_);
+  if (options.subset && !options.subset_file.empty())
+    fail(dir, "internal error: a load given both a subset and a subset file");
+  m->loaded_ = options.subset                  ? *options.subset
+               : !options.subset_file.empty() ? ExpertSubset::from_file(options.subset_file, m->config_)
+                                              : ExpertSubset::all(m->config_);
   if (m->loaded_.kept_per_layer.size() != size_t(m->config_.num_layers))
     fail_expected(dir, "expert subset has the wrong number of layers", std::to_string(m->config_.num_layers),
                   std::to_string(m->loaded_.kept_per_layer.size()));

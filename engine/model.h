@@ -78,6 +78,7 @@ F32Gemm f32_gemm_from_environment();
 
 struct LoadOptions {
   const ExpertSubset* subset = nullptr;  // load only these experts (others never read from disk)
+  std::string subset_file;               // or read them from this subset JSON (subset.h), against the config read once here
   bool load_tokenizer = true;            // read DIR/tokenizer.json when present
   Precision precision = Precision::F32;  // of the weight GEMMs (norms, attention, router: always FP32)
   F32Gemm f32_gemm = F32Gemm::Auto;
@@ -97,6 +98,7 @@ class Model {
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
   const Checkpoint& checkpoint() const { return *checkpoint_; }
   const std::string& dir() const { return dir_; }
+  const ExpertSubset& loaded_subset() const { return loaded_; }  // the experts the load kept
   Precision precision() const { return weights_.plan.precision; }
   const Backend& backend() const { return *backend_; }
   // Which kernels the weight GEMMs run on, e.g. "f32: AMX-BF16 tiles, BF16x3" (bench output).

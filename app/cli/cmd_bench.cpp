@@ -43,10 +43,12 @@ double sgemm_gflops(int n, int repeats) {
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-  Args args(argv, {"json", "no-memory-check"}, {"model", "ids", "docs", "tokens", "repeat", "threads", "precision", "seed"});
+  Args args(argv, {"json", "no-memory-check"}, {"model", "ids", "docs", "tokens", "repeat", "threads", "precision", "seed", "keep"});
   const std::string dir = args.require("model");
   set_cpu_options(args);
-  auto model = Model::load(dir, load_options(args));
+  LoadOptions load = load_options(args);
+  if (auto keep = args.get("keep")) load.subset_file = *keep;  // only these experts loaded and routed to
+  auto model = Model::load(dir, load);
   const ModelConfig& c = model->config();
 
   std::vector<std::vector<int32_t>> docs;

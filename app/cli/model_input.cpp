@@ -25,13 +25,10 @@ LoadOptions load_options(const Args& args) {
 std::unique_ptr<Model> load_model_for(const Args& args, std::unique_ptr<ExpertSubset>& keep) {
   const std::string dir = args.require("model");
   LoadOptions opt = load_options(args);
-  if (auto keep_path = args.get("keep")) {
-    // The subset decides which experts are read at all, so parse the config first.
-    ModelConfig c = ModelConfig::from_file((std::filesystem::path(dir) / "config.json").string());
-    keep = std::make_unique<ExpertSubset>(ExpertSubset::from_file(*keep_path, c));
-  }
-  opt.subset = keep.get();
+  // The subset decides which experts are read at all; the load checks it against the config it reads.
+  if (auto keep_path = args.get("keep")) opt.subset_file = *keep_path;
   auto model = Model::load(dir, opt);
+  if (!opt.subset_file.empty()) keep = std::make_unique<ExpertSubset>(model->loaded_subset());
   if (!model->tokenizer()) fail(dir, "has no tokenizer.json (needed to turn text into tokens)");
   return model;
 }

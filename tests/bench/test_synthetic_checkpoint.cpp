@@ -171,7 +171,7 @@ TEST_CASE("expected memory: shared weights + kept experts, as counted by hand an
   // the norms [D] and routers [E, D] to FP32 (2 more bytes each).
   const uint64_t needed = 2 * (2 * V * D + L * (2 * D + 4 * D * D + E * D) + D + 13 * 3 * I * D);
   const uint64_t widened = 2 * (L * (2 * D + E * D) + D);
-  for (const auto [mode, precision] : {std::pair{ExpectedMode::F32, Precision::F32}, std::pair{ExpectedMode::F32Amx, Precision::F32},
+  for (const auto& [mode, precision] : {std::pair{ExpectedMode::F32, Precision::F32}, std::pair{ExpectedMode::F32Amx, Precision::F32},
                                        std::pair{ExpectedMode::Bf16, Precision::BF16}}) {
     const ExpectedMemory m = expected_memory(ckpt, c, keep, mode);
     CHECK(m.experts_kept == 3 + 8 + 2);

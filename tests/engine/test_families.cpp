@@ -187,8 +187,10 @@ TEST_CASE("families: a multimodal Llama 4 checkpoint (model_type llama4) runs it
                         {"text_config", text_config}, {"vision_config", {{"hidden_size", 8}}}};
   std::ofstream(tmp / "config.json") << wrapper.dump(2);
 
-  const auto a = Model::load(src, {.load_tokenizer = false});
-  const auto b = Model::load(tmp.str(), {.load_tokenizer = false});
+  LoadOptions no_tokenizer;
+  no_tokenizer.load_tokenizer = false;
+  const auto a = Model::load(src, no_tokenizer);
+  const auto b = Model::load(tmp.str(), no_tokenizer);
   CHECK(b->config().model_type == "llama4");
   CHECK(b->config().arch == Arch::Llama4);
   const std::vector<int32_t> ids = {5, 77, 12, 200, 31, 9, 150, 3, 44, 18, 99};
