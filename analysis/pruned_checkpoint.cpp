@@ -14,6 +14,7 @@
 #include "engine/json_file.h"
 #include "engine/checkpoint/safetensors_writer.h"
 #include "engine/checkpoint/tensor_names.h"
+#include "engine/families/family.h"
 
 namespace fs = std::filesystem;
 
@@ -165,7 +166,7 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
     const TensorInfo* fused = ckpt.find(n.experts + "gate_up_proj");
     const LayerTensorNames hub = hub_layer_tensor_names(c, l);
     const auto& kept = info.kept_per_layer[size_t(l)];
-    if (c.arch == Arch::Llama4 && ckpt.find(n.experts + "gate_up_proj")) {  // two input-major banks [E, D, 2I] and [E, I, D], sliced along E
+    if (family_of(c.arch).experts_input_major && ckpt.find(n.experts + "gate_up_proj")) {  // two input-major banks [E, D, 2I] and [E, I, D], sliced along E
       for (const char* bank : {"gate_up_proj", "down_proj"}) {
         const TensorInfo& t = ckpt.get(n.experts + bank);
         TensorToWrite w{hub.experts + bank, DType::BF16, {int64_t(kept.size()), t.shape[1], t.shape[2]}, {}};
@@ -206,7 +207,7 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
   if (first_count < 0) {
     // No MoE layer (a dense model): nothing about experts changes.
   } else if (!uniform || per_layer_lists) {
-    if (c.arch != Arch::Emo)
+    if (!family_of(c.arch).per_layer_expert_counts)
       fail(out_dir, std::string(arch_name(c.arch)) +
                         " configs have one expert count for all layers: keep the same number of experts in every MoE layer");
     cfg["num_experts_per_layer"] = experts_per_layer;
@@ -221,7 +222,7 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
         cfg[key] = first_count;
         set = true;
       }
-    if (!set) cfg[c.arch == Arch::DeepseekV2 || c.arch == Arch::DeepseekV3 ? "n_routed_experts" : "num_experts"] = first_count;
+    if (!set) cfg[family_of(c.arch).expert_count_key] = first_count;
   }
   if (c.router.n_group > 1 && first_count >= 0) {
     const GroupsKept g = groups_kept(c, info.kept_per_layer, out_dir);

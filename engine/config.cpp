@@ -1,5 +1,5 @@
 // config.cpp — parsing config.json: the fields every family shares, the family by model_type
-// (its own fields in config_families.cpp), and the per-layer expert structure (EMO's per-layer
+// (its own fields in engine/families/), and the per-layer expert structure (EMO's per-layer
 // lists and routing modes exactly as emo-reference.md §1.2 and §1.4 describe).
 #include "engine/config.h"
 
@@ -8,7 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "engine/config_families.h"
+#include "engine/config_rope.h"
+#include "engine/families/family.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
 
@@ -18,43 +19,6 @@ namespace {
 
 using nlohmann::json;
 using Fields = ConfigFields;
-
-// Per family: the model_type names it answers to and its transformers config class defaults.
-struct Family {
-  Arch arch;
-  const char* model_type;
-  float rms_norm_eps;
-  int max_position_embeddings;
-  float rope_theta;
-};
-constexpr Family kFamilies[] = {
-    {Arch::Emo, "emo", 1e-6f, 4096, 500000.f},
-    {Arch::Emo, "flex_olmo_noqknorm_prenorm", 1e-6f, 4096, 500000.f},  // EMO's pre-release name
-    {Arch::Olmoe, "olmoe", 1e-5f, 4096, 10000.f},
-    {Arch::FlexOlmo, "flex_olmo", 1e-6f, 4096, 500000.f},
-    {Arch::Mixtral, "mixtral", 1e-5f, 131072, 1000000.f},
-    {Arch::Mistral, "mistral", 1e-6f, 131072, 10000.f},
-    {Arch::Qwen2Moe, "qwen2_moe", 1e-6f, 32768, 10000.f},
-    {Arch::Qwen3Moe, "qwen3_moe", 1e-6f, 32768, 10000.f},
-    {Arch::DeepseekV2, "deepseek_v2", 1e-6f, 2048, 10000.f},
-    {Arch::DeepseekV3, "deepseek_v3", 1e-6f, 4096, 10000.f},
-    {Arch::Llama4, "llama4_text", 1e-5f, 131072, 500000.f},
-};
-
-const Family* family_of(const std::string& model_type) {
-  for (const Family& f : kFamilies)
-    if (model_type == f.model_type) return &f;
-  return nullptr;
-}
-
-std::string known_model_types() {
-  std::string s;
-  for (const Family& f : kFamilies) {
-    if (!s.empty()) s += ", ";
-    s += f.model_type;
-  }
-  return s;
-}
 
 void resolve_layers(const Fields& f, ModelConfig& c, const std::vector<uint8_t>& moe_by_rule) {
   auto experts_per_layer = f.int_list("num_experts_per_layer");
@@ -98,7 +62,7 @@ void resolve_layers(const Fields& f, ModelConfig& c, const std::vector<uint8_t>&
       s.num_shared = 0;
       s.always_active.clear();
       if (c.dense_width <= 0)
-        fail(f.where(c.arch == Arch::Emo ? "dense_intermediate_size" : "intermediate_size"),
+        fail(f.where(family_of(c.arch).dense_width_key),
              "required when a layer has 0 experts (layer " + std::to_string(l) + ")");
       continue;
     }
@@ -127,11 +91,7 @@ void resolve_layers(const Fields& f, ModelConfig& c, const std::vector<uint8_t>&
 
 }  // namespace
 
-const char* arch_name(Arch a) {
-  for (const Family& f : kFamilies)
-    if (f.arch == a) return f.model_type;
-  return "?";
-}
+const char* arch_name(Arch a) { return family_of(a).model_types.front(); }
 
 ModelConfig ModelConfig::from_file(const std::string& path) {
   return from_json(read_json_file(path, "config.json of a Hugging Face checkpoint"), path);
@@ -156,7 +116,7 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
     t.tensor_prefix = "language_model.";
     return t;
   }
-  const Family* family = family_of(c.model_type);
+  const Family* family = family_by_model_type(c.model_type);
   if (!family) fail_expected(f.where("model_type"), "unknown architecture", "one of " + known_model_types(), "'" + c.model_type + "'");
   c.arch = family->arch;
 
@@ -181,7 +141,8 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
     fail_expected(f.where("hidden_act"), "unsupported activation", "\"silu\"", brief(j["hidden_act"]));
   read_rope(f, c, family->rope_theta);
 
-  const std::vector<uint8_t> moe_by_rule = read_family_fields(f, c);
+  c.layers.assign(size_t(c.num_layers), LayerSpec{});
+  const std::vector<uint8_t> moe_by_rule = family->read_config(f, c);
   resolve_layers(f, c, moe_by_rule);
   return c;
 }

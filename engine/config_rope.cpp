@@ -5,7 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "engine/config_families.h"
+#include "engine/config_rope.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
 

@@ -7,6 +7,7 @@
 #include "engine/error.h"
 #include "engine/cpu/gemm_stored.h"
 #include "engine/checkpoint/tensor_names.h"
+#include "engine/families/family.h"
 
 namespace moescope {
 
@@ -235,11 +236,12 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
   for (int e = 0; e < E; ++e)
     if (subset.keeps(c, l, e)) kept.push_back(e);
   // Llama 4 keeps every expert in two input-major banks: gate_up_proj [E, D, 2I], down_proj [E, I, D].
-  if (c.arch == Arch::Llama4 && ckpt.find(p + "gate_up_proj")) {
+  if (family_of(c.arch).experts_input_major && ckpt.find(p + "gate_up_proj")) {
     const TensorInfo& gu = ckpt.get(p + "gate_up_proj");
     const TensorInfo& down = ckpt.get(p + "down_proj");
     ld.check(gu, {E, D, 2 * I}, "[E, D, 2*I] (Llama 4, input-major)");
     ld.check(down, {E, I, D}, "[E, I, D] (Llama 4, input-major)");
+    lw.expert_source = {ExpertBankSource::Layout::InputMajor, &gu, &down, {}, {}, {}};
     std::vector<unsigned char> stored, transposed;
     // Expert e's [R, C] matrix of bank t, transposed to [C, R] in memory (the engine keeps
     // PyTorch Linear's [out, in]), then laid out in its form.
@@ -268,6 +270,7 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
     const TensorInfo& down = ckpt.get(p + "down_proj");
     ld.check(*fused_gate_up, {E, 2 * I, D}, "[E, 2*I, D]");
     ld.check(down, {E, D, I}, "[E, D, I]");
+    lw.expert_source = {ExpertBankSource::Layout::Fused, fused_gate_up, &down, {}, {}, {}};
     const size_t gu_bytes = size_t(2 * I * D) * dtype_size(fused_gate_up->dtype), d_bytes = size_t(D * I) * dtype_size(down.dtype);
     auto prefetch = [&](size_t i) {
       if (i >= kept.size()) return;
@@ -290,7 +293,13 @@ void load_experts(Loader& ld, const Checkpoint& ckpt, const ModelConfig& c, cons
     fail_expected(ckpt.dir() + ": tensor '" + names.expert(E, names.gate) + "'",
                   "more experts in the checkpoint than in config.json", std::to_string(E) + " experts in layer " + std::to_string(l),
                   "at least " + std::to_string(E + 1));
-  for (int e = 0; e < E; ++e) ckpt.get(names.expert(e, names.gate));  // dropped ones too: never read
+  ExpertBankSource& src = lw.expert_source;
+  src.layout = ExpertBankSource::Layout::PerExpert;
+  for (int e = 0; e < E; ++e) {  // dropped ones too (their headers only: never read)
+    src.gate.push_back(&ckpt.get(names.expert(e, names.gate)));
+    src.up.push_back(&ckpt.get(names.expert(e, names.up)));
+    src.down_per_expert.push_back(&ckpt.get(names.expert(e, names.down)));
+  }
   auto name = [&](int e, const char* part) { return names.expert(e, part); };
   auto prefetch = [&](size_t i) {
     if (i >= kept.size()) return;

@@ -74,6 +74,17 @@ struct ExpertWeights {
   int64_t width() const { return gate_up.rows / 2; }  // I
 };
 
+// Where a layer's experts sit in the checkpoint, for a backend that uploads them as one bank
+// (gate_up [E, 2I, D], down [E, D, I]; the CUDA backend): fused banks as the file holds them, or
+// per-expert tensors addressed by expert id. Pointers into the model's Checkpoint.
+struct ExpertBankSource {
+  enum class Layout { None, Fused, InputMajor, PerExpert };
+  Layout layout = Layout::None;
+  const TensorInfo* gate_up = nullptr;  // Fused: [E, 2I, D] (gate rows, then up); InputMajor (Llama 4): [E, D, 2I]
+  const TensorInfo* down = nullptr;     // Fused: [E, D, I]; InputMajor: [E, I, D]
+  std::vector<const TensorInfo*> gate, up, down_per_expert;  // PerExpert: [I, D], [I, D], [D, I] by expert id
+};
+
 struct LayerWeights {
   Matrix attn_norm, ffn_norm;   // [D]
   Matrix q, k, v, o;            // q [H*Dh, D], k/v [Hkv*Dh, D], o [D, H*Dh]
@@ -85,6 +96,7 @@ struct LayerWeights {
   Matrix q_a, q_a_bias, q_a_norm, q_b;       // q_a [Rq, D], q_a_norm [Rq], q_b [H*(nope+rope), Rq]
   Matrix kv_a, kv_a_bias, kv_a_norm, kv_b;   // kv_a [Rkv+rope, D], kv_a_norm [Rkv], kv_b [H*(nope+v), Rkv]
   std::vector<ExpertWeights> experts;  // E entries; dropped experts stay unloaded
+  ExpertBankSource expert_source;      // the same experts (all E) as the file lays them out
   ExpertWeights dense;          // dense layers (E = 0)
   ExpertWeights shared;         // MoE layers of families with an always-on shared MLP: gate_up [2Sw, D]; down [D, Sw]
   Matrix shared_gate;           // Qwen2-MoE: [1, D], the shared MLP's output is scaled by sigmoid(h · gate)

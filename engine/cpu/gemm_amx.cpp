@@ -35,19 +35,6 @@ int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
 }  // namespace
 
-void split_bf16x3(float x, uint16_t& hi, uint16_t& mid, uint16_t& lo) {
-  if (!(std::abs(x) <= 3.0e38f)) {  // inf, NaN, or a value whose rounding up would overflow
-    uint32_t u;
-    std::memcpy(&u, &x, 4);
-    hi = uint16_t(u >> 16);  // truncated: keeps inf and NaN as they are
-    mid = lo = 0;
-    return;
-  }
-  hi = f32_to_bf16(x);
-  const float r1 = x - bf16_to_f32(hi);  // exact: the low 16 of x's 24 significant bits
-  mid = f32_to_bf16(r1);
-  lo = f32_to_bf16(r1 - bf16_to_f32(mid));  // the remaining 8 bits: exact in BF16
-}
 
 void AmxBuffer::resize(size_t n) {
   if (n <= count && data) return;

@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 
+#include "engine/checkpoint/dtype.h"  // the BF16 rounding
+
 namespace moescope {
 
 // True when this build and CPU can run these kernels (AMX-BF16 and the kernel grants the tile
@@ -23,7 +25,20 @@ namespace moescope {
 bool amx_f32_available(std::string* why = nullptr);
 
 // x = hi + mid + lo exactly, each rounded to nearest even in turn (finite x of normal size).
-void split_bf16x3(float x, uint16_t& hi, uint16_t& mid, uint16_t& lo);
+// Inline: it runs per element of every activation split, where a call costs more than the work.
+inline void split_bf16x3(float x, uint16_t& hi, uint16_t& mid, uint16_t& lo) {
+  if (!(__builtin_fabsf(x) <= 3.0e38f)) {  // inf, NaN, or a value whose rounding up would overflow
+    uint32_t u;
+    __builtin_memcpy(&u, &x, 4);
+    hi = uint16_t(u >> 16);  // truncated: keeps inf and NaN as they are
+    mid = lo = 0;
+    return;
+  }
+  hi = f32_to_bf16(x);
+  const float r1 = x - bf16_to_f32(hi);  // exact: the low 16 of x's 24 significant bits
+  mid = f32_to_bf16(r1);
+  lo = f32_to_bf16(r1 - bf16_to_f32(mid));  // the remaining 8 bits: exact in BF16
+}
 
 // 64-byte aligned BF16 storage (tile rows are 64 bytes).
 struct AmxBuffer {

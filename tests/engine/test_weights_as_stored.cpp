@@ -175,6 +175,17 @@ TEST_CASE("weights as stored: a BF16 checkpoint holds 2 bytes per GEMM weight on
           }
     }
     CHECK(gemm_weights == 3 * 4 + 2 * (3 + 8 + 2));
+    // The bank source addresses every expert's tensors by id (a GPU backend uploads from it): the
+    // loaded gate rows of kept expert 4 of layer 0 are its gate tensor's values.
+    const ExpertBankSource& src = w.layers[0].expert_source;
+    REQUIRE(src.layout == ExpertBankSource::Layout::PerExpert);
+    CHECK(src.gate.size() == 8);
+    CHECK(src.down_per_expert.size() == 8);
+    if (form == WeightForm::Stored16) {
+      const Matrix& gu = w.layers[0].experts[4].gate_up;
+      CHECK(std::memcmp(gu.half, src.gate[4]->data, src.gate[4]->nbytes) == 0);
+      CHECK(std::memcmp(gu.half + 32 * 64, src.up[4]->data, src.up[4]->nbytes) == 0);
+    }
     CHECK(w.lm_head.form == form);
     CHECK(w.embed.form == WeightForm::Stored16);  // the embedding as stored, rows widened at lookup
     // The engine's pre-load estimate counts exactly what the loader holds.
