@@ -8,7 +8,8 @@
 // prints both errors). Weights exact in BF16 (every BF16 checkpoint) have w2 = w3 = 0 and take
 // three products. Used where the CPU has AMX-BF16 (Intel Xeon from Sapphire Rapids on) and the
 // kernel grants the tile state; the callers keep gemm_nt everywhere else.
-// Shape legend: M rows (tokens), K inputs, N outputs.
+// GEMM operand names (this header only, not the project legend of docs/ARCHITECTURE.md): M rows
+// (tokens), K inputs, N outputs.
 #pragma once
 
 #include <cstddef>

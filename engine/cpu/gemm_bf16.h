@@ -3,7 +3,8 @@
 // BF16 checkpoint runs in PyTorch; norms, RoPE, attention scores, the router and the softmaxes
 // stay FP32. Through oneDNN where the build has it (AMX-BF16 / AVX512-BF16 kernels, several
 // times the FP32 GEMM rate); elsewhere a portable path with the same rounding (slower).
-// Shape legend: M rows (tokens), K inputs, N outputs.
+// GEMM operand names (this header only, not the project legend of docs/ARCHITECTURE.md): M rows
+// (tokens), K inputs, N outputs.
 #pragma once
 
 #include <cstddef>

@@ -3,7 +3,8 @@
 // thread widens one panel of weight rows at a time (sized for its L2 cache) into a scratch buffer
 // and multiplies it there with the FP32 GEMM. BF16 and F16 widen exactly, so the result is the
 // FP32 GEMM of the same values (only the panel split differs from one whole-matrix call).
-// Shape legend: M rows (tokens), K inputs, N outputs.
+// GEMM operand names (this header only, not the project legend of docs/ARCHITECTURE.md): M rows
+// (tokens), K inputs, N outputs.
 #pragma once
 
 #include <cstdint>
