@@ -1,11 +1,14 @@
 // app.cpp — the app's frame (one full-window tab bar), model loading and the Model view.
 #include "app/gui/app.h"
 
+#include "engine/memory_estimate.h"  // gib
+
 #include "engine/config_summary.h"
 
 #include <imgui.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -259,6 +262,12 @@ void App::view_model() {
     row("routing", describe_routing(c));
     row("attention", describe_attention(c));
     if (c.shared_width > 0) row("shared MLP", describe_shared_mlp(c));
+    const ModelWeights& w = model_->model->weights();
+    char held[48];
+    std::snprintf(held, sizeof held, "%.1f MiB", double(w.resident_bytes) / double(1 << 20));
+    row("weights in memory", (w.resident_bytes >= (uint64_t(1) << 30) ? gib(w.resident_bytes) : std::string(held)) + " (" +
+                                 w.storage_dtype + " checkpoint, kept as stored)");
+    row("weight GEMMs", model_->model->gemm_kernels());
     row("config hash", model_->identity.config_hash);
     row("weights hash", model_->identity.weights_hash);
     ImGui::EndTable();
