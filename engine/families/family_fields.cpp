@@ -48,4 +48,10 @@ void set_llama_norms(LayerTensorNames& n) {
   n.ffn_norm = n.prefix + "post_attention_layernorm.weight";
 }
 
+void set_llama_layout(LayerTensorNames& n) {
+  set_llama_norms(n);
+  n.mlp = n.prefix + "mlp.";
+  set_moe_block(n, "mlp.");
+}
+
 }  // namespace moescope

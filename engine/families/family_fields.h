@@ -30,5 +30,7 @@ void set_moe_block(LayerTensorNames& n, const std::string& block, const char* ro
                    const char* shared_leaf = "shared_expert.");
 // Llama-style norm names: input_layernorm before attention, post_attention_layernorm before the MLP.
 void set_llama_norms(LayerTensorNames& n);
+// The common layout: Llama-style norms, the dense MLP and the MoE block both under "mlp.".
+void set_llama_layout(LayerTensorNames& n);
 
 }  // namespace moescope

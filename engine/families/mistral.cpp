@@ -17,9 +17,7 @@ std::vector<uint8_t> read_mistral(const ConfigFields& f, ModelConfig& c) {
 }
 
 void mistral_names(const ModelConfig&, LayerTensorNames& n) {
-  set_llama_norms(n);
-  n.mlp = n.prefix + "mlp.";
-  set_moe_block(n, "mlp.");
+  set_llama_layout(n);
 }
 
 }  // namespace

@@ -32,9 +32,7 @@ std::vector<uint8_t> read_flex_olmo(const ConfigFields& f, ModelConfig& c) {
 }
 
 void olmoe_names(const ModelConfig&, LayerTensorNames& n) {
-  set_llama_norms(n);
-  n.mlp = n.prefix + "mlp.";
-  set_moe_block(n, "mlp.");
+  set_llama_layout(n);
 }
 
 void flex_olmo_names(const ModelConfig&, LayerTensorNames& n) {

@@ -70,9 +70,7 @@ std::vector<uint8_t> read_qwen3_moe(const ConfigFields& f, ModelConfig& c) {
 }
 
 void qwen_names(const ModelConfig&, LayerTensorNames& n) {
-  set_llama_norms(n);
-  n.mlp = n.prefix + "mlp.";
-  set_moe_block(n, "mlp.");
+  set_llama_layout(n);
 }
 
 }  // namespace
