@@ -18,7 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/checkpoint/checkpoint.h"
+#include "engine/config.h"
 #include "engine/cpu/cpu_ops.h"  // ActMatrix, DocumentSpan, RopeTable
+#include "engine/memory_estimate.h"
+#include "engine/subset.h"
+#include "engine/weights.h"
 
 namespace moescope {
 
@@ -98,6 +103,21 @@ class Backend {
   virtual Device device() const = 0;
   virtual std::string kernels() const = 0;  // which kernels the weight GEMMs run on (bench output)
   virtual std::unique_ptr<BackendPass> begin(const PackedBatch& batch) const = 0;
+};
+
+// Makes the backend of a device other than the CPU. The engine never includes a device's code:
+// programs pick a maker at their edge (kernels/backend_maker.h, from `--device`) and pass it in
+// LoadOptions; Model::load asks it first whether the model fits, then loads the host weights with
+// the plan that keeps them as stored (WeightPlan{F32, no AMX}), then makes the backend from them.
+class BackendMaker {
+ public:
+  virtual ~BackendMaker() = default;
+  virtual Device device() const = 0;
+  // Throws Error naming `dir`, before any weight is read, when the model will not fit on the
+  // device; `host` counts the weights as stored (memory_estimate.h).
+  virtual void check_fits(const std::string& dir, const ModelConfig& config, const MemoryEstimate& host) const = 0;
+  // config and weights outlive the backend (both are the Model's).
+  virtual std::unique_ptr<Backend> make(const ModelConfig& config, const ModelWeights& weights) const = 0;
 };
 
 }  // namespace moescope

@@ -59,16 +59,23 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     fail_expected(dir, "expert subset has the wrong number of layers", std::to_string(m->config_.num_layers),
                   std::to_string(m->loaded_.kept_per_layer.size()));
   // The GEMM path is chosen here, once: every weight is laid out for it as it is read.
+  // A device backend uploads the weights as stored: no AMX tiles, no BF16-mode layouts.
   WeightPlan plan;
   plan.precision = options.precision;
-  plan.amx = plan.precision == Precision::F32 && options.f32_gemm == F32Gemm::Auto && amx_f32_available();
+  if (options.backend && plan.precision != Precision::F32)
+    fail(dir, "--precision applies to the CPU only: on " + options.backend->device().name() +
+                  " the weight GEMMs are BF16 with FP32 accumulation");
+  plan.amx = !options.backend && plan.precision == Precision::F32 && options.f32_gemm == F32Gemm::Auto &&
+             amx_f32_available();
+  const MemoryEstimate estimate = estimate_memory(*m->checkpoint_, m->config_, m->loaded_, plan);
+  if (options.backend && options.memory_check) options.backend->check_fits(dir, m->config_, estimate);
   if (options.memory_check)
-    if (const auto available = available_memory())
-      check_memory_fits(dir, estimate_memory(*m->checkpoint_, m->config_, m->loaded_, plan), *available);
+    if (const auto available = available_memory()) check_memory_fits(dir, estimate, *available);
   m->weights_ = load_weights(*m->checkpoint_, m->config_, m->loaded_, plan);
   const ModelConfig& c = m->config_;
   m->rope_ = rope_frequencies(c.rope, c.mla.enabled ? c.mla.qk_rope_head_dim : c.head_dim);
-  m->backend_ = std::make_unique<CpuBackend>(m->config_, m->weights_, options.threads);
+  if (options.backend) m->backend_ = options.backend->make(m->config_, m->weights_);
+  else m->backend_ = std::make_unique<CpuBackend>(m->config_, m->weights_, options.threads);
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   if (options.load_tokenizer && fs::exists(tok_path))
     m->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok_path));

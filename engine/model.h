@@ -86,6 +86,10 @@ struct LoadOptions {
   // Refuse, before reading any weight, a load whose estimated bytes exceed MemAvailable
   // (engine/memory_estimate.h); `--no-memory-check` turns it off.
   bool memory_check = true;
+  // The device the forward passes run on; null: the CPU backend with the options above. A
+  // device's weight GEMMs are its own (CUDA: BF16 with FP32 accumulation): `precision` must stay
+  // F32, and the host keeps the weights as stored for the upload.
+  std::shared_ptr<const BackendMaker> backend;
 };
 
 class Model {
@@ -100,6 +104,7 @@ class Model {
   const std::string& dir() const { return dir_; }
   const ExpertSubset& loaded_subset() const { return loaded_; }  // the experts the load kept
   Precision precision() const { return weights_.plan.precision; }
+  Device device() const { return backend_->device(); }
   const Backend& backend() const { return *backend_; }
   // Which kernels the weight GEMMs run on, e.g. "f32: AMX-BF16 tiles, BF16x3" (bench output).
   std::string gemm_kernels() const { return backend_->kernels(); }

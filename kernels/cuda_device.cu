@@ -25,6 +25,7 @@ const CudaDeviceInfo& cuda_device_info() {
       return i;
     }
     i.available = true;
+    i.count = count;
     i.name = prop.name;
     i.compute_major = prop.major;
     i.compute_minor = prop.minor;

@@ -43,7 +43,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int cmd_bench_trace(const std::vector<std::string>& argv) {
-  Args args(argv, {"json", "no-memory-check"}, {"model", "corpus", "repeat", "max-tokens-per-doc", "threads", "precision"});
+  Args args(argv, {"json", "no-memory-check"}, {"model", "corpus", "repeat", "max-tokens-per-doc", "threads", "precision", "device"});
   set_cpu_options(args);
   const auto model = Model::load(args.require("model"), load_options(args));
   const std::vector<CorpusDocument> docs = read_corpus(args.require("corpus"));

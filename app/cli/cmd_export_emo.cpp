@@ -9,7 +9,7 @@
 namespace moescope::cli {
 
 int cmd_export_emo(const std::vector<std::string>& argv) {
-  Args args(argv, {"json", "no-memory-check"}, {"model", "corpus", "out", "max-tokens-per-doc", "threads", "precision"});
+  Args args(argv, {"json", "no-memory-check"}, {"model", "corpus", "out", "max-tokens-per-doc", "threads", "precision", "device"});
   const std::vector<CorpusDocument> docs = read_corpus(args.require("corpus"));
   std::unique_ptr<ExpertSubset> no_keep;
   auto model = load_model_for(args, no_keep);

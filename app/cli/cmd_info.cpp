@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "app/cli/commands.h"
@@ -14,6 +15,7 @@
 #include "engine/checkpoint/tensor_names.h"
 #include "engine/checkpoint/weight_files.h"
 #include "kernels/cuda_device.h"
+#include "kernels/plan/device_pass_plan.h"
 
 namespace moescope::cli {
 
@@ -92,13 +94,40 @@ void memory_report(const Checkpoint& ckpt, const ModelConfig& c, nlohmann::json&
                " standard experts per layer would (--keep)";
 }
 
+// What the model (and the --keep subset) needs on a GPU: weights as uploaded plus a pass of
+// kPlannedPassTokens tokens (kernels/plan/device_pass_plan.h), against device 0's memory.
+void gpu_memory_report(const Checkpoint& ckpt, const ModelConfig& c, const ExpertSubset* keep, nlohmann::json& j,
+                       std::string& line) {
+  const WeightPlan as_stored;  // F32 precision, no AMX: the plan a device backend's load uses
+  const DeviceMemoryEstimate all = estimate_device_memory(c, estimate_memory(ckpt, c, ExpertSubset::all(c), as_stored),
+                                                          kPlannedPassTokens);
+  j = {{"all_experts_bytes", all.total()}, {"weights_bytes", all.weights}, {"pass_bytes", all.pass.total()},
+       {"pass_tokens", all.pass.tokens}, {"reserve_bytes", all.reserve}};
+  line = gib(all.total()) + " with all experts (weights " + gib(all.weights) + " + a " + std::to_string(all.pass.tokens) +
+         "-token pass " + gib(all.pass.total()) + " + reserve " + gib(all.reserve) + ")";
+  uint64_t needed = all.total();
+  if (keep) {
+    const DeviceMemoryEstimate sub = estimate_device_memory(c, estimate_memory(ckpt, c, *keep, as_stored), kPlannedPassTokens);
+    j["subset_bytes"] = sub.total();
+    line += ", " + gib(sub.total()) + " with the --keep subset";
+    needed = sub.total();
+  }
+  const CudaDeviceInfo& cuda = cuda_device_info();
+  if (!cuda.available) return;
+  j["device_bytes"] = cuda.memory_bytes;
+  j["fits"] = needed <= cuda.memory_bytes;
+  line += "; cuda:0 has " + gib(cuda.memory_bytes) + (needed <= cuda.memory_bytes ? ": fits" : ": does not fit");
+}
+
 }  // namespace
 
 int cmd_info(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model"});
+  Args args(argv, {"json"}, {"model", "keep"});
   const std::string dir = args.require("model");
   if (!std::filesystem::is_directory(dir)) fail(dir, "not a directory (expected a Hugging Face checkpoint folder)");
   ModelConfig c = ModelConfig::from_file((std::filesystem::path(dir) / "config.json").string());
+  std::optional<ExpertSubset> keep;
+  if (auto k = args.get("keep")) keep = ExpertSubset::from_file(*k, c);
   const WeightFiles files = find_weight_files(dir);
 
   // Parameters: with the weights here, every tensor in their headers counts once; with
@@ -110,6 +139,8 @@ int cmd_info(const std::vector<std::string>& argv) {
   const char* params_from = "config.json";
   nlohmann::json memory;  // the load's memory estimate (engine/memory_estimate.h); weights needed
   std::string memory_line;
+  nlohmann::json gpu_memory;  // the same on a GPU (kernels/plan/device_pass_plan.h)
+  std::string gpu_memory_line;
   if (files.complete) {
     Checkpoint ckpt(dir);
     const std::string embed_name = model_tensor(c, "model.embed_tokens.weight");
@@ -127,6 +158,7 @@ int cmd_info(const std::vector<std::string>& argv) {
     shards = ckpt.files().size();
     params_from = "safetensors headers";
     memory_report(ckpt, c, memory, memory_line);
+    gpu_memory_report(ckpt, c, keep ? &*keep : nullptr, gpu_memory, gpu_memory_line);
   } else {
     if (c.vocab_size <= 0)
       fail(dir, "no safetensors here and config.json has no vocab_size: cannot count the embedding's parameters");
@@ -179,11 +211,12 @@ int cmd_info(const std::vector<std::string>& argv) {
   j["dtype"] = dtype.empty() ? nlohmann::json() : nlohmann::json(dtype);
   j["bytes_on_disk"] = bytes_on_disk;
   j["memory"] = memory;
+  j["gpu_memory"] = gpu_memory;
   j["tensors"] = tensors;
   j["shards"] = shards;
   j["tokenizer"] = std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json");
   const CudaDeviceInfo& cuda = cuda_device_info();
-  j["cuda"] = {{"built", cuda.built_with_cuda}, {"available", cuda.available},
+  j["cuda"] = {{"built", cuda.built_with_cuda}, {"available", cuda.available}, {"devices", cuda.count},
                {"device", cuda.available ? cuda.name : cuda.reason}};
 
   if (args.flag("json")) {
@@ -240,7 +273,8 @@ int cmd_info(const std::vector<std::string>& argv) {
                                   : std::string("config.json only (no safetensors)"))
             << ", tokenizer "
             << (j["tokenizer"].get<bool>() ? "yes" : "no") << "\n"
-            << "cuda          " << (cuda.available ? cuda.name : cuda.reason) << "\n";
+            << "cuda          " << (cuda.available ? cuda.name : cuda.reason) << "\n"
+            << (gpu_memory_line.empty() ? std::string() : "gpu memory    " + gpu_memory_line + "\n");
   return 0;
 }
 

@@ -47,7 +47,7 @@ void print_rows(const ModelText& text, const WindowBatch& batch) {
 
 int cmd_route(const std::vector<std::string>& argv) {
   Args args(argv, {"json", "probs", "router-logits", "no-memory-check"},
-            {"model", "text", "file", "keep", "threads", "precision", "window", "max-tokens"});
+            {"model", "text", "file", "keep", "threads", "precision", "window", "max-tokens", "device"});
   check_text_options(args);  // a malformed command line is refused before the model loads
   std::unique_ptr<ExpertSubset> keep;
   auto model = load_model_for(args, keep);

@@ -65,7 +65,7 @@ size_t predicted_bytes(const ModelText& text) {
 
 int cmd_score(const std::vector<std::string>& argv) {
   Args args(argv, {"json", "no-memory-check"},
-            {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads", "precision", "window", "max-tokens"});
+            {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads", "precision", "window", "max-tokens", "device"});
   // A malformed command line is refused before the model loads.
   if (args.get("corpus")) {
     if (args.get("text") || args.get("file")) usage_fail("--corpus", "give either --corpus or --text/--file, not both");

@@ -21,7 +21,7 @@ namespace moescope::cli {
 namespace {
 
 int subset_select(const std::vector<std::string>& argv) {
-  Args args(argv, {"json", "no-memory-check"}, {"workspace", "domain", "lang", "experts", "method", "seed", "out", "ranking-out"});
+  Args args(argv, {"json", "no-memory-check"}, {"workspace", "domain", "lang", "experts", "method", "seed", "out", "ranking-out", "device"});
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
   SubsetRequest req;
@@ -85,7 +85,7 @@ std::vector<int> parse_budgets(const std::string& text) {
 }
 
 int subset_ablate(const std::vector<std::string>& argv) {
-  Args args(argv, {"json", "no-memory-check"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "method", "threads", "precision"});
+  Args args(argv, {"json", "no-memory-check"}, {"workspace", "eval", "domain", "budgets", "random-seeds", "max-tokens-per-doc", "method", "threads", "precision", "device"});
   // Everything the command line asks is checked against the workspace and the evaluation corpus
   // before the model loads: a sweep of a large model can take hours, its load minutes.
   set_cpu_options(args);

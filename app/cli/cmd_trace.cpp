@@ -30,7 +30,7 @@ std::string eta_text(double seconds) {
 }
 
 const std::set<std::string> kFlags = {"probs", "json", "no-memory-check"};
-const std::set<std::string> kValued = {"model", "corpus", "workspace", "max-tokens-per-doc", "batch-tokens", "threads", "precision"};
+const std::set<std::string> kValued = {"model", "corpus", "workspace", "max-tokens-per-doc", "batch-tokens", "threads", "precision", "device"};
 
 }  // namespace
 

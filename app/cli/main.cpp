@@ -19,9 +19,10 @@ const char* kUsage = R"(moescope-cli — see and measure the experts of Mixture-
 usage: moescope-cli COMMAND [options]
 
 commands:
-  info      --model DIR [--json]
+  info      --model DIR [--keep SUBSET.json] [--json]
             architecture, layers, experts per layer, top-k, shared experts,
-            parameters (total / active per token), dtype, memory
+            parameters (total / active per token), dtype, memory, the CUDA device
+            and the GPU memory the model (and the subset) would need
   tokenize  (--tokenizer FILE | --model DIR) (--text T | --file F) [--json]
             token ids, vocabulary strings and byte offsets into the text
   route     --model DIR (--text T | --file F) [--keep SUBSET.json] [--probs]
@@ -81,6 +82,10 @@ commands:
 
 --keep reads a JSON with "experts_kept_per_layer" (EMO's pruning_metadata.json works as is).
 --threads N sets the CPU threads (default: all cores).
+--device cpu|cuda[:N] (route, score, trace, subset select/ablate, export-emo, bench,
+bench-trace): where the forward passes run (default cpu). On CUDA the weight GEMMs are
+BF16 with FP32 accumulation; routing and records are the CPU path's own code. Under
+mpirun each rank takes the GPU of its local rank.
 --window N: a text longer than N tokens (default and at most: the model's context) is
 routed as consecutive windows of N tokens, each on its own; --max-tokens N (default
 1048576) refuses longer texts.

@@ -7,6 +7,9 @@
 #include "engine/cpu/cpu_ops.h"
 #include "engine/error.h"
 #include "engine/cpu/gemm_bf16.h"
+#include "kernels/backend_maker.h"
+#include "kernels/cuda_device.h"
+#include "app/cli/mpi_shard.h"
 
 namespace moescope::cli {
 
@@ -19,6 +22,12 @@ LoadOptions load_options(const Args& args) {
   opt.f32_gemm = f32_gemm_from_environment();  // read once, here at the edge
   opt.threads = args.get_int("threads", 0, 1);
   opt.memory_check = !args.flag("no-memory-check");
+  if (auto d = args.get("device")) {
+    Device device = parse_option([&] { return parse_device(*d); });
+    // Under mpirun each rank of a node drives its own GPU: local rank modulo the node's devices.
+    if (launched_ranks() > 1) device = device_for_local_rank(device, launched_local_rank(), cuda_device_info().count);
+    opt.backend = backend_maker(device);
+  }
   return opt;
 }
 

@@ -14,6 +14,8 @@ namespace moescope::cli {
 int launched_ranks();
 // Processes of this launch on this machine (OMPI_COMM_WORLD_LOCAL_SIZE), 1 when unknown.
 int launched_local_ranks();
+// This process's rank among them (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID or SLURM_LOCALID; 0 without).
+int launched_local_rank();
 
 class RankGroup {
  public:

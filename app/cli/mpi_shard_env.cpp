@@ -27,6 +27,18 @@ int launched_ranks() {
   return 1;
 }
 
+int launched_local_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) continue;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (*end != '\0' || n < 0 || n > 1000000) fail_expected(std::string("environment variable ") + name, "bad value", "a rank", v);
+    return int(n);
+  }
+  return 0;
+}
+
 int launched_local_ranks() {
   const int n = env_count("OMPI_COMM_WORLD_LOCAL_SIZE");
   return n > 0 ? n : 1;
