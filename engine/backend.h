@@ -93,6 +93,9 @@ class BackendPass {
   virtual void dense_mlp(int layer, const Activations& h, Activations& y) = 0;   // y = MLP(h), dense layers
   virtual void output_head(const Activations& x, const HeadRequest& request, HeadResult& result) = 0;
   virtual void to_host(const Activations& x, ActMatrix& out) = 0;
+  // Waits for the work queued so far (a device backend runs asynchronously): stage timings wait
+  // here, so each stage's seconds are its own.
+  virtual void synchronize() {}
 };
 
 // A loaded model's weights on one device and the kernels that use them. Shared by every thread

@@ -22,8 +22,9 @@ namespace moescope {
 
 namespace {
 
-// Adds the time since `t0` to `acc` and restarts `t0`.
-void lap(std::chrono::steady_clock::time_point& t0, double& acc) {
+// Adds the time since `t0` to `acc` and restarts `t0`, once the backend's queued work is done.
+void lap(BackendPass& pass, std::chrono::steady_clock::time_point& t0, double& acc) {
+  pass.synchronize();
   const auto now = std::chrono::steady_clock::now();
   acc += std::chrono::duration<double>(now - t0).count();
   t0 = now;
@@ -126,7 +127,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
     pass->attention(l, pre_norm ? h : x, o);  // o [T, D]
     if (!pre_norm) pass->rms_norm_inplace(NormSite::Attention, l, o);
     pass->add(x, o);
-    lap(t0, r.seconds.attention);
+    lap(*pass, t0, r.seconds.attention);
 
     // Feed-forward block: x += f(h) on h = rmsnorm(x) (pre-norm) or x += rmsnorm(f(x)) (post-norm),
     // f = the MoE layer or the dense MLP.
@@ -141,7 +142,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
     }
     if (!pre_norm) pass->rms_norm_inplace(NormSite::FeedForward, l, y);
     pass->add(x, y);
-    if (!spec.is_moe()) lap(t0, r.seconds.experts);
+    if (!spec.is_moe()) lap(*pass, t0, r.seconds.experts);
     if (l == opt.last_layer) return r;  // early exit (greedy selection looks at one layer at a time)
   }
   pass->rms_norm(NormSite::Final, 0, x, h);
@@ -152,7 +153,7 @@ ForwardResult Model::forward(const std::vector<std::vector<int32_t>>& documents,
   pass->output_head(h, request, head);
   r.nll = std::move(head.nll);
   r.logits = std::move(head.logits);
-  lap(t0, r.seconds.lm_head);
+  lap(*pass, t0, r.seconds.lm_head);
   return r;
 }
 
@@ -201,7 +202,7 @@ void Model::moe_layer(BackendPass& pass, int l, const Activations& h, const Forw
     const float inv = 1.f / float(docs[d].size());
     for (int e = 0; e < Estd; ++e) { mp[e] *= inv; tf[e] *= inv; }
   }
-  lap(t0, seconds.router);
+  lap(pass, t0, seconds.router);
 
   const TokenRouting routing{K, ro.topk_ids.data(), ro.topk_weights.data()};
   std::vector<double> slot_norm;  // EASY-EP: ||expert output|| per (token, slot)
@@ -226,7 +227,7 @@ void Model::moe_layer(BackendPass& pass, int l, const Activations& h, const Forw
   // Always-on shared MLP (not routed, so not in the record).
   pass.shared_mlp(l, h, y);
 
-  lap(t0, seconds.experts);
+  lap(pass, t0, seconds.experts);
   if (opt.probs) rec.probs = std::move(ro.probs);
   rec.topk_ids = std::move(ro.topk_ids);
   rec.topk_weights = std::move(ro.topk_weights);

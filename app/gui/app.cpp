@@ -13,6 +13,8 @@
 #include <filesystem>
 
 #include "engine/error.h"
+#include "kernels/backend_maker.h"
+#include "kernels/cuda_device.h"
 
 namespace fs = std::filesystem;
 
@@ -97,11 +99,12 @@ std::atomic<int> g_model_loads{0};
 
 int model_loads() { return g_model_loads.load(); }
 
-std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, JobControl& job) {
-  job.report(0.2, "loading " + dir);
+std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, const Device& device, JobControl& job) {
+  job.report(0.2, "loading " + dir + (device.kind == DeviceKind::Cpu ? "" : " onto " + device.name()));
   auto m = std::make_shared<LoadedModel>();
   LoadOptions options;
   options.f32_gemm = f32_gemm_from_environment();  // the app's edge: read once per load
+  options.backend = backend_maker(device);         // null for the CPU; an Error without that device
   m->model = std::shared_ptr<const Model>(Model::load(dir, options).release());
   ++g_model_loads;
   if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
@@ -135,7 +138,7 @@ std::shared_ptr<const Model> traced_model(const LoadedModel* loaded, const Trace
 }
 
 void App::load_model(const std::string& dir) {
-  model_job_.start([dir](JobControl& job) { return load_model_job(dir, job); });
+  model_job_.start([dir, device = device_](JobControl& job) { return load_model_job(dir, device, job); });
 }
 
 // A finished load replaces the model and its text router (the old router finishes first).
@@ -208,6 +211,25 @@ void App::frame() {
   ImGui::End();
 }
 
+// Where the next load runs: the CPU, or a CUDA device where this build has the backend and the
+// machine has one (otherwise the reason shows beside the choice).
+void App::device_choice() {
+  const CudaDeviceInfo& cuda = cuda_device_info();
+  ImGui::SetNextItemWidth(260);
+  const std::string current = device_.kind == DeviceKind::Cpu ? "cpu" : device_.name();
+  if (ImGui::BeginCombo("run on##device", current.c_str())) {
+    if (ImGui::Selectable("cpu", device_.kind == DeviceKind::Cpu)) device_ = Device{};
+    for (int i = 0; cuda.available && i < cuda.count; ++i) {
+      const Device d{DeviceKind::Cuda, i};
+      const std::string label = d.name() + (i == 0 ? " (" + cuda.name + ")" : std::string());
+      if (ImGui::Selectable(label.c_str(), device_.kind == DeviceKind::Cuda && device_.index == i)) device_ = d;
+    }
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  ImGui::TextDisabled("%s", cuda.available ? "applies to the next load" : cuda.reason.c_str());
+}
+
 void App::view_model() {
   ImGui::TextUnformatted("Checkpoint folder (Hugging Face layout: config.json, *.safetensors, tokenizer.json)");
   ImGui::SetNextItemWidth(620);
@@ -234,6 +256,7 @@ void App::view_model() {
     ImGui::SameLine();
     ImGui::TextDisabled("built-in sample models (samples/models)");
   }
+  device_choice();
   job_status("loading", model_job_.progress().first, model_job_.progress().second, model_job_.running(), "", nullptr);
   ImGui::Separator();
   if (!model_) return;
@@ -267,6 +290,7 @@ void App::view_model() {
     std::snprintf(held, sizeof held, "%.1f MiB", double(w.resident_bytes) / double(1 << 20));
     row("weights in memory", (w.resident_bytes >= (uint64_t(1) << 30) ? gib(w.resident_bytes) : std::string(held)) + " (" +
                                  w.storage_dtype + " checkpoint, kept as stored)");
+    row("device", model_->model->device().name());
     row("weight GEMMs", model_->model->gemm_kernels());
     row("config hash", model_->identity.config_hash);
     row("weights hash", model_->identity.weights_hash);

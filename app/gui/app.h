@@ -36,7 +36,8 @@ struct LoadedModel {
 // Loads a checkpoint for the app (a Job function): the model, its tokenizer (required) and identity.
 // The only place the app reads weights: the views share the app's one model (Compare may hold a
 // second); Corpus and Subsets jobs run on it and never load a copy of their own.
-std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, JobControl& job);
+// `device`: where its forward passes run (the Model view's choice; cpu by default).
+std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, const Device& device, JobControl& job);
 // Checkpoints load_model_job has loaded in this process (save-state reports it).
 int model_loads();
 // True when both paths name the same folder (relative paths and symbolic links resolved).
@@ -88,6 +89,7 @@ class App {
   void load_model(const std::string& dir);
   void adopt_loaded_model();
   void view_model();
+  void device_choice();
   // Text
   void set_text(const std::string& text);
   // Puts a UTF-8 text file into the text box. A file that cannot be read or is not UTF-8 leaves
@@ -141,6 +143,7 @@ class App {
   std::shared_ptr<const LoadedModel> model_;
   std::unique_ptr<TextRouter> router_;
   char model_path_[1024] = {};
+  Device device_;  // where the next load runs its forward passes (Model view, script `device`)
   FileBrowser browser_;
 
   // Text view

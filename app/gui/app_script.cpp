@@ -10,6 +10,7 @@
 #include "app/gui/app.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
+#include "kernels/backend_maker.h"
 #include "engine/checkpoint/safetensors_writer.h"
 
 namespace moescope::gui {
@@ -40,6 +41,9 @@ std::string App::run_command(const std::string& line) {
     if (cmd == "model") {
       std::snprintf(model_path_, sizeof model_path_, "%s", rest.c_str());
       load_model(rest);
+    } else if (cmd == "device") {  // where the next load runs: cpu, cuda, cuda:N
+      device_ = parse_device(rest, "device");
+      backend_maker(device_);  // an error now, naming the reason, when there is no such device
     } else if (cmd == "browse") {  // the Model view's file browser, opened at a folder
       select_view(View::Model);
       browser_.open(rest, true, {}, "Open a checkpoint folder");

@@ -63,7 +63,7 @@ void App::load_compare_models() {
   for (auto [job, dir] : {std::pair{&compare_job_a_, std::string(compare_a_)}, std::pair{&compare_job_b_, std::string(compare_b_)}}) {
     // The app's model when it is this folder (the default: the EMO sample): one copy of a checkpoint.
     if (model_ && same_folder(model_->dir, dir)) job->start([loaded = model_](JobControl&) { return loaded; });
-    else job->start([dir](JobControl& ctl) { return load_model_job(dir, ctl); });
+    else job->start([dir, device = device_](JobControl& ctl) { return load_model_job(dir, device, ctl); });
   }
 }
 

@@ -7,6 +7,7 @@
 #include "kernels/cuda/ops.h"
 #include "kernels/cuda/reduce.cuh"
 #include "kernels/math/attention_window.h"
+#include "kernels/math/online_softmax.h"
 
 namespace moescope::cuda {
 
@@ -46,7 +47,7 @@ __global__ void attention_kernel(const float* q, const float* k, const float* v,
     }
     const float block_max = warp_max(score);                 // finite: key j0 is always visible
     const float m = fmaxf(run_max, block_max);
-    const float rescale = run_max == -INFINITY ? 0.f : expf(run_max - m);
+    const float rescale = kmath::rescale_factor(run_max, m);
     const float p = j <= t ? expf(score - m) : 0.f;
     run_sum = run_sum * rescale + warp_sum(p);
     run_max = m;

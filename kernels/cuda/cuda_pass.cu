@@ -45,6 +45,7 @@ class CudaPass final : public BackendPass {
   void dense_mlp(int layer, const Activations& h, Activations& y) override;
   void output_head(const Activations& x, const HeadRequest& request, HeadResult& result) override;
   void to_host(const Activations& x, ActMatrix& out) override;
+  void synchronize() override { sync(); }
 
  private:
   float* ensure(Activations& a, int64_t rows, int64_t cols);

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "kernels/math/bf16.h"
+#include "engine/checkpoint/dtype.h"
 
 namespace moescope::cuda {
 
@@ -13,11 +13,11 @@ namespace {
 void to_bf16_bits(const Matrix& m, int64_t row0, int64_t rows, uint16_t* out) {
   const size_t n = size_t(rows * m.cols), first = size_t(row0 * m.cols);
   if (m.form == WeightForm::F32) {
-    for (size_t i = 0; i < n; ++i) out[i] = kmath::float_to_bf16_bits(m.data[first + i]);
+    for (size_t i = 0; i < n; ++i) out[i] = f32_to_bf16(m.data[first + i]);
   } else if (m.form == WeightForm::Stored16 && m.half_dtype == DType::BF16) {
     std::memcpy(out, m.half + first, n * 2);
   } else if (m.form == WeightForm::Stored16) {
-    for (size_t i = 0; i < n; ++i) out[i] = kmath::float_to_bf16_bits(kmath::f16_bits_to_float(m.half[first + i]));
+    for (size_t i = 0; i < n; ++i) out[i] = f32_to_bf16(f16_to_f32(m.half[first + i]));
   } else {
     fail("CUDA upload", std::string("a weight in the ") + weight_form_name(m.form) +
                             " form (the device backend uploads weights loaded as stored)");

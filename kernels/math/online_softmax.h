@@ -8,6 +8,12 @@
 
 namespace moescope::kmath {
 
+// The factor that moves an accumulator weighted by exp(x - old_max) to exp(x - new_max), new_max >=
+// old_max; 0 when nothing was accumulated yet (old_max = -inf).
+MOESCOPE_HD float rescale_factor(float old_max, float new_max) {
+  return old_max == -INFINITY ? 0.f : expf(old_max - new_max);
+}
+
 struct RunningSoftmax {
   float max = -INFINITY;  // largest value seen (-inf: none yet)
   float sum = 0.f;        // sum of exp(x - max)
@@ -18,7 +24,7 @@ struct RunningSoftmax {
       sum += expf(x - max);
       return 1.f;
     }
-    const float scale = max == -INFINITY ? 0.f : expf(max - x);
+    const float scale = rescale_factor(max, x);
     sum = sum * scale + 1.f;
     max = x;
     return scale;
@@ -29,7 +35,7 @@ struct RunningSoftmax {
     if (o.max == -INFINITY) return;
     if (max == -INFINITY) { *this = o; return; }
     const float m = max > o.max ? max : o.max;
-    sum = sum * expf(max - m) + o.sum * expf(o.max - m);
+    sum = sum * rescale_factor(max, m) + o.sum * rescale_factor(o.max, m);
     max = m;
   }
 
