@@ -2,6 +2,7 @@
 #include "kernels/backend_maker.h"
 
 #include <cctype>
+#include <cstdlib>
 
 #include "engine/error.h"
 #include "kernels/cuda_device.h"
@@ -34,7 +35,9 @@ std::shared_ptr<const BackendMaker> backend_maker(const Device& device) {
                                           (info.count == 1 ? "" : "s") + " (cuda:0" +
                                           (info.count > 1 ? "..cuda:" + std::to_string(info.count - 1) : "") + ")");
 #ifdef MOESCOPE_WITH_CUDA
-  return cuda_backend_maker(device.index);
+  // How the experts' GEMMs are issued (kernels/cuda/gemm.h): read here, at the program's edge.
+  const char* experts = std::getenv("MOESCOPE_CUDA_EXPERTS");
+  return cuda_backend_maker(device.index, experts && std::string(experts) == "grouped");
 #else
   fail("--device " + device.name(), info.reason);
 #endif

@@ -20,7 +20,6 @@ namespace moescope::cuda {
 
 namespace {
 
-constexpr uint64_t kScratchBudget = uint64_t(1) << 30;  // bytes per expert round / head tile
 constexpr float kLatentEps = 1e-6f;                      // MLA's latent norms use the default eps
 
 class CudaPass final : public BackendPass {
@@ -80,13 +79,15 @@ class CudaPass final : public BackendPass {
   DeviceArray<float> q_, k_, v_, attn_, qa_, kva_, latent_, kv_, gu_, out_, logits_, ys_, dots_;
   DeviceArray<int32_t> slot_of_row_, row_of_slot_;
   DeviceArray<float> slot_weights_, norms_, run_max_, run_sum_, target_;
+  DeviceArray<const void*> group_pointers_[2];     // grouped GEMMs' pointer arrays (gate_up, down)
+  std::vector<const void*> group_staging_[2];
 };
 
 CudaPass::CudaPass(const CudaBackend& backend, const PackedBatch& batch)
     : backend_(backend), c_(backend.config()), w_(backend.weights()), batch_(batch), device_(backend.device()) {
   check(cudaSetDevice(backend.index()), "cudaSetDevice");
   T_ = int64_t(batch.ids.size());
-  plan_ = plan_device_pass(c_, T_, kScratchBudget);
+  plan_ = plan_device_pass(c_, T_, kDeviceScratchBudget);
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   check(cublasCreate(&blas_), "cublasCreate");
   check(cublasSetStream(blas_, stream_), "cublasSetStream");
@@ -282,18 +283,18 @@ void CudaPass::experts(int l, const Activations& input, const TokenRouting& rout
     float* gu = gu_.reserve(size_t(rows * 2 * I));
     bf16* act = act_.reserve(size_t(rows * I));
     float* out = out_.reserve(size_t(rows * D));
+    // Expert e's rows [r0, r0 + m): gu [m, 2I] = xin · gate_up^T, then out [m, D] = act · down^T.
+    std::vector<GemmProblem> up, down;
     for (int e : p.busy) {
       const int s = bank.slot_of_expert[size_t(e)];
       if (s < 0) fail("CUDA experts", "layer " + std::to_string(l) + " routed to expert " + std::to_string(e) + ", which is not loaded");
       const int64_t r0 = p.offsets[size_t(e)], m = p.rows(e);
-      gemm_bf16(blas_, xin + r0 * D, m, D, bank.experts[size_t(s)].gate_up, gu + r0 * 2 * I, 2 * I);  // [m, 2I]
+      up.push_back({xin + r0 * D, m, D, bank.experts[size_t(s)].gate_up, gu + r0 * 2 * I, 2 * I});
+      down.push_back({act + r0 * I, m, I, bank.experts[size_t(s)].down, out + r0 * D, D});
     }
+    gemm_bf16_group(blas_, backend_.expert_gemm(), up, group_pointers_[0], group_staging_[0], stream_);
     swiglu(gu, rows, I, nullptr, nullptr, act, stream_);  // [rows, I]
-    for (int e : p.busy) {
-      const int s = bank.slot_of_expert[size_t(e)];
-      const int64_t r0 = p.offsets[size_t(e)], m = p.rows(e);
-      gemm_bf16(blas_, act + r0 * I, m, I, bank.experts[size_t(s)].down, out + r0 * D, D);  // [m, D]
-    }
+    gemm_bf16_group(blas_, backend_.expert_gemm(), down, group_pointers_[1], group_staging_[1], stream_);
     combine_slots(out, row_of_slot_.get(), slot_weights_.get(), !scales_input, n, K, D, y + c0 * D, stream_);
     if (slot_norms) {
       row_norms(out, rows, D, norms_.reserve(size_t(rows)), stream_);
@@ -378,8 +379,8 @@ void CudaPass::to_host(const Activations& x, ActMatrix& out) {
 
 }  // namespace
 
-CudaBackend::CudaBackend(const ModelConfig& config, const ModelWeights& weights, int index)
-    : config_(config), index_(index) {
+CudaBackend::CudaBackend(const ModelConfig& config, const ModelWeights& weights, int index, ExpertGemm expert_gemm)
+    : config_(config), index_(index), expert_gemm_(expert_gemm) {
   check(cudaSetDevice(index), "cudaSetDevice");
   cudaDeviceProp prop{};
   check(cudaGetDeviceProperties(&prop, index), "cudaGetDeviceProperties");
@@ -389,7 +390,8 @@ CudaBackend::CudaBackend(const ModelConfig& config, const ModelWeights& weights,
 
 std::string CudaBackend::kernels() const {
   return "cuda:" + std::to_string(index_) + " (" + name_ + "): BF16 weight GEMMs on cuBLAS with FP32 accumulation, " +
-         "FP32 router, norms, RoPE and softmaxes";
+         "experts " + (expert_gemm_ == ExpertGemm::Grouped ? "in one grouped call per round" : "one call each") +
+         " (MOESCOPE_CUDA_EXPERTS=grouped|loop), FP32 router, norms, RoPE and softmaxes";
 }
 
 std::unique_ptr<BackendPass> CudaBackend::begin(const PackedBatch& batch) const {

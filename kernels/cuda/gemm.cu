@@ -26,6 +26,37 @@ void gemm_bf16(cublasHandle_t handle, const bf16* x, int64_t M, int64_t ldx, con
         "cublasGemmEx (BF16)");
 }
 
+void gemm_bf16_group(cublasHandle_t handle, ExpertGemm how, const std::vector<GemmProblem>& problems,
+                     DeviceArray<const void*>& pointers, std::vector<const void*>& staging, cudaStream_t stream) {
+  if (how == ExpertGemm::Loop || problems.size() == 1) {
+    for (const GemmProblem& p : problems) gemm_bf16(handle, p.x, p.M, p.ldx, p.w, p.y, p.ldy);
+    return;
+  }
+  // Group i is problem i (group sizes 1: every expert has its own row count). As in gemm_bf16,
+  // cuBLAS's A is the weight (transposed) and B the input, so C is y^T column-major.
+  const size_t G = problems.size();
+  std::vector<cublasOperation_t> ta(G, CUBLAS_OP_T), tb(G, CUBLAS_OP_N);
+  std::vector<int> m(G), n(G), k(G), lda(G), ldb(G), ldc(G), size(G, 1);
+  std::vector<float> alpha(G, 1.f), beta(G, 0.f);
+  staging.resize(3 * G);
+  for (size_t i = 0; i < G; ++i) {
+    const GemmProblem& p = problems[i];
+    check_dims(p.M, p.w.rows, p.w.cols);
+    m[i] = int(p.w.rows), n[i] = int(p.M), k[i] = int(p.w.cols);
+    lda[i] = int(p.w.cols), ldb[i] = int(p.ldx), ldc[i] = int(p.ldy);
+    staging[i] = p.w.data;
+    staging[G + i] = p.x;
+    staging[2 * G + i] = p.y;
+  }
+  const void** dev = pointers.reserve(3 * G);
+  check(cudaMemcpyAsync(dev, staging.data(), 3 * G * sizeof(void*), cudaMemcpyHostToDevice, stream), "GEMM pointers to the device");
+  check(cublasGemmGroupedBatchedEx(handle, ta.data(), tb.data(), m.data(), n.data(), k.data(), alpha.data(), dev, CUDA_R_16BF,
+                                   lda.data(), dev + G, CUDA_R_16BF, ldb.data(), beta.data(),
+                                   reinterpret_cast<void* const*>(const_cast<void**>(dev + 2 * G)), CUDA_R_32F,
+                                   ldc.data(), int(G), size.data(), CUBLAS_COMPUTE_32F),
+        "cublasGemmGroupedBatchedEx (BF16 experts)");
+}
+
 void gemm_f32(cublasHandle_t handle, const float* x, int64_t M, int64_t ldx, const float* w, int64_t N, int64_t K, float* y,
               int64_t ldy) {
   if (M == 0) return;

@@ -5,11 +5,33 @@
 
 #include <cublas_v2.h>
 
+#include <vector>
+
 #include "kernels/cuda/device_weights.h"
 
 namespace moescope::cuda {
 
 void gemm_bf16(cublasHandle_t handle, const bf16* x, int64_t M, int64_t ldx, const DeviceMatrix& w, float* y, int64_t ldy);
+
+// One GEMM of a group: y [M, w.rows] (row stride ldy) = x [M, w.cols] (row stride ldx) · w^T.
+struct GemmProblem {
+  const bf16* x = nullptr;
+  int64_t M = 0, ldx = 0;
+  DeviceMatrix w;
+  float* y = nullptr;
+  int64_t ldy = 0;
+};
+
+// How the experts' GEMMs are issued: one cuBLAS call per expert, or one grouped call per layer
+// round (cublasGemmGroupedBatchedEx). Which is faster depends on the GPU and the rows per expert:
+// tools/gpu-check.sh measures both (MOESCOPE_CUDA_EXPERTS=loop|grouped).
+enum class ExpertGemm { Loop, Grouped };
+
+// Every problem, in one grouped call (Grouped) or one call each (Loop). `pointers` is device
+// scratch for the grouped call's pointer arrays, `staging` their host copy; both must stay
+// untouched until the stream has passed this call.
+void gemm_bf16_group(cublasHandle_t handle, ExpertGemm how, const std::vector<GemmProblem>& problems,
+                     DeviceArray<const void*>& pointers, std::vector<const void*>& staging, cudaStream_t stream);
 
 // y [M, N] = x [M, K] (FP32) · w^T for an FP32 w [N, K].
 void gemm_f32(cublasHandle_t handle, const float* x, int64_t M, int64_t ldx, const float* w, int64_t N, int64_t K, float* y,

@@ -49,7 +49,7 @@ DevicePassPlan plan_device_pass(const ModelConfig& c, int64_t tokens, uint64_t b
 DeviceMemoryEstimate estimate_device_memory(const ModelConfig& c, const MemoryEstimate& host, int64_t tokens) {
   DeviceMemoryEstimate e;
   e.weights = host.weights;
-  e.pass = plan_device_pass(c, tokens, uint64_t(1) << 30);
+  e.pass = plan_device_pass(c, tokens, kDeviceScratchBudget);
   e.reserve = uint64_t(1) << 30;
   return e;
 }

@@ -17,6 +17,9 @@ namespace moescope {
 // Tokens of the largest pass the programs send (their batches are about 16k tokens): what the
 // device-memory check and `info` plan for.
 constexpr int64_t kPlannedPassTokens = 16384;
+// Bytes one expert round or one output-head tile may take: rounds of ~8.7k tokens for the
+// EMO-1B14B shape, so each of 128 experts gets ~550 rows per GEMM.
+constexpr uint64_t kDeviceScratchBudget = uint64_t(2) << 30;
 
 struct DevicePassPlan {
   int64_t tokens = 0;               // T of the pass
