@@ -1,8 +1,14 @@
 // attention.cu — causal attention over packed documents with an online softmax: no [T, T] score
-// matrix. One warp per (query token, head): the query (pre-scaled) sits in shared memory, each lane
-// scores one key of a block of 32, the block's softmax is folded into the running max and sum
-// (kmath::RunningSoftmax's merge rule), and every lane accumulates its own output dimensions.
-// Which keys a query sees: kmath::first_visible_key (sliding windows, Llama 4 chunks).
+// matrix. Which keys a query sees: kmath::first_visible_key (sliding windows, Llama 4 chunks),
+// inside its own document. Two kernels:
+//  - tensor cores (head widths multiples of 16): a block takes 64 queries of one head; key tiles
+//    of 64 go through shared memory as BF16; each warp computes its 16 rows' scores with WMMA
+//    (FP32 accumulators), folds them into the rows' running max and sum (FP32), and adds P · V
+//    into its FP32 output rows;
+//  - FP32 (any width; the reference): one warp per (query, head), each lane scoring one key of a
+//    block of 32 and accumulating its own output dimensions.
+#include <mma.h>
+
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/ops.h"
 #include "kernels/cuda/reduce.cuh"
@@ -69,6 +75,151 @@ __global__ void attention_kernel(const float* q, const float* k, const float* v,
   }
 }
 
+constexpr int kTile = 64;        // queries per block and keys per tile (tensor-core kernel)
+constexpr int kTileWarps = 4;    // 16 query rows each
+
+// Shared memory of the tensor-core kernel, in bytes, and where each array starts. Strides are
+// padded (BF16 by 8, FP32 by 4) against bank conflicts and to keep WMMA's alignment.
+struct TileLayout {
+  int ldq, ldv, lds, ldp, ldo;
+  size_t q, k, v, s, p, o, max, sum, bytes;
+  __host__ __device__ explicit TileLayout(int Dqk, int Dv) {
+    ldq = Dqk + 8, ldv = Dv + 8, lds = kTile + 4, ldp = kTile + 8, ldo = Dv + 4;
+    q = 0;
+    k = q + size_t(kTile) * ldq * 2;
+    v = k + size_t(kTile) * ldq * 2;
+    s = v + size_t(kTile) * ldv * 2;
+    p = s + size_t(kTile) * lds * 4;
+    o = p + size_t(kTile) * ldp * 2;
+    max = o + size_t(kTile) * ldo * 4;
+    sum = max + kTile * 4;
+    bytes = sum + kTile * 4;
+  }
+};
+
+// First key token index a query token sees.
+__device__ __forceinline__ int64_t first_key_of(int64_t t, const int32_t* doc_begin, const AttentionArgs& a) {
+  const int64_t b = doc_begin[t];
+  return b + kmath::first_visible_key(t - b, a.window, a.chunk);
+}
+
+__global__ void attention_tc_kernel(const float* q, const float* k, const float* v, const int32_t* doc_begin, int64_t T,
+                                    AttentionArgs a, float* out) {
+  namespace wmma = nvcuda::wmma;
+  extern __shared__ __align__(128) unsigned char smem[];
+  const int Dqk = a.qk_dim, Dv = a.v_dim;
+  const TileLayout L(Dqk, Dv);
+  bf16* Qs = reinterpret_cast<bf16*>(smem + L.q);
+  bf16* Ks = reinterpret_cast<bf16*>(smem + L.k);
+  bf16* Vs = reinterpret_cast<bf16*>(smem + L.v);
+  float* Ss = reinterpret_cast<float*>(smem + L.s);
+  bf16* Ps = reinterpret_cast<bf16*>(smem + L.p);
+  float* Os = reinterpret_cast<float*>(smem + L.o);
+  float* run_max = reinterpret_cast<float*>(smem + L.max);
+  float* run_sum = reinterpret_cast<float*>(smem + L.sum);
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, threads = blockDim.x;
+  const int h = blockIdx.y, hk = h / (a.heads / a.kv_heads);
+  const int64_t q0 = int64_t(blockIdx.x) * kTile;
+  const int64_t last = (q0 + kTile - 1 < T ? q0 + kTile - 1 : T - 1);
+  const int64_t ldq_g = int64_t(a.heads) * Dqk, ldk_g = int64_t(a.kv_heads) * Dqk, ldv_g = int64_t(a.kv_heads) * Dv;
+
+  for (int i = tid; i < kTile * Dqk; i += threads) {
+    const int r = i / Dqk, d = i % Dqk;
+    const int64_t t = q0 + r;
+    Qs[r * L.ldq + d] = __float2bfloat16_rn(t < T ? q[t * ldq_g + int64_t(h) * Dqk + d] * a.scale : 0.f);
+  }
+  for (int i = tid; i < kTile * L.ldo; i += threads) Os[i] = 0.f;
+  for (int i = tid; i < kTile; i += threads) run_max[i] = -INFINITY, run_sum[i] = 0.f;
+
+  // Keys from the first one the tile's first query sees (later queries see no earlier key: windows
+  // and chunks only move forward, and later documents start later) to the tile's last query.
+  const int64_t k_first = first_key_of(q0, doc_begin, a);
+  // This lane's row of the softmax step (two lanes per row, 32 columns each).
+  const int row = warp * 16 + (lane >> 1), half = lane & 1;
+  const int64_t t_row = q0 + row;
+  const int64_t row_first = t_row < T ? first_key_of(t_row, doc_begin, a) : 0;
+  for (int64_t k0 = k_first; k0 <= last; k0 += kTile) {
+    __syncthreads();  // the previous tile's K and V are no longer read
+    for (int i = tid; i < kTile * Dqk; i += threads) {
+      const int r = i / Dqk, d = i % Dqk;
+      const int64_t j = k0 + r;
+      Ks[r * L.ldq + d] = __float2bfloat16_rn(j <= last ? k[j * ldk_g + int64_t(hk) * Dqk + d] : 0.f);
+    }
+    for (int i = tid; i < kTile * Dv; i += threads) {
+      const int r = i / Dv, d = i % Dv;
+      const int64_t j = k0 + r;
+      Vs[r * L.ldv + d] = __float2bfloat16_rn(j <= last ? v[j * ldv_g + int64_t(hk) * Dv + d] : 0.f);
+    }
+    __syncthreads();
+
+    // S [16, 64] of this warp's rows = Q_rows · K_tile^T (K row-major is K^T column-major).
+    for (int nb = 0; nb < kTile / 16; ++nb) {
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+      wmma::fill_fragment(acc, 0.f);
+      for (int kk = 0; kk < Dqk; kk += 16) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;
+        wmma::load_matrix_sync(fa, Qs + warp * 16 * L.ldq + kk, L.ldq);
+        wmma::load_matrix_sync(fb, Ks + nb * 16 * L.ldq + kk, L.ldq);
+        wmma::mma_sync(acc, fa, fb, acc);
+      }
+      wmma::store_matrix_sync(Ss + warp * 16 * L.lds + nb * 16, acc, L.lds, wmma::mem_row_major);
+    }
+    __syncwarp();
+
+    // Online softmax of the row over this tile's visible keys (FP32); P in BF16 for the product.
+    float* srow = Ss + row * L.lds;
+    bf16* prow = Ps + row * L.ldp;
+    float tile_max = -INFINITY;
+    for (int c = half * 32; c < half * 32 + 32; ++c) {
+      const int64_t j = k0 + c;
+      const bool visible = t_row < T && j >= row_first && j <= t_row;
+      if (visible) tile_max = fmaxf(tile_max, srow[c]);
+    }
+    tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
+    const float old_max = run_max[row];
+    const float m = fmaxf(old_max, tile_max);
+    float sum = 0.f;
+    for (int c = half * 32; c < half * 32 + 32; ++c) {
+      const int64_t j = k0 + c;
+      const bool visible = t_row < T && j >= row_first && j <= t_row && m != -INFINITY;
+      const float p = visible ? expf(srow[c] - m) : 0.f;
+      prow[c] = __float2bfloat16_rn(p);
+      sum += p;
+    }
+    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+    const float alpha = kmath::rescale_factor(old_max, m);
+    for (int d = half; d < Dv; d += 2) Os[row * L.ldo + d] *= alpha;
+    __syncwarp();  // both lanes of the row have read run_max before it changes
+    if (half == 0) {
+      run_sum[row] = run_sum[row] * alpha + sum;
+      run_max[row] = m;
+    }
+    __syncwarp();
+
+    // O_rows [16, Dv] += P_rows [16, 64] · V_tile [64, Dv].
+    for (int db = 0; db < Dv; db += 16) {
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+      wmma::load_matrix_sync(acc, Os + warp * 16 * L.ldo + db, L.ldo, wmma::mem_row_major);
+      for (int kk = 0; kk < kTile; kk += 16) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> fb;
+        wmma::load_matrix_sync(fa, Ps + warp * 16 * L.ldp + kk, L.ldp);
+        wmma::load_matrix_sync(fb, Vs + kk * L.ldv + db, L.ldv);
+        wmma::mma_sync(acc, fa, fb, acc);
+      }
+      wmma::store_matrix_sync(Os + warp * 16 * L.ldo + db, acc, L.ldo, wmma::mem_row_major);
+    }
+    __syncwarp();
+  }
+  // Every query sees at least itself, so each row's sum is positive.
+  for (int i = lane; i < 16 * Dv; i += 32) {
+    const int r = warp * 16 + i / Dv, d = i % Dv;
+    const int64_t t = q0 + r;
+    if (t < T) out[t * int64_t(a.heads) * Dv + int64_t(h) * Dv + d] = Os[r * L.ldo + d] / run_sum[r];
+  }
+}
+
 }  // namespace
 
 void attention(const float* q, const float* k, const float* v, const int32_t* doc_begin, int64_t T,
@@ -78,8 +229,22 @@ void attention(const float* q, const float* k, const float* v, const int32_t* do
                                std::to_string(32 * kMaxVPerLane) + " (v) are supported; this model has " +
                                std::to_string(a.qk_dim) + " and " + std::to_string(a.v_dim));
   if (a.kv_heads <= 0 || a.heads % a.kv_heads != 0) fail("CUDA attention", "heads must be a multiple of kv heads");
+  if (T == 0) return;
+  if (!a.fp32 && a.qk_dim % 16 == 0 && a.v_dim % 16 == 0) {
+    const size_t bytes = TileLayout(a.qk_dim, a.v_dim).bytes;
+    int device = 0, limit = 0;
+    check(cudaGetDevice(&device), "cudaGetDevice");
+    check(cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "shared memory limit");
+    if (bytes <= size_t(limit)) {
+      check(cudaFuncSetAttribute(attention_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)),
+            "attention shared memory");
+      const dim3 grid(unsigned((T + kTile - 1) / kTile), unsigned(a.heads));
+      attention_tc_kernel<<<grid, 32 * kTileWarps, bytes, s>>>(q, k, v, doc_begin, T, a, out);
+      check_launch("attention (tensor cores)");
+      return;
+    }
+  }
   const int64_t pairs = T * a.heads;
-  if (pairs == 0) return;
   attention_kernel<<<unsigned((pairs + kWarps - 1) / kWarps), 32 * kWarps, 0, s>>>(q, k, v, doc_begin, T, a, out);
   check_launch("attention");
 }

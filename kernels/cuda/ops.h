@@ -36,10 +36,14 @@ void temperature_tune(float* q, int64_t T, int64_t cols, const uint32_t* positio
 
 // Causal attention inside documents: out [T, H*Dv] from q [T, H*Dqk], k [T, Hkv*Dqk], v [T, Hkv*Dv];
 // doc_begin [T]: index of the first token of each token's document. Dv <= 256.
+// Head widths that are multiples of 16 run on the tensor cores (q, k, v and the probabilities as
+// BF16, scores and output accumulated in FP32; online softmax in FP32); others, or fp32 = true,
+// on the FP32 kernel (one warp per query and head).
 struct AttentionArgs {
   int heads = 0, kv_heads = 0, qk_dim = 0, v_dim = 0;
   float scale = 0;
   int window = 0, chunk = 0;
+  bool fp32 = false;
 };
 void attention(const float* q, const float* k, const float* v, const int32_t* doc_begin, int64_t T,
                const AttentionArgs& a, float* out, cudaStream_t s);
