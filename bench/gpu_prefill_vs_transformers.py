@@ -14,12 +14,14 @@ subset per layer is written beside it. Then, one after the other on the same GPU
        (torch.cuda.synchronize around each), and torch.cuda.max_memory_allocated;
   (ii) `moescope-cli bench --model DIR --docs 64 --tokens 1024 --repeat 3 --device cuda --json`
        (one packed batch; top-k, router logits, probabilities and NLL recorded), with all
-       experts and with `--keep SUBSET.json`, each with its GPU memory (nvidia-smi's
+       experts and with `--keep SUBSET.json`, each with the expert GEMMs issued per expert and
+       grouped (MOESCOPE_CUDA_EXPERTS=loop, then =grouped), each with its GPU memory (nvidia-smi's
        memory.used, polled while it runs, less the value before it started).
 
-It prints tokens/s of each, moescope/transformers, moescope's per-stage seconds, and the GPU
-memory, next to the targets (>= 3x transformers and >= 100k tokens/s on an H100), and writes
-the result as JSON to --out after every phase (a run cut short still leaves what it measured).
+It prints tokens/s of each, moescope/transformers (moescope's faster mode), moescope's per-stage
+seconds, and the GPU memory, next to the targets (>= 3x transformers and >= 100k tokens/s on an
+H100), and writes the result as JSON to --out after every phase (a run cut short still leaves
+what it measured).
 
 Run (on the GPU machine; tools/gpu-check.sh does this):
     python3 bench/gpu_prefill_vs_transformers.py --cli build-gpu/moescope-cli --out bench.json
@@ -56,6 +58,12 @@ TARGET_TOKENS_PER_S = 100_000  # moescope, all experts, on an H100
 # it copies each selected expert's weights once per token (~100 GB for one 1024-token document here).
 AUTO_EXPERTS_IMPLS = ("grouped_mm", "eager")
 GIB = 1024 ** 3
+# The moescope runs, in order (moescope_<experts>_<expert GEMM mode>), and their labels.
+RUN_KEYS = ("moescope_all_loop", "moescope_subset_loop", "moescope_all_grouped", "moescope_subset_grouped")
+RUN_LABELS = {"moescope_all_loop": "{device}, all {E} experts, loop GEMMs",
+              "moescope_subset_loop": "{device}, {keep} of {E} experts, loop GEMMs",
+              "moescope_all_grouped": "{device}, all {E} experts, grouped GEMMs",
+              "moescope_subset_grouped": "{device}, {keep} of {E} experts, grouped GEMMs"}
 
 
 class Interrupted(Exception):
@@ -347,7 +355,11 @@ def run_moescope_bench(args, s, model_dir, subset, device, env, res, key, deadli
     if subset:
         cmd += ["--keep", subset]
     timeout = max(10.0, deadline - time.monotonic()) if deadline else None
-    rc, out, err, seconds, mem = run_cli(cmd, env, timeout, device.startswith("cuda"))
+    try:
+        rc, out, err, seconds, mem = run_cli(cmd, env, timeout, device.startswith("cuda"))
+    except Interrupted as e:
+        res.data[key] = {"command": " ".join(cmd), "error": f"interrupted ({e})"}
+        raise
     r = {"command": " ".join(cmd), "exit_status": rc, "wall_seconds_with_load": round(seconds, 3), "gpu_memory": mem}
     if err.strip():
         r["stderr_tail"] = err.strip()[-2000:]
@@ -386,12 +398,24 @@ def fmt_rate(x):
     return f"{x:,.0f} tokens/s" if x else "n/a"
 
 
+def moescope_runs(d):
+    """The moescope results present, as (key, result), in run order."""
+    return [(k, d[k]) for k in RUN_KEYS if k in d]
+
+
+def best_of(d, which):
+    """The fastest moescope run of `which` ("all" or "subset"), or (None, {})."""
+    runs = [(k, r) for k, r in moescope_runs(d) if k.startswith(f"moescope_{which}_") and r.get("tokens_per_second")]
+    return max(runs, key=lambda kr: kr[1]["tokens_per_second"]) if runs else (None, {})
+
+
 def summarize(res, s, args):
     d = res.data
     tf = d.get("transformers", {})
-    ma = d.get("moescope_all_experts", {})
-    ms = d.get("moescope_subset", {})
-    tf_rate, all_rate, sub_rate = tf.get("tokens_per_second"), ma.get("tokens_per_second"), ms.get("tokens_per_second")
+    tf_rate = tf.get("tokens_per_second")
+    all_key, ma = best_of(d, "all")
+    sub_key, ms = best_of(d, "subset")
+    all_rate, sub_rate = ma.get("tokens_per_second"), ms.get("tokens_per_second")
     gpu = d.get("machine", {}).get("gpu", "no GPU")
     ratios = {}
     if tf_rate and all_rate:
@@ -399,10 +423,11 @@ def summarize(res, s, args):
     if tf_rate and sub_rate:
         ratios["moescope_subset_over_transformers"] = sub_rate / tf_rate
     d["ratios"] = ratios
+    d["best_runs"] = {"all_experts": all_key, "subset": sub_key}
     on_h100 = "H100" in gpu
     d["targets"] = {
         "ratio_at_least": TARGET_RATIO,
-        "ratio_met": (ratios.get("moescope_all_over_transformers", 0) >= TARGET_RATIO) if ratios else None,
+        "ratio_met": (ratios["moescope_all_over_transformers"] >= TARGET_RATIO) if "moescope_all_over_transformers" in ratios else None,
         "tokens_per_second_at_least_on_h100": TARGET_TOKENS_PER_S,
         "tokens_per_second_met": (all_rate >= TARGET_TOKENS_PER_S) if all_rate else None,
         "measured_on_h100": on_h100,
@@ -412,36 +437,40 @@ def summarize(res, s, args):
         return "n/a" if x is None else ("met" if x else "NOT met")
 
     def mem_of(r):
-        m = r.get("gpu_memory") or {}
-        v = m.get("peak_minus_baseline_mib")
+        v = (r.get("gpu_memory") or {}).get("peak_minus_baseline_mib")
         return f"{v / 1024:.1f} GiB (nvidia-smi peak less baseline)" if v is not None else "n/a"
 
     lines = [f"=== summary: {gpu}; {args.docs} documents x {args.tokens} tokens = {args.docs * args.tokens} tokens; "
              f"model {d.get('model', {}).get('name')}"]
     if tf:
         peak = tf.get("max_memory_allocated_bytes")
-        lines.append(f"transformers {d.get('versions', {}).get('transformers')} bf16 (experts {tf.get('experts_implementation')}, "
-                     f"attention {tf.get('attention_implementation')}, {tf.get('batch_documents')} documents per forward): "
-                     f"{fmt_rate(tf_rate)}, median {tf.get('seconds_median')} s; max_memory_allocated "
-                     f"{peak / GIB:.1f} GiB" if peak else
-                     f"transformers: {fmt_rate(tf_rate)} {tf.get('error', '')}")
-    for label, r, key in ((f"all {s['experts']} experts", ma, "moescope_all_over_transformers"),
-                          (f"{s['keep']} of {s['experts']} experts", ms, "moescope_subset_over_transformers")):
-        if not r:
-            continue
+        line = (f"transformers {d.get('versions', {}).get('transformers')} bf16 (experts {tf.get('experts_implementation')}, "
+                f"attention {tf.get('attention_implementation')}, {tf.get('batch_documents')} documents per forward): "
+                f"{fmt_rate(tf_rate)}, median {tf.get('seconds_median')} s")
+        if peak:
+            line += f"; max_memory_allocated {peak / GIB:.1f} GiB"
+        if tf.get("error"):
+            line += f"; FAILED: {tf['error']}"
+        lines.append(line)
+    for key, r in moescope_runs(d):
+        label = RUN_LABELS[key].format(E=s["experts"], keep=s["keep"], device=args.device_used)
+        if args.device_used != "cuda":
+            label = label.rsplit(", ", 1)[0]  # the expert GEMM mode is the CUDA backend's
         if r.get("tokens_per_second"):
             b = r["bench"]
-            ratio = ratios.get(key)
-            lines.append(f"moescope {args.device_used}, {label}: {fmt_rate(r['tokens_per_second'])}, median "
-                         f"{b.get('seconds_median', float('nan')):.3f} s"
-                         + (f" = {ratio:.2f}x transformers" if ratio else "") + f"; GPU memory {mem_of(r)}")
+            rate = r["tokens_per_second"]
+            ratio = f" = {rate / tf_rate:.2f}x transformers" if tf_rate else ""
+            lines.append(f"moescope {label}: {fmt_rate(rate)}, median {b.get('seconds_median', float('nan')):.3f} s"
+                         f"{ratio}; GPU memory {mem_of(r)}")
             sp = b.get("seconds_split", {})
             lines.append("    stages (s): " + ", ".join(f"{k} {v:.3f}" for k, v in sp.items()))
+        elif str(r.get("error", "")).startswith("not run"):
+            lines.append(f"moescope {label}: NOT RUN ({r['error'][len('not run: '):]})")
         else:
-            lines.append(f"moescope {args.device_used}, {label}: FAILED: {r.get('error')}"
-                         + (f" — {r.get('stderr_tail', '')[-300:]}" if r.get("stderr_tail") else ""))
+            lines.append(f"moescope {label}: FAILED: {r.get('error')}"
+                         + (f" -- {r.get('stderr_tail', '')[-300:]}" if r.get("stderr_tail") else ""))
     t = d["targets"]
-    lines.append(f"target moescope >= {TARGET_RATIO:g}x transformers (all experts): {met(t['ratio_met'])}")
+    lines.append(f"target moescope >= {TARGET_RATIO:g}x transformers (all experts, faster expert GEMM mode): {met(t['ratio_met'])}")
     lines.append(f"target >= {TARGET_TOKENS_PER_S:,} tokens/s on an H100 (all experts): {met(t['tokens_per_second_met'])}"
                  + ("" if on_h100 else f" (this is not an H100: {gpu})"))
     info = d.get("moescope_info", {}).get("gpu_memory")
@@ -451,19 +480,18 @@ def summarize(res, s, args):
     parts = []
     if tf_rate:
         parts.append(f"transformers {tf_rate:,.0f} tok/s ({tf.get('experts_implementation')}, batch {tf.get('batch_documents')})")
-    if all_rate:
-        parts.append(f"moescope all {all_rate:,.0f} tok/s"
-                     + (f" = {ratios['moescope_all_over_transformers']:.2f}x" if "moescope_all_over_transformers" in ratios else ""))
-    elif ma:
-        parts.append("moescope all FAILED")
-    if sub_rate:
-        parts.append(f"subset {sub_rate:,.0f} tok/s")
-    elif ms:
-        parts.append("moescope subset FAILED")
-    mems = [f"{name} {(r.get('gpu_memory') or {}).get('peak_minus_baseline_mib', 0) / 1024:.1f} GiB"
-            for name, r in (("all", ma), ("subset", ms)) if (r.get("gpu_memory") or {}).get("peak_minus_baseline_mib")]
-    if mems:
-        parts.append("moescope GPU memory " + ", ".join(mems))
+    elif tf.get("error"):
+        parts.append("transformers FAILED")
+    for which, key, r in (("all", all_key, ma), ("subset", sub_key, ms)):
+        if r:
+            mode = key.rsplit("_", 1)[1]
+            ratio = f" = {r['tokens_per_second'] / tf_rate:.2f}x" if tf_rate else ""
+            mem = (r.get("gpu_memory") or {}).get("peak_minus_baseline_mib")
+            mode = f" ({mode})" if args.device_used == "cuda" else ""
+            parts.append(f"moescope {which} {r['tokens_per_second']:,.0f} tok/s{mode}{ratio}"
+                         + (f", {mem / 1024:.1f} GiB" if mem is not None else ""))
+        elif any(k.startswith(f"moescope_{which}_") for k, _ in moescope_runs(d)):
+            parts.append(f"moescope {which} FAILED")
     if tf.get("max_memory_allocated_bytes"):
         parts.append(f"transformers peak {tf['max_memory_allocated_bytes'] / GIB:.1f} GiB")
     parts.append(f"targets 3x {met(t['ratio_met'])}, 100k {met(t['tokens_per_second_met'])}"
@@ -495,11 +523,16 @@ def parse_args(argv=None):
     p.add_argument("--experts-impl", default="auto",
                    help="transformers experts implementation: auto (grouped_mm, else eager) or a name")
     p.add_argument("--shard-size", default="5GB", help="save_pretrained max_shard_size")
+    p.add_argument("--expert-gemms", default="loop,grouped",
+                   help="moescope's expert GEMM modes to run (MOESCOPE_CUDA_EXPERTS), comma-separated: loop, grouped")
     p.add_argument("--skip-transformers", action="store_true", help="moescope only")
     p.add_argument("--skip-moescope", action="store_true", help="transformers only")
     p.add_argument("--time-limit", type=float, default=0,
                    help="seconds for the whole script; the moescope runs are stopped at it (0: none)")
     a = p.parse_args(argv)
+    a.expert_gemms = [m for m in a.expert_gemms.split(",") if m]
+    if not a.expert_gemms or any(m not in ("loop", "grouped") for m in a.expert_gemms):
+        p.error("--expert-gemms takes loop, grouped or both")
     shape = SHAPES["tiny" if a.tiny else "emo-1b14b"]
     a.docs = a.docs if a.docs is not None else shape["docs"]
     a.tokens = a.tokens if a.tokens is not None else shape["tokens"]
@@ -603,13 +636,23 @@ def main(argv=None):
             t = time.monotonic()
             d["moescope_info"] = run_info(args, model_dir, subset, env)
             res.phase("moescope_info", time.monotonic() - t)
-            t = time.monotonic()
-            run_moescope_bench(args, s, model_dir, None, device, env, res, "moescope_all_experts", deadline)
-            res.phase("moescope_all_experts", time.monotonic() - t)
-            t = time.monotonic()
-            run_moescope_bench(args, s, model_dir, subset, device, env, res, "moescope_subset", deadline)
-            res.phase("moescope_subset", time.monotonic() - t)
-        failed = [k for k in ("transformers", "moescope_all_experts", "moescope_subset") if d.get(k, {}).get("error")]
+            # Expert GEMMs one cuBLAS call per expert (loop) or one grouped call per round (grouped):
+            # kernels/cuda/gemm.h, chosen by MOESCOPE_CUDA_EXPERTS. All experts first, then the subset.
+            modes = args.expert_gemms if device == "cuda" else ["loop"]
+            for key in RUN_KEYS:
+                which, mode = key.split("_")[1], key.split("_")[2]
+                if mode not in modes:
+                    continue
+                if deadline and deadline - time.monotonic() < 20:
+                    d[key] = {"error": "not run: the time limit was reached"}
+                    log(f"{key}: not run, the time limit was reached")
+                    continue
+                t = time.monotonic()
+                run_env = dict(env, MOESCOPE_CUDA_EXPERTS=mode) if device == "cuda" else env
+                run_moescope_bench(args, s, model_dir, subset if which == "subset" else None, device, run_env, res,
+                                   key, deadline)
+                res.phase(key, time.monotonic() - t)
+        failed = [k for k in ("transformers",) + RUN_KEYS if d.get(k, {}).get("error")]
         d["status"] = "complete" if not failed else "complete with errors in " + ", ".join(failed)
     except Interrupted as e:
         d["status"] = f"interrupted ({e})"
