@@ -105,6 +105,9 @@ class Backend {
   virtual ~Backend() = default;
   virtual Device device() const = 0;
   virtual std::string kernels() const = 0;  // which kernels the weight GEMMs run on (bench output)
+  // Bytes of weights the backend holds on its device; 0 for the CPU, which computes on the
+  // host's weights (a device backend's host copies of GEMM weights are freed after its upload).
+  virtual uint64_t device_weight_bytes() const { return 0; }
   virtual std::unique_ptr<BackendPass> begin(const PackedBatch& batch) const = 0;
 };
 

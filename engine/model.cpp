@@ -75,8 +75,12 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   m->weights_ = load_weights(*m->checkpoint_, m->config_, m->loaded_, plan);
   const ModelConfig& c = m->config_;
   m->rope_ = rope_frequencies(c.rope, c.mla.enabled ? c.mla.qk_rope_head_dim : c.head_dim);
-  if (options.backend) m->backend_ = options.backend->make(m->config_, m->weights_);
-  else m->backend_ = std::make_unique<CpuBackend>(m->config_, m->weights_, options.threads);
+  if (options.backend) {
+    m->backend_ = options.backend->make(m->config_, m->weights_);
+    release_host_gemm_weights(m->weights_);  // the device holds them now
+  } else {
+    m->backend_ = std::make_unique<CpuBackend>(m->config_, m->weights_, options.threads);
+  }
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   if (options.load_tokenizer && fs::exists(tok_path))
     m->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok_path));

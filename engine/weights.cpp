@@ -476,7 +476,7 @@ WeightForm gemm_weight_form(const WeightPlan& plan, DType dtype) {
 
 size_t Matrix::bytes() const {
   switch (form) {
-    case WeightForm::F32: return size_t(rows * cols) * sizeof(float);
+    case WeightForm::F32: return data ? size_t(rows * cols) * sizeof(float) : 0;
     case WeightForm::Stored16: return owned_half.size() * sizeof(uint16_t);
     case WeightForm::Amx: return amx.bytes();
     case WeightForm::Bf16: return bf16.bytes;
@@ -485,12 +485,49 @@ size_t Matrix::bytes() const {
 }
 
 void Matrix::row_f32(int64_t r, float* out) const {
+  if (!data && !half) fail("weights", "the host copy of this weight was freed after its upload to a device");
   if (form == WeightForm::F32) {
     std::memcpy(out, data + r * cols, size_t(cols) * sizeof(float));
     return;
   }
   if (form != WeightForm::Stored16) fail("weights", std::string("cannot read a row of a matrix in form ") + weight_form_name(form));
   widen_stored(half + r * cols, half_dtype, cols, out);
+}
+
+}  // namespace moescope
+
+namespace moescope {
+
+namespace {
+void release(Matrix& m, size_t& resident) {
+  const size_t b = m.bytes();
+  resident -= std::min(resident, b);
+  m.data = nullptr;
+  m.half = nullptr;
+  std::vector<float>().swap(m.owned);
+  std::vector<uint16_t>().swap(m.owned_half);
+  m.amx = AmxF32Weights{};
+  m.bf16 = Bf16Weights{};
+}
+void release(ExpertWeights& e, size_t& resident) {
+  release(e.gate_up, resident);
+  release(e.down, resident);
+}
+}  // namespace
+
+void release_host_gemm_weights(ModelWeights& w) {
+  const bool tied = (w.lm_head.half && w.lm_head.half == w.embed.half) || (w.lm_head.data && w.lm_head.data == w.embed.data);
+  if (!tied) release(w.lm_head, w.resident_bytes);
+  w.lm_head.data = nullptr;
+  w.lm_head.half = nullptr;
+  release(w.embed, w.resident_bytes);
+  w.lm_head_blocks.clear();
+  for (LayerWeights& l : w.layers) {
+    for (Matrix* m : {&l.q, &l.k, &l.v, &l.o, &l.q_a, &l.q_b, &l.kv_a, &l.kv_b}) release(*m, w.resident_bytes);
+    for (ExpertWeights& e : l.experts) release(e, w.resident_bytes);
+    release(l.dense, w.resident_bytes);
+    release(l.shared, w.resident_bytes);
+  }
 }
 
 }  // namespace moescope

@@ -117,6 +117,11 @@ struct ModelWeights {
   std::string storage_dtype;    // dtype of the layer weights on disk, e.g. "BF16"
 };
 
+// After a device backend has uploaded them: frees the host copies of every GEMM weight (the
+// embedding and head included; shapes and forms stay, so the model still describes itself).
+// Vectors and routers stay; resident_bytes drops by what was freed.
+void release_host_gemm_weights(ModelWeights& w);
+
 // The form a GEMM weight stored in `dtype` takes under `plan`.
 WeightForm gemm_weight_form(const WeightPlan& plan, DType dtype);
 

@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <vector>
 
 #include "engine/error.h"
 #include "kernels/cuda_device.h"
@@ -11,6 +12,20 @@
 #endif
 
 namespace moescope {
+
+namespace {
+// The value of environment variable `name`, one of `allowed` (the first when unset); Error otherwise.
+[[maybe_unused]] std::string env_choice(const char* name, const std::vector<std::string>& allowed) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return allowed.front();
+  std::string list;
+  for (const std::string& a : allowed) {
+    if (a == v) return a;
+    list += (list.empty() ? "" : " or ") + a;
+  }
+  fail_expected(std::string("environment variable ") + name, "unknown value", list, std::string("'") + v + "'");
+}
+}  // namespace
 
 Device parse_device(const std::string& text, const std::string& what) {
   if (text == "cpu") return {};
@@ -35,9 +50,12 @@ std::shared_ptr<const BackendMaker> backend_maker(const Device& device) {
                                           (info.count == 1 ? "" : "s") + " (cuda:0" +
                                           (info.count > 1 ? "..cuda:" + std::to_string(info.count - 1) : "") + ")");
 #ifdef MOESCOPE_WITH_CUDA
-  // How the experts' GEMMs are issued (kernels/cuda/gemm.h): read here, at the program's edge.
-  const char* experts = std::getenv("MOESCOPE_CUDA_EXPERTS");
-  return cuda_backend_maker(device.index, experts && std::string(experts) == "grouped");
+  // Kernel choices (kernels/cuda/cuda_backend.h), read here at the program's edge.
+  cuda::CudaOptions options;
+  options.experts = env_choice("MOESCOPE_CUDA_EXPERTS", {"loop", "grouped"}) == "grouped" ? cuda::ExpertGemm::Grouped
+                                                                                      : cuda::ExpertGemm::Loop;
+  options.fp32_attention = env_choice("MOESCOPE_CUDA_ATTENTION", {"tensor-cores", "fp32"}) == "fp32";
+  return cuda_backend_maker(device.index, options);
 #else
   fail("--device " + device.name(), info.reason);
 #endif

@@ -15,6 +15,8 @@ Device parse_device(const std::string& text, const std::string& what = "--device
 
 // Null for the CPU (Model::load's own backend); for CUDA the device's maker, or an Error saying
 // why there is none ("no CUDA device: ...", "this build has no CUDA backend ...", "only 2 devices").
+// Kernel choices come from the environment, read here: MOESCOPE_CUDA_EXPERTS=loop|grouped (one
+// cuBLAS call per expert, or one grouped call per round) and MOESCOPE_CUDA_ATTENTION=tensor-cores|fp32.
 std::shared_ptr<const BackendMaker> backend_maker(const Device& device);
 
 // Under mpirun: the CUDA device of this process's local rank (local rank modulo the devices), so

@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "engine/flops.h"
 #include "engine/json_file.h"
+#include "engine/memory_estimate.h"
 
 namespace moescope::cli {
 
@@ -120,6 +121,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
                    {"gflops_achieved", gflops},
                    {"sgemm_gflops_engine_2048", peak},
                    {"gemm_kernels", model->gemm_kernels()},
+                   {"device", model->device().name()},
+                   {"device_weight_bytes", model->backend().device_weight_bytes()},
                    {"seconds_split", {{"attention", split.attention}, {"router", split.router},
                                       {"experts", split.experts}, {"lm_head", split.lm_head}}},
                    {"flops_split", {{"projections", f.projections}, {"attention", f.attention}, {"router", f.router},
@@ -128,8 +131,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::printf("moescope CPU prefill, %zu documents, %zu tokens, %d threads, recording top-k + router logits + probs + NLL\n",
-              docs.size(), T, cpu_threads());
+  std::printf("moescope prefill on %s, %zu documents, %zu tokens, %d CPU threads, recording top-k + router logits + probs + NLL\n",
+              model->device().name().c_str(), docs.size(), T, cpu_threads());
+  if (model->backend().device_weight_bytes() > 0)
+    std::printf("  weights on the device: %s\n", gib(model->backend().device_weight_bytes()).c_str());
   std::printf("  weight GEMMs: %s\n", model->gemm_kernels().c_str());
   std::printf("  median %.3f s over %d runs -> %.0f tokens/s\n", t_med, repeats, double(T) / t_med);
   std::printf("  %.3f GFLOP/token -> %.1f GFLOP/s achieved; engine SGEMM 2048^3 here: %.1f GFLOP/s (%.0f%%)\n",

@@ -288,8 +288,12 @@ void App::view_model() {
     const ModelWeights& w = model_->model->weights();
     char held[48];
     std::snprintf(held, sizeof held, "%.1f MiB", double(w.resident_bytes) / double(1 << 20));
-    row("weights in memory", (w.resident_bytes >= (uint64_t(1) << 30) ? gib(w.resident_bytes) : std::string(held)) + " (" +
-                                 w.storage_dtype + " checkpoint, kept as stored)");
+    const uint64_t on_device = model_->model->backend().device_weight_bytes();
+    if (on_device > 0)
+      row("weights on the device", gib(on_device) + " (BF16; the host keeps " + std::string(held) + " of routers and vectors)");
+    else
+      row("weights in memory", (w.resident_bytes >= (uint64_t(1) << 30) ? gib(w.resident_bytes) : std::string(held)) + " (" +
+                                   w.storage_dtype + " checkpoint, kept as stored)");
     row("device", model_->model->device().name());
     row("weight GEMMs", model_->model->gemm_kernels());
     row("config hash", model_->identity.config_hash);

@@ -5,6 +5,7 @@
 // path's own routing code; only the logits can differ.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "engine/backend.h"
@@ -13,23 +14,35 @@
 
 namespace moescope::cuda {
 
+// Kernel choices a program may make at its edge (backend_maker.cpp reads them from the environment).
+struct CudaOptions {
+  ExpertGemm experts = ExpertGemm::Loop;  // MOESCOPE_CUDA_EXPERTS=loop|grouped
+  bool fp32_attention = false;            // MOESCOPE_CUDA_ATTENTION=fp32: FP32 scores on CUDA cores
+};
+
 class CudaBackend final : public Backend {
  public:
   // Uploads to device `index`; throws Error (no device, out of memory).
-  CudaBackend(const ModelConfig& config, const ModelWeights& weights, int index, ExpertGemm expert_gemm);
+  CudaBackend(const ModelConfig& config, const ModelWeights& weights, int index, const CudaOptions& options);
   Device device() const override { return {DeviceKind::Cuda, index_}; }
   std::string kernels() const override;
+  uint64_t device_weight_bytes() const override { return weights_->bytes(); }
   std::unique_ptr<BackendPass> begin(const PackedBatch& batch) const override;
 
   const ModelConfig& config() const { return config_; }
   const DeviceWeights& weights() const { return *weights_; }
   int index() const { return index_; }
-  ExpertGemm expert_gemm() const { return expert_gemm_; }
+  const CudaOptions& options() const { return options_; }
+  // A grouped expert GEMM cuBLAS refused (type combination not supported here): later rounds
+  // issue one call per expert, and kernels() says so.
+  void grouped_unsupported() const { grouped_refused_ = true; }
+  bool grouped_refused() const { return grouped_refused_; }
 
  private:
   const ModelConfig& config_;
   int index_ = 0;
-  ExpertGemm expert_gemm_ = ExpertGemm::Loop;
+  CudaOptions options_;
+  mutable std::atomic<bool> grouped_refused_{false};
   std::string name_;
   std::unique_ptr<DeviceWeights> weights_;
 };
@@ -37,7 +50,6 @@ class CudaBackend final : public Backend {
 }  // namespace moescope::cuda
 
 namespace moescope {
-// The maker LoadOptions::backend takes for CUDA device `index` (kernels/backend_maker.h picks it);
-// grouped: the experts' GEMMs as one grouped cuBLAS call per round (gemm.h).
-std::shared_ptr<const BackendMaker> cuda_backend_maker(int index, bool grouped);
+// The maker LoadOptions::backend takes for CUDA device `index` (kernels/backend_maker.h picks it).
+std::shared_ptr<const BackendMaker> cuda_backend_maker(int index, const cuda::CudaOptions& options);
 }  // namespace moescope

@@ -10,7 +10,7 @@ namespace {
 
 class CudaBackendMaker final : public BackendMaker {
  public:
-  CudaBackendMaker(int index, cuda::ExpertGemm expert_gemm) : index_(index), expert_gemm_(expert_gemm) {}
+  CudaBackendMaker(int index, const cuda::CudaOptions& options) : index_(index), options_(options) {}
   Device device() const override { return {DeviceKind::Cuda, index_}; }
   void check_fits(const std::string& dir, const ModelConfig& config, const MemoryEstimate& host) const override {
     cuda::check(cudaSetDevice(index_), "cudaSetDevice");
@@ -19,18 +19,18 @@ class CudaBackendMaker final : public BackendMaker {
     check_device_memory_fits(dir, device().name(), estimate_device_memory(config, host, kPlannedPassTokens), free_bytes);
   }
   std::unique_ptr<Backend> make(const ModelConfig& config, const ModelWeights& weights) const override {
-    return std::make_unique<cuda::CudaBackend>(config, weights, index_, expert_gemm_);
+    return std::make_unique<cuda::CudaBackend>(config, weights, index_, options_);
   }
 
  private:
   int index_ = 0;
-  cuda::ExpertGemm expert_gemm_;
+  cuda::CudaOptions options_;
 };
 
 }  // namespace
 
-std::shared_ptr<const BackendMaker> cuda_backend_maker(int index, bool grouped) {
-  return std::make_shared<CudaBackendMaker>(index, grouped ? cuda::ExpertGemm::Grouped : cuda::ExpertGemm::Loop);
+std::shared_ptr<const BackendMaker> cuda_backend_maker(int index, const cuda::CudaOptions& options) {
+  return std::make_shared<CudaBackendMaker>(index, options);
 }
 
 }  // namespace moescope

@@ -54,11 +54,21 @@ class CudaPass final : public BackendPass {
   void linear(const float* x, int64_t n, int64_t ldx, const DeviceMatrix& w, const DeviceVector& bias, float* y);
   // y [n, D] = MLP(x [n, D]) of a gated MLP, in rounds of the plan's size.
   void mlp(const float* x, int64_t n, const DeviceMlp& w, float* y);
-  void sync() { check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
+  void sync() { check(cudaStreamSynchronize(stream_.get()), "cudaStreamSynchronize"); }
+  // One round's gate_up (which = 0) or down (1) GEMMs of every busy expert, grouped when asked for
+  // and cuBLAS accepts it.
+  void expert_gemms(const std::vector<GemmProblem>& problems, int which) {
+    const bool grouped = backend_.options().experts == ExpertGemm::Grouped && !backend_.grouped_refused();
+    if (grouped && gemm_bf16_group(blas_.get(), ExpertGemm::Grouped, problems, group_pointers_[which],
+                                   group_staging_[which], stream_.get()))
+      return;
+    if (grouped) backend_.grouped_unsupported();
+    gemm_bf16_group(blas_.get(), ExpertGemm::Loop, problems, group_pointers_[which], group_staging_[which], stream_.get());
+  }
   template <typename T>
   void upload(DeviceArray<T>& dst, const T* src, size_t n) {
     dst.reserve(n);
-    if (n) check(cudaMemcpyAsync(dst.get(), src, n * sizeof(T), cudaMemcpyHostToDevice, stream_), "copy to the device");
+    if (n) check(cudaMemcpyAsync(dst.get(), src, n * sizeof(T), cudaMemcpyHostToDevice, stream_.get()), "copy to the device");
   }
 
   const CudaBackend& backend_;
@@ -68,8 +78,18 @@ class CudaPass final : public BackendPass {
   Device device_;
   int64_t T_ = 0;
   DevicePassPlan plan_;
-  cudaStream_t stream_ = nullptr;
-  cublasHandle_t blas_ = nullptr;
+  // Declared first among the device state, destroyed last: the stream, then the handle on it.
+  struct StreamDeleter {
+    void operator()(cudaStream_t s) const {
+      cudaStreamSynchronize(s);
+      cudaStreamDestroy(s);
+    }
+  };
+  struct BlasDeleter {
+    void operator()(cublasHandle_t h) const { cublasDestroy(h); }
+  };
+  std::unique_ptr<std::remove_pointer_t<cudaStream_t>, StreamDeleter> stream_;
+  std::unique_ptr<std::remove_pointer_t<cublasHandle_t>, BlasDeleter> blas_;
   // The batch on the device: ids, next ids (-1 at a document's end), document starts, positions, RoPE.
   DeviceArray<int32_t> ids_, next_ids_, doc_begin_;
   DeviceArray<uint32_t> positions_;
@@ -88,9 +108,13 @@ CudaPass::CudaPass(const CudaBackend& backend, const PackedBatch& batch)
   check(cudaSetDevice(backend.index()), "cudaSetDevice");
   T_ = int64_t(batch.ids.size());
   plan_ = plan_device_pass(c_, T_, kDeviceScratchBudget);
-  check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
-  check(cublasCreate(&blas_), "cublasCreate");
-  check(cublasSetStream(blas_, stream_), "cublasSetStream");
+  cudaStream_t stream = nullptr;
+  check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  stream_.reset(stream);
+  cublasHandle_t blas = nullptr;
+  check(cublasCreate(&blas), "cublasCreate");
+  blas_.reset(blas);
+  check(cublasSetStream(blas, stream), "cublasSetStream");
   std::vector<int32_t> next(size_t(T_), -1), begin(size_t(T_), 0);
   for (const DocumentSpan& d : batch.docs)
     for (size_t t = d.begin; t < d.end; ++t) {
@@ -106,27 +130,21 @@ CudaPass::CudaPass(const CudaBackend& backend, const PackedBatch& batch)
   sync();  // the host vectors above are freed on return
 }
 
-CudaPass::~CudaPass() {
-  if (stream_) cudaStreamSynchronize(stream_);
-  if (blas_) cublasDestroy(blas_);
-  if (stream_) cudaStreamDestroy(stream_);
-}
+CudaPass::~CudaPass() = default;
 
+// Activations live in a DeviceArray owned by the Activations (its buffer), grown when needed.
 float* CudaPass::ensure(Activations& a, int64_t rows, int64_t cols) {
-  if (a.device.kind != DeviceKind::Cuda || !a.buffer || a.rows_ * a.cols_ < rows * cols) {
-    float* p = nullptr;
-    check(cudaMalloc(reinterpret_cast<void**>(&p), size_t(std::max<int64_t>(1, rows * cols)) * 4), "cudaMalloc (activations)");
-    a.buffer = std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
-  }
+  if (a.device.kind != DeviceKind::Cuda || !a.buffer) a.buffer = std::make_shared<DeviceArray<float>>();
+  static_cast<DeviceArray<float>*>(a.buffer.get())->reserve(size_t(std::max<int64_t>(1, rows * cols)));
   a.device = device_;
   a.rows_ = rows;
   a.cols_ = cols;
-  return static_cast<float*>(a.buffer.get());
+  return static_cast<DeviceArray<float>*>(a.buffer.get())->get();
 }
 
 const float* CudaPass::data(const Activations& a) const {
   if (a.device.kind != DeviceKind::Cuda || !a.buffer) fail("CUDA backend", "activations not on the device");
-  return static_cast<const float*>(a.buffer.get());
+  return static_cast<const DeviceArray<float>*>(a.buffer.get())->get();
 }
 
 const DeviceVector& CudaPass::norm_weight(NormSite site, int layer) const {
@@ -139,9 +157,9 @@ const DeviceVector& CudaPass::norm_weight(NormSite site, int layer) const {
 }
 
 void CudaPass::linear(const float* x, int64_t n, int64_t ldx, const DeviceMatrix& w, const DeviceVector& bias, float* y) {
-  to_bf16(x, n, w.cols, ldx, xb_.reserve(size_t(n * w.cols)), stream_);
-  gemm_bf16(blas_, xb_.get(), n, w.cols, w, y, w.rows);
-  add_bias(y, n, w.rows, w.rows, bias.data, stream_);
+  to_bf16(x, n, w.cols, ldx, xb_.reserve(size_t(n * w.cols)), stream_.get());
+  gemm_bf16(blas_.get(), xb_.get(), n, w.cols, w, y, w.rows);
+  add_bias(y, n, w.rows, w.rows, bias.data, stream_.get());
 }
 
 void CudaPass::mlp(const float* x, int64_t n, const DeviceMlp& w, float* y) {
@@ -150,30 +168,31 @@ void CudaPass::mlp(const float* x, int64_t n, const DeviceMlp& w, float* y) {
     const int64_t m = std::min(round, n - r0);
     float* gu = gu_.reserve(size_t(m * 2 * I));
     linear(x + r0 * D, m, D, w.gate_up, {}, gu);  // gu [m, 2I]
-    swiglu(gu, m, I, w.gate_bias.data, w.up_bias.data, act_.reserve(size_t(m * I)), stream_);
-    gemm_bf16(blas_, act_.get(), m, I, w.down, y + r0 * D, D);  // [m, D]
-    add_bias(y + r0 * D, m, D, D, w.down_bias.data, stream_);
+    swiglu(gu, m, I, w.gate_bias.data, w.up_bias.data, act_.reserve(size_t(m * I)), stream_.get());
+    gemm_bf16(blas_.get(), act_.get(), m, I, w.down, y + r0 * D, D);  // [m, D]
+    add_bias(y + r0 * D, m, D, D, w.down_bias.data, stream_.get());
   }
 }
 
 void CudaPass::embed(Activations& x) {
   const int64_t D = c_.hidden_size;
-  embed_rows(ids_.get(), T_, w_.embed.data, D, ensure(x, T_, D), stream_);
+  if (w_.embed_f32) embed_rows(ids_.get(), T_, w_.embed_f32, D, ensure(x, T_, D), stream_.get());
+  else embed_rows(ids_.get(), T_, w_.embed.data, D, ensure(x, T_, D), stream_.get());
 }
 
 void CudaPass::rms_norm(NormSite site, int layer, const Activations& x, Activations& y) {
   const int64_t D = x.cols_;
   float* out = ensure(y, x.rows_, D);
-  cuda::rms_norm(data(x), D, out, D, x.rows_, 1, D, norm_weight(site, layer).data, c_.rms_norm_eps, stream_);
+  cuda::rms_norm(data(x), D, out, D, x.rows_, 1, D, norm_weight(site, layer).data, c_.rms_norm_eps, stream_.get());
 }
 
 void CudaPass::rms_norm_inplace(NormSite site, int layer, Activations& x) {
   float* p = const_cast<float*>(data(x));
-  cuda::rms_norm(p, x.cols_, p, x.cols_, x.rows_, 1, x.cols_, norm_weight(site, layer).data, c_.rms_norm_eps, stream_);
+  cuda::rms_norm(p, x.cols_, p, x.cols_, x.rows_, 1, x.cols_, norm_weight(site, layer).data, c_.rms_norm_eps, stream_.get());
 }
 
 void CudaPass::add(Activations& x, const Activations& y) {
-  add_inplace(const_cast<float*>(data(x)), data(y), x.rows_ * x.cols_, stream_);
+  add_inplace(const_cast<float*>(data(x)), data(y), x.rows_ * x.cols_, stream_.get());
 }
 
 void CudaPass::attention(int l, const Activations& input, Activations& output) {
@@ -193,7 +212,7 @@ void CudaPass::attention(int l, const Activations& input, Activations& output) {
     if (m.q_lora_rank > 0) {
       float* qa = qa_.reserve(size_t(T * m.q_lora_rank));
       linear(x, T, D, lw.q_a, lw.q_a_bias, qa);  // [T, Rq]
-      cuda::rms_norm(qa, m.q_lora_rank, qa, m.q_lora_rank, T, 1, m.q_lora_rank, lw.q_a_norm.data, kLatentEps, stream_);
+      cuda::rms_norm(qa, m.q_lora_rank, qa, m.q_lora_rank, T, 1, m.q_lora_rank, lw.q_a_norm.data, kLatentEps, stream_.get());
       linear(qa, T, m.q_lora_rank, lw.q_b, {}, q);  // [T, H*Dqk]
     } else {
       linear(x, T, D, lw.q, {}, q);
@@ -201,16 +220,16 @@ void CudaPass::attention(int l, const Activations& input, Activations& output) {
     float* kva = kva_.reserve(size_t(T * (R + Dr)));
     linear(x, T, D, lw.kv_a, lw.kv_a_bias, kva);  // [T, R + Dr]
     float* latent = latent_.reserve(size_t(T * R));
-    cuda::rms_norm(kva, R + Dr, latent, R, T, 1, R, lw.kv_a_norm.data, kLatentEps, stream_);  // [T, R]
+    cuda::rms_norm(kva, R + Dr, latent, R, T, 1, R, lw.kv_a_norm.data, kLatentEps, stream_.get());  // [T, R]
     float* kv = kv_.reserve(size_t(T * H * (Dn + Dv)));
     linear(latent, T, R, lw.kv_b, {}, kv);  // [T, H*(Dn + Dv)]
-    rope(q, T, int64_t(H) * Dqk, H, Dqk, Dn, half, cos_.get(), sin_.get(), positions_.get(), interleaved, stream_);
-    rope(kva, T, R + Dr, 1, Dr, int(R), half, cos_.get(), sin_.get(), positions_.get(), interleaved, stream_);
+    rope(q, T, int64_t(H) * Dqk, H, Dqk, Dn, half, cos_.get(), sin_.get(), positions_.get(), interleaved, stream_.get());
+    rope(kva, T, R + Dr, 1, Dr, int(R), half, cos_.get(), sin_.get(), positions_.get(), interleaved, stream_.get());
     float* k = k_.reserve(size_t(T * H * Dqk));
     float* v = v_.reserve(size_t(T * H * Dv));
-    mla_assemble_kv(kv, kva, R + Dr, R, T, H, Dn, Dr, Dv, k, v, stream_);
+    mla_assemble_kv(kv, kva, R + Dr, R, T, H, Dn, Dr, Dv, k, v, stream_.get());
     float* attn = attn_.reserve(size_t(T * H * Dv));
-    cuda::attention(q, k, v, doc_begin_.get(), T, {H, H, Dqk, Dv, mla_softmax_scale(c.rope, Dqk), 0, 0}, attn, stream_);
+    cuda::attention(q, k, v, doc_begin_.get(), T, {H, H, Dqk, Dv, mla_softmax_scale(c.rope, Dqk), 0, 0, backend_.options().fp32_attention}, attn, stream_.get());
     linear(attn, T, int64_t(H) * Dv, lw.o, lw.o_bias, out);
     return;
   }
@@ -223,30 +242,31 @@ void CudaPass::attention(int l, const Activations& input, Activations& output) {
   const int64_t Cq = int64_t(H) * Dh, Ck = int64_t(Hkv) * Dh;
   const float eps = c.rms_norm_eps;
   if (c.qk_norm == QkNorm::Full) {
-    cuda::rms_norm(q, Cq, q, Cq, T, 1, Cq, lw.q_norm.data, eps, stream_);
-    cuda::rms_norm(k, Ck, k, Ck, T, 1, Ck, lw.k_norm.data, eps, stream_);
+    cuda::rms_norm(q, Cq, q, Cq, T, 1, Cq, lw.q_norm.data, eps, stream_.get());
+    cuda::rms_norm(k, Ck, k, Ck, T, 1, Ck, lw.k_norm.data, eps, stream_.get());
   } else if (c.qk_norm == QkNorm::PerHead) {
-    cuda::rms_norm(q, Cq, q, Cq, T, H, Dh, lw.q_norm.data, eps, stream_);
-    cuda::rms_norm(k, Ck, k, Ck, T, Hkv, Dh, lw.k_norm.data, eps, stream_);
+    cuda::rms_norm(q, Cq, q, Cq, T, H, Dh, lw.q_norm.data, eps, stream_.get());
+    cuda::rms_norm(k, Ck, k, Ck, T, Hkv, Dh, lw.k_norm.data, eps, stream_.get());
   }
   if (c.clip_qkv) {
-    clip(q, T * Cq, *c.clip_qkv, stream_);
-    clip(k, T * Ck, *c.clip_qkv, stream_);
-    clip(v, T * Ck, *c.clip_qkv, stream_);
+    clip(q, T * Cq, *c.clip_qkv, stream_.get());
+    clip(k, T * Ck, *c.clip_qkv, stream_.get());
+    clip(v, T * Ck, *c.clip_qkv, stream_.get());
   }
   if (spec.rope) {
-    rope(q, T, Cq, H, Dh, 0, half, cos_.get(), sin_.get(), positions_.get(), interleaved, stream_);
-    rope(k, T, Ck, Hkv, Dh, 0, half, cos_.get(), sin_.get(), positions_.get(), interleaved, stream_);
+    rope(q, T, Cq, H, Dh, 0, half, cos_.get(), sin_.get(), positions_.get(), interleaved, stream_.get());
+    rope(k, T, Ck, Hkv, Dh, 0, half, cos_.get(), sin_.get(), positions_.get(), interleaved, stream_.get());
     if (c.qk_norm == QkNorm::PerHeadL2) {  // Llama 4: after RoPE, no weight
-      cuda::rms_norm(q, Cq, q, Cq, T, H, Dh, nullptr, eps, stream_);
-      cuda::rms_norm(k, Ck, k, Ck, T, Hkv, Dh, nullptr, eps, stream_);
+      cuda::rms_norm(q, Cq, q, Cq, T, H, Dh, nullptr, eps, stream_.get());
+      cuda::rms_norm(k, Ck, k, Ck, T, Hkv, Dh, nullptr, eps, stream_.get());
     }
   } else if (c.attn_temperature_tuning) {
-    temperature_tune(q, T, Cq, positions_.get(), c.attn_scale, c.floor_scale, stream_);
+    temperature_tune(q, T, Cq, positions_.get(), c.attn_scale, c.floor_scale, stream_.get());
   }
   float* attn = attn_.reserve(size_t(T * Cq));
   cuda::attention(q, k, v, doc_begin_.get(), T,
-                  {H, Hkv, Dh, Dh, 1.f / std::sqrt(float(Dh)), spec.sliding_window, spec.attention_chunk}, attn, stream_);
+                  {H, Hkv, Dh, Dh, 1.f / std::sqrt(float(Dh)), spec.sliding_window, spec.attention_chunk,
+                   backend_.options().fp32_attention}, attn, stream_.get());
   linear(attn, T, Cq, lw.o, lw.o_bias, out);
 }
 
@@ -254,9 +274,9 @@ void CudaPass::router_logits(int l, const Activations& h, std::vector<float>& lo
   const DeviceLayer& lw = w_.layers[size_t(l)];
   const int64_t T = h.rows_, E = lw.router_rows, D = h.cols_;
   float* z = logits_.reserve(size_t(T * E));
-  gemm_f32(blas_, data(h), T, D, lw.router.data, E, D, z, E);  // [T, E]
+  gemm_f32(blas_.get(), data(h), T, D, lw.router.data, E, D, z, E);  // [T, E]
   logits.resize(size_t(T * E));
-  check(cudaMemcpyAsync(logits.data(), z, size_t(T * E) * 4, cudaMemcpyDeviceToHost, stream_), "router logits to the host");
+  check(cudaMemcpyAsync(logits.data(), z, size_t(T * E) * 4, cudaMemcpyDeviceToHost, stream_.get()), "router logits to the host");
   sync();
 }
 
@@ -279,7 +299,7 @@ void CudaPass::experts(int l, const Activations& input, const TokenRouting& rout
     upload(row_of_slot_, p.row_of_slot.data(), p.row_of_slot.size());
     upload(slot_weights_, routing.weights + c0 * K, size_t(rows));
     bf16* xin = xb_.reserve(size_t(rows * D));
-    gather_slots(h + c0 * D, D, slot_of_row_.get(), rows, K, scales_input ? slot_weights_.get() : nullptr, xin, stream_);
+    gather_slots(h + c0 * D, D, slot_of_row_.get(), rows, K, scales_input ? slot_weights_.get() : nullptr, xin, stream_.get());
     float* gu = gu_.reserve(size_t(rows * 2 * I));
     bf16* act = act_.reserve(size_t(rows * I));
     float* out = out_.reserve(size_t(rows * D));
@@ -292,14 +312,14 @@ void CudaPass::experts(int l, const Activations& input, const TokenRouting& rout
       up.push_back({xin + r0 * D, m, D, bank.experts[size_t(s)].gate_up, gu + r0 * 2 * I, 2 * I});
       down.push_back({act + r0 * I, m, I, bank.experts[size_t(s)].down, out + r0 * D, D});
     }
-    gemm_bf16_group(blas_, backend_.expert_gemm(), up, group_pointers_[0], group_staging_[0], stream_);
-    swiglu(gu, rows, I, nullptr, nullptr, act, stream_);  // [rows, I]
-    gemm_bf16_group(blas_, backend_.expert_gemm(), down, group_pointers_[1], group_staging_[1], stream_);
-    combine_slots(out, row_of_slot_.get(), slot_weights_.get(), !scales_input, n, K, D, y + c0 * D, stream_);
+    expert_gemms(up, 0);
+    swiglu(gu, rows, I, nullptr, nullptr, act, stream_.get());  // [rows, I]
+    expert_gemms(down, 1);
+    combine_slots(out, row_of_slot_.get(), slot_weights_.get(), !scales_input, n, K, D, y + c0 * D, stream_.get());
     if (slot_norms) {
-      row_norms(out, rows, D, norms_.reserve(size_t(rows)), stream_);
+      row_norms(out, rows, D, norms_.reserve(size_t(rows)), stream_.get());
       norms.resize(size_t(rows));
-      check(cudaMemcpyAsync(norms.data(), norms_.get(), size_t(rows) * 4, cudaMemcpyDeviceToHost, stream_), "norms to the host");
+      check(cudaMemcpyAsync(norms.data(), norms_.get(), size_t(rows) * 4, cudaMemcpyDeviceToHost, stream_.get()), "norms to the host");
       sync();
       for (int64_t s = 0; s < rows; ++s) (*slot_norms)[size_t(c0 * K + s)] = double(norms[size_t(p.row_of_slot[size_t(s)])]);
     } else {
@@ -316,10 +336,10 @@ void CudaPass::shared_mlp(int l, const Activations& input, Activations& output) 
   mlp(data(input), T, lw.shared, ys);  // [T, D]
   const float* dots = nullptr;
   if (!lw.shared_gate.empty()) {
-    row_dots(data(input), T, D, lw.shared_gate.data, dots_.reserve(size_t(T)), stream_);
+    row_dots(data(input), T, D, lw.shared_gate.data, dots_.reserve(size_t(T)), stream_.get());
     dots = dots_.get();
   }
-  add_gated(const_cast<float*>(data(output)), ys, dots, T, D, stream_);
+  add_gated(const_cast<float*>(data(output)), ys, dots, T, D, stream_.get());
 }
 
 void CudaPass::dense_mlp(int l, const Activations& input, Activations& output) {
@@ -338,7 +358,7 @@ void CudaPass::output_head(const Activations& input, const HeadRequest& request,
   for (int64_t t0 = 0; t0 < T; t0 += chunk) {
     const int64_t n = std::min(chunk, T - t0);
     bf16* xb = xb_.reserve(size_t(n * D));
-    to_bf16(x + t0 * D, n, D, D, xb, stream_);
+    to_bf16(x + t0 * D, n, D, D, xb, stream_.get());
     run_max.assign(size_t(n), -INFINITY);
     run_sum.assign(size_t(n), 0.f);
     target.assign(size_t(n), std::numeric_limits<float>::quiet_NaN());
@@ -348,18 +368,18 @@ void CudaPass::output_head(const Activations& input, const HeadRequest& request,
     float* z = out_.reserve(size_t(n * vb));
     for (int64_t v0 = 0; v0 < V; v0 += vb) {
       const int64_t nb = std::min(vb, V - v0);
-      gemm_bf16(blas_, xb, n, D, DeviceMatrix{w_.lm_head.data + v0 * D, nb, D}, z, nb);  // [n, nb]
+      gemm_bf16(blas_.get(), xb, n, D, DeviceMatrix{w_.lm_head.data + v0 * D, nb, D}, z, nb);  // [n, nb]
       if (request.logits)
         check(cudaMemcpy2DAsync(r.logits.data() + t0 * V + v0, size_t(V) * 4, z, size_t(nb) * 4, size_t(nb) * 4, size_t(n),
-                                cudaMemcpyDeviceToHost, stream_),
+                                cudaMemcpyDeviceToHost, stream_.get()),
               "logits to the host");
       if (request.nll)
-        fold_logits(z, n, nb, v0, next_ids_.get() + t0, run_max_.get(), run_sum_.get(), target_.get(), stream_);
+        fold_logits(z, n, nb, v0, next_ids_.get() + t0, run_max_.get(), run_sum_.get(), target_.get(), stream_.get());
     }
     if (request.nll) {
-      check(cudaMemcpyAsync(run_max.data(), run_max_.get(), size_t(n) * 4, cudaMemcpyDeviceToHost, stream_), "nll to the host");
-      check(cudaMemcpyAsync(run_sum.data(), run_sum_.get(), size_t(n) * 4, cudaMemcpyDeviceToHost, stream_), "nll to the host");
-      check(cudaMemcpyAsync(target.data(), target_.get(), size_t(n) * 4, cudaMemcpyDeviceToHost, stream_), "nll to the host");
+      check(cudaMemcpyAsync(run_max.data(), run_max_.get(), size_t(n) * 4, cudaMemcpyDeviceToHost, stream_.get()), "nll to the host");
+      check(cudaMemcpyAsync(run_sum.data(), run_sum_.get(), size_t(n) * 4, cudaMemcpyDeviceToHost, stream_.get()), "nll to the host");
+      check(cudaMemcpyAsync(target.data(), target_.get(), size_t(n) * 4, cudaMemcpyDeviceToHost, stream_.get()), "nll to the host");
     }
     sync();
     if (request.nll)
@@ -373,14 +393,14 @@ void CudaPass::output_head(const Activations& input, const HeadRequest& request,
 
 void CudaPass::to_host(const Activations& x, ActMatrix& out) {
   out.resize(x.rows_, x.cols_);
-  check(cudaMemcpyAsync(out.data(), data(x), size_t(x.rows_ * x.cols_) * 4, cudaMemcpyDeviceToHost, stream_), "to the host");
+  check(cudaMemcpyAsync(out.data(), data(x), size_t(x.rows_ * x.cols_) * 4, cudaMemcpyDeviceToHost, stream_.get()), "to the host");
   sync();
 }
 
 }  // namespace
 
-CudaBackend::CudaBackend(const ModelConfig& config, const ModelWeights& weights, int index, ExpertGemm expert_gemm)
-    : config_(config), index_(index), expert_gemm_(expert_gemm) {
+CudaBackend::CudaBackend(const ModelConfig& config, const ModelWeights& weights, int index, const CudaOptions& options)
+    : config_(config), index_(index), options_(options) {
   check(cudaSetDevice(index), "cudaSetDevice");
   cudaDeviceProp prop{};
   check(cudaGetDeviceProperties(&prop, index), "cudaGetDeviceProperties");
@@ -389,9 +409,13 @@ CudaBackend::CudaBackend(const ModelConfig& config, const ModelWeights& weights,
 }
 
 std::string CudaBackend::kernels() const {
-  return "cuda:" + std::to_string(index_) + " (" + name_ + "): BF16 weight GEMMs on cuBLAS with FP32 accumulation, " +
-         "experts " + (expert_gemm_ == ExpertGemm::Grouped ? "in one grouped call per round" : "one call each") +
-         " (MOESCOPE_CUDA_EXPERTS=grouped|loop), FP32 router, norms, RoPE and softmaxes";
+  const std::string experts = options_.experts == ExpertGemm::Loop ? "one cuBLAS call per expert"
+                              : grouped_refused_ ? "one call per expert (this cuBLAS refused the grouped call)"
+                                                 : "one grouped cuBLAS call per round";
+  return "cuda:" + std::to_string(index_) + " (" + name_ + "): BF16 weight GEMMs on cuBLAS with FP32 accumulation; experts " +
+         experts + "; attention " +
+         (options_.fp32_attention ? "in FP32" : "on the tensor cores (BF16 q/k/v, FP32 accumulation and softmax)") +
+         "; router, norms, RoPE and softmaxes in FP32";
 }
 
 std::unique_ptr<BackendPass> CudaBackend::begin(const PackedBatch& batch) const {

@@ -1,5 +1,6 @@
-// device_array.h — one device allocation, freed with its owner. Grow-only scratch (`reserve`)
-// keeps a pass's buffers across layers: each layer needs the same sizes again.
+// device_array.h — one device allocation, freed with its owner (after the device's queued work).
+// Grow-only scratch (`reserve`) keeps a pass's buffers across layers: each layer needs the same
+// sizes again.
 #pragma once
 
 #include <cstddef>
@@ -46,8 +47,13 @@ class DeviceArray {
   size_t bytes() const { return n_ * sizeof(T); }
 
  private:
+  // Queued kernels may still read the old buffer (a pass's scratch grows between launches on its
+  // stream): wait for the device before freeing. Growth happens in a pass's first layers only.
   void release() {
-    if (ptr_) cudaFree(ptr_);
+    if (ptr_) {
+      cudaDeviceSynchronize();
+      cudaFree(ptr_);
+    }
     ptr_ = nullptr;
     n_ = 0;
   }

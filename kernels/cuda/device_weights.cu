@@ -95,9 +95,19 @@ DeviceExpertBank DeviceWeights::bank(const LayerSpec& spec, const std::vector<Ex
 }
 
 DeviceWeights::DeviceWeights(const ModelConfig& c, const ModelWeights& w) {
-  embed = matrix(w.embed);
   const bool tied = (w.lm_head.half && w.lm_head.half == w.embed.half) || (w.lm_head.data && w.lm_head.data == w.embed.data);
-  lm_head = tied ? embed : matrix(w.lm_head);
+  if (w.embed.form == WeightForm::Stored16 && w.embed.half_dtype == DType::BF16) {
+    embed = matrix(w.embed);
+  } else {  // F32 or F16: widened exactly, one row at a time
+    std::vector<float> rows(size_t(w.embed.rows * w.embed.cols));
+    for (int64_t r = 0; r < w.embed.rows; ++r) w.embed.row_f32(r, rows.data() + r * w.embed.cols);
+    DeviceArray<float>& a = f32_.emplace_back(rows.size());
+    check(cudaMemcpy(a.get(), rows.data(), rows.size() * 4, cudaMemcpyHostToDevice), "embedding upload");
+    bytes_ += a.bytes();
+    embed_f32 = a.get();
+    embed = {nullptr, w.embed.rows, w.embed.cols};
+  }
+  lm_head = !tied ? matrix(w.lm_head) : embed.data ? embed : matrix(w.embed);
   final_norm = vector(w.final_norm);
   layers.resize(w.layers.size());
   for (size_t l = 0; l < w.layers.size(); ++l) {

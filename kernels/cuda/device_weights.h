@@ -58,7 +58,11 @@ class DeviceWeights {
   // Uploads to the current device; throws Error on a CUDA failure (out of memory, no device).
   DeviceWeights(const ModelConfig& config, const ModelWeights& host);
 
-  DeviceMatrix embed, lm_head;  // [V, D]; lm_head is embed when tied
+  // The embedding [V, D] for the lookup: BF16 when the checkpoint stores BF16 (exact), else FP32
+  // (`embed_f32`), so the residual stream starts from the stored values. lm_head [V, D] is BF16,
+  // the embedding itself when tied and BF16.
+  DeviceMatrix embed, lm_head;
+  const float* embed_f32 = nullptr;
   DeviceVector final_norm;
   std::vector<DeviceLayer> layers;
   uint64_t bytes() const { return bytes_; }

@@ -26,11 +26,11 @@ void gemm_bf16(cublasHandle_t handle, const bf16* x, int64_t M, int64_t ldx, con
         "cublasGemmEx (BF16)");
 }
 
-void gemm_bf16_group(cublasHandle_t handle, ExpertGemm how, const std::vector<GemmProblem>& problems,
+bool gemm_bf16_group(cublasHandle_t handle, ExpertGemm how, const std::vector<GemmProblem>& problems,
                      DeviceArray<const void*>& pointers, std::vector<const void*>& staging, cudaStream_t stream) {
   if (how == ExpertGemm::Loop || problems.size() == 1) {
     for (const GemmProblem& p : problems) gemm_bf16(handle, p.x, p.M, p.ldx, p.w, p.y, p.ldy);
-    return;
+    return true;
   }
   // Group i is problem i (group sizes 1: every expert has its own row count). As in gemm_bf16,
   // cuBLAS's A is the weight (transposed) and B the input, so C is y^T column-major.
@@ -50,11 +50,13 @@ void gemm_bf16_group(cublasHandle_t handle, ExpertGemm how, const std::vector<Ge
   }
   const void** dev = pointers.reserve(3 * G);
   check(cudaMemcpyAsync(dev, staging.data(), 3 * G * sizeof(void*), cudaMemcpyHostToDevice, stream), "GEMM pointers to the device");
-  check(cublasGemmGroupedBatchedEx(handle, ta.data(), tb.data(), m.data(), n.data(), k.data(), alpha.data(), dev, CUDA_R_16BF,
-                                   lda.data(), dev + G, CUDA_R_16BF, ldb.data(), beta.data(),
-                                   reinterpret_cast<void* const*>(const_cast<void**>(dev + 2 * G)), CUDA_R_32F,
-                                   ldc.data(), int(G), size.data(), CUBLAS_COMPUTE_32F),
-        "cublasGemmGroupedBatchedEx (BF16 experts)");
+  const cublasStatus_t status = cublasGemmGroupedBatchedEx(
+      handle, ta.data(), tb.data(), m.data(), n.data(), k.data(), alpha.data(), dev, CUDA_R_16BF, lda.data(), dev + G,
+      CUDA_R_16BF, ldb.data(), beta.data(), reinterpret_cast<void* const*>(const_cast<void**>(dev + 2 * G)), CUDA_R_32F,
+      ldc.data(), int(G), size.data(), CUBLAS_COMPUTE_32F);
+  if (status == CUBLAS_STATUS_NOT_SUPPORTED || status == CUBLAS_STATUS_INVALID_VALUE) return false;
+  check(status, "cublasGemmGroupedBatchedEx (BF16 experts)");
+  return true;
 }
 
 void gemm_f32(cublasHandle_t handle, const float* x, int64_t M, int64_t ldx, const float* w, int64_t N, int64_t K, float* y,

@@ -29,8 +29,9 @@ enum class ExpertGemm { Loop, Grouped };
 
 // Every problem, in one grouped call (Grouped) or one call each (Loop). `pointers` is device
 // scratch for the grouped call's pointer arrays, `staging` their host copy; both must stay
-// untouched until the stream has passed this call.
-void gemm_bf16_group(cublasHandle_t handle, ExpertGemm how, const std::vector<GemmProblem>& problems,
+// untouched until the stream has passed this call. Returns false, having run nothing, when cuBLAS
+// refuses the grouped call (a type combination this version does not support): run Loop instead.
+bool gemm_bf16_group(cublasHandle_t handle, ExpertGemm how, const std::vector<GemmProblem>& problems,
                      DeviceArray<const void*>& pointers, std::vector<const void*>& staging, cudaStream_t stream);
 
 // y [M, N] = x [M, K] (FP32) · w^T for an FP32 w [N, K].

@@ -16,12 +16,21 @@ namespace {
 
 constexpr int kThreads = 256;
 
-unsigned blocks_for(int64_t n) { return unsigned((n + kThreads - 1) / kThreads); }
+// A grid of n blocks; more than CUDA's 2^31 - 1 is refused (a pass of billions of tokens).
+unsigned grid_of(int64_t n) {
+  if (n > int64_t(0x7fffffff)) fail("CUDA", "a kernel launch of more than 2^31 - 1 blocks");
+  return unsigned(n);
+}
+unsigned blocks_for(int64_t n) { return grid_of((n + kThreads - 1) / kThreads); }
 
-__global__ void embed_kernel(const int32_t* ids, int64_t T, const bf16* table, int64_t D, float* x) {
+__device__ __forceinline__ float widen(bf16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ float widen(float v) { return v; }
+
+template <typename Table>
+__global__ void embed_kernel(const int32_t* ids, const Table* table, int64_t D, float* x) {
   const int64_t t = blockIdx.x;
-  const bf16* row = table + int64_t(ids[t]) * D;
-  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) x[t * D + d] = __bfloat162float(row[d]);
+  const Table* row = table + int64_t(ids[t]) * D;
+  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) x[t * D + d] = widen(row[d]);
 }
 
 // One block per (row, head) segment.
@@ -166,14 +175,20 @@ int row_threads(int64_t width) { return width >= 1024 ? 256 : width >= 256 ? 128
 
 void embed_rows(const int32_t* ids, int64_t T, const bf16* table, int64_t D, float* x, cudaStream_t s) {
   if (T == 0) return;
-  embed_kernel<<<unsigned(T), row_threads(D), 0, s>>>(ids, T, table, D, x);
+  embed_kernel<<<grid_of(T), row_threads(D), 0, s>>>(ids, table, D, x);
+  check_launch("embed");
+}
+
+void embed_rows(const int32_t* ids, int64_t T, const float* table, int64_t D, float* x, cudaStream_t s) {
+  if (T == 0) return;
+  embed_kernel<<<grid_of(T), row_threads(D), 0, s>>>(ids, table, D, x);
   check_launch("embed");
 }
 
 void rms_norm(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t T, int heads, int64_t n, const float* w,
               float eps, cudaStream_t s) {
   if (T == 0) return;
-  rms_norm_kernel<<<unsigned(T * heads), row_threads(n), 0, s>>>(x, ldx, y, ldy, heads, n, w, eps);
+  rms_norm_kernel<<<grid_of(T * heads), row_threads(n), 0, s>>>(x, ldx, y, ldy, heads, n, w, eps);
   check_launch("rms_norm");
 }
 
@@ -225,26 +240,26 @@ void swiglu(const float* gu, int64_t n, int64_t I, const float* gate_bias, const
 void gather_slots(const float* h, int64_t D, const int32_t* slot_of_row, int64_t rows, int k, const float* weights,
                   bf16* out, cudaStream_t s) {
   if (rows == 0) return;
-  gather_kernel<<<unsigned(rows), row_threads(D), 0, s>>>(h, D, slot_of_row, k, weights, out);
+  gather_kernel<<<grid_of(rows), row_threads(D), 0, s>>>(h, D, slot_of_row, k, weights, out);
   check_launch("gather_slots");
 }
 
 void combine_slots(const float* out, const int32_t* row_of_slot, const float* weights, bool weight_scales_output,
                    int64_t T, int k, int64_t D, float* y, cudaStream_t s) {
   if (T == 0) return;
-  combine_kernel<<<unsigned(T), row_threads(D), 0, s>>>(out, row_of_slot, weights, weight_scales_output, k, D, y);
+  combine_kernel<<<grid_of(T), row_threads(D), 0, s>>>(out, row_of_slot, weights, weight_scales_output, k, D, y);
   check_launch("combine_slots");
 }
 
 void row_norms(const float* x, int64_t rows, int64_t D, float* norms, cudaStream_t s) {
   if (rows == 0) return;
-  row_norms_kernel<<<unsigned(rows), row_threads(D), 0, s>>>(x, D, norms);
+  row_norms_kernel<<<grid_of(rows), row_threads(D), 0, s>>>(x, D, norms);
   check_launch("row_norms");
 }
 
 void row_dots(const float* x, int64_t T, int64_t D, const float* w, float* dots, cudaStream_t s) {
   if (T == 0) return;
-  row_dots_kernel<<<unsigned(T), row_threads(D), 0, s>>>(x, D, w, dots);
+  row_dots_kernel<<<grid_of(T), row_threads(D), 0, s>>>(x, D, w, dots);
   check_launch("row_dots");
 }
 
@@ -257,14 +272,14 @@ void add_gated(float* y, const float* ys, const float* dots, int64_t T, int64_t 
 void mla_assemble_kv(const float* kv, const float* kva, int64_t ldkva, int64_t R, int64_t T, int H, int Dn, int Dr,
                      int Dv, float* k, float* v, cudaStream_t s) {
   if (T == 0) return;
-  mla_kv_kernel<<<unsigned(T), 128, 0, s>>>(kv, kva, ldkva, R, H, Dn, Dr, Dv, k, v);
+  mla_kv_kernel<<<grid_of(T), 128, 0, s>>>(kv, kva, ldkva, R, H, Dn, Dr, Dv, k, v);
   check_launch("mla_assemble_kv");
 }
 
 void fold_logits(const float* z, int64_t n, int64_t nb, int64_t v0, const int32_t* next_ids, float* run_max,
                  float* run_sum, float* target, cudaStream_t s) {
   if (n == 0) return;
-  fold_kernel<<<unsigned(n), 256, 0, s>>>(z, nb, v0, next_ids, run_max, run_sum, target);
+  fold_kernel<<<grid_of(n), 256, 0, s>>>(z, nb, v0, next_ids, run_max, run_sum, target);
   check_launch("fold_logits");
 }
 

@@ -14,6 +14,7 @@ using bf16 = __nv_bfloat16;
 
 // x [T, D] = widen(table [V, D] rows ids [T]).
 void embed_rows(const int32_t* ids, int64_t T, const bf16* table, int64_t D, float* x, cudaStream_t s);
+void embed_rows(const int32_t* ids, int64_t T, const float* table, int64_t D, float* x, cudaStream_t s);
 
 // y = RMSNorm of each Dh-wide segment (heads of them per row) of x rows, with weight w [Dh] (or
 // none when null). x [T, ldx], y [T, ldy]; y may be x. heads = 1: over the whole row.

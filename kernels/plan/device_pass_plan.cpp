@@ -27,9 +27,15 @@ DevicePassPlan plan_device_pass(const ModelConfig& c, int64_t tokens, uint64_t b
   const int64_t D = c.hidden_size, W = widest_activation(c), K = std::max(1, c.top_k);
   int E = 0;
   for (const LayerSpec& s : c.layers) E = std::max(E, s.num_experts);
-  // Pass buffers, FP32 unless said: x, h, o, y [T, D]; q, k, v, attention out [T, W] each;
-  // the BF16 copy of a GEMM input [T, W]; router logits [T, E]; ids, positions [T].
-  p.activation_bytes = uint64_t(tokens) * uint64_t(4 * 4 * D + 4 * 4 * W + 2 * W + 4 * E + 8);
+  // Pass buffers, FP32 unless said: x, h, o, y and the shared MLP's output [T, D]; q, k, v,
+  // attention out [T, W] each; MLA's q latent, kv latent (+ rope key), normed latent and kv up
+  // projection; the BF16 copy of a GEMM input [T, W]; router logits [T, E]; ids, next ids,
+  // document starts, positions [T].
+  int64_t mla = 0;
+  if (c.mla.enabled)
+    mla = c.mla.q_lora_rank + (c.mla.kv_lora_rank + c.mla.qk_rope_head_dim) + c.mla.kv_lora_rank +
+          int64_t(c.num_heads) * (c.mla.qk_nope_head_dim + c.mla.v_head_dim);
+  p.activation_bytes = uint64_t(tokens) * uint64_t(5 * 4 * D + 4 * 4 * W + 4 * mla + 2 * W + 4 * E + 16);
   // One expert round of n tokens: the slots' inputs in expert order (BF16 [n*K, D]), the gate/up
   // output (FP32 [n*K, 2I]), the SwiGLU product (BF16 [n*K, I]), the expert outputs (FP32 [n*K, D]),
   // the routing (ids, weights, row of slot, slot of row: 16 bytes per slot).

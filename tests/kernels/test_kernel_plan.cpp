@@ -104,11 +104,18 @@ TEST_CASE("kernel plan: a device pass plan and memory estimate worked out by han
   const DevicePassPlan p = plan_device_pass(c, 10, 1000);
   CHECK(p.expert_chunk_tokens == 4);                 // floor(1000 / 248)
   CHECK(p.expert_bytes == 4 * 248);
-  // Pass buffers per token: 16D + 16W + 2W + 4E + 8 = 128 + 192 + 24 + 16 + 8 = 368.
-  CHECK(p.activation_bytes == 10 * 368);
+  // Pass buffers per token: 20D + 16W + 2W + 4E + 16 = 160 + 192 + 24 + 16 + 16 = 408 (no MLA).
+  CHECK(p.activation_bytes == 10 * 408);
   CHECK(p.head_chunk_tokens == 10);
   CHECK(p.head_vocab_block == 64);                   // floor(1000 / 40 / 64) * 64 = 0 -> at least 64
   CHECK(p.head_bytes == 10 * (4 * 64 + 2 * 8 + 16));
+  // MLA: the widest activation becomes the kv up projection H*(Dn + Dv) = 16, and each token adds
+  // its latents Rq + (Rkv + Dr) + Rkv + H*(Dn + Dv) = 6 + 7 + 5 + 16 = 34 floats:
+  // 20D + 16W + 2W + 4E + 16 + 4*34 = 160 + 256 + 32 + 16 + 16 + 136 = 616.
+  ModelConfig m = c;
+  m.mla = {true, 6, 5, 4, 2, 4};
+  CHECK(widest_activation(m) == 16);
+  CHECK(plan_device_pass(m, 10, 1000).activation_bytes == 10 * 616);
   const DevicePassPlan big = plan_device_pass(c, 10, uint64_t(1) << 30);
   CHECK(big.expert_chunk_tokens == 10);              // never more than the pass's tokens
   CHECK(big.head_vocab_block == 128);                // the vocabulary rounded up to 64
