@@ -260,7 +260,7 @@ EOF
   local have_gpu=0 gpu_line="none" nvcc_line="not found" san="" san_line="not found" glibc_here
   {
     echo "# gpu-check environment, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "host: $(hostname) | $(uname -srm) | $(nproc) CPUs | $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }')"
+    echo "host: $(uname -n) | $(uname -srm) | $(nproc) CPUs | $(awk '/^MemTotal:/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
     echo "disk (repo): $(df -h . | awk 'NR == 2 { print $4 " free of " $2 }')"
     echo "disk (/tmp): $(df -h /tmp | awk 'NR == 2 { print $4 " free of " $2 }')"
     echo "glibc: $(ldd --version 2>&1 | head -1)"
@@ -460,9 +460,9 @@ write_report() {
     echo
     echo "- when: $(date -u '+%Y-%m-%d %H:%M UTC'), $(elapsed) s in all"
     if [ "$have_gpu" = 1 ]; then
-      echo "- machine: GPU ${gpu}; $(nproc) CPUs; host $(hostname)"
+      echo "- machine: GPU ${gpu}; $(nproc) CPUs; host $(uname -n)"
     else
-      echo "- machine: NO GPU found (nvidia-smi missing or lists none); $(nproc) CPUs; host $(hostname)."
+      echo "- machine: NO GPU found (nvidia-smi missing or lists none); $(nproc) CPUs; host $(uname -n)."
       echo "  The GPU tests only print their 'skipped:' line; memcheck, racecheck and the benchmark do not run."
     fi
     echo "- nvcc: ${nvcc}; compute-sanitizer: ${san}"
