@@ -172,11 +172,15 @@ void Model::moe_layer(BackendPass& pass, int l, const Activations& h, const Forw
 
   std::vector<float> logits;  // [T, E], on the host
   pass.router_logits(l, h, logits);
-  // Non-finite logits (overflowed activations, NaN weights) would make top-k meaningless.
+  // Non-finite logits (overflowed activations, NaN weights) would make top-k meaningless. The
+  // host's per-layer work runs on all cores: on a GPU it is what the device waits for.
+  int64_t bad = T * E;
+#pragma omp parallel for reduction(min : bad) schedule(static) if (T * E >= 65536)
   for (int64_t i = 0; i < T * E; ++i)
-    if (!std::isfinite(logits[size_t(i)]))
-      fail("layer " + std::to_string(l) + ", token " + std::to_string(i / E),
-           "router logits are not finite (NaN or Inf): the checkpoint's weights or activations overflowed");
+    if (!std::isfinite(logits[size_t(i)])) bad = std::min(bad, i);
+  if (bad < T * E)
+    fail("layer " + std::to_string(l) + ", token " + std::to_string(bad / E),
+         "router logits are not finite (NaN or Inf): the checkpoint's weights or activations overflowed");
   const std::vector<uint8_t> kept = kept_mask(c, opt.mask ? opt.mask : &loaded_, l);
   RouterOutput ro = route_tokens(logits.data(), T, spec, c.top_k, c.norm_topk_prob, kept, true, c.router,
                                  lw.router_bias.empty() ? nullptr : lw.router_bias.data);
@@ -186,12 +190,14 @@ void Model::moe_layer(BackendPass& pass, int l, const Activations& h, const Forw
   rec.num_experts = E;
   rec.num_standard = Estd;
   rec.k = K;
-  if (opt.router_logits) rec.router_logits = logits;
+  if (opt.router_logits) rec.router_logits = std::move(logits);  // routing is done with them
 
-  // Per-document statistics over the standard experts.
+  // Per-document statistics over the standard experts (documents in parallel; each one's sums
+  // in token order, so the result does not depend on the thread count).
   const size_t N = docs.size();
   rec.doc_mean_probs.assign(N * size_t(Estd), 0.f);
   rec.doc_topk_freq.assign(N * size_t(Estd), 0.f);
+#pragma omp parallel for schedule(dynamic) if (T * Estd >= 65536)
   for (size_t d = 0; d < N; ++d) {
     float* mp = rec.doc_mean_probs.data() + d * size_t(Estd);
     float* tf = rec.doc_topk_freq.data() + d * size_t(Estd);
