@@ -136,6 +136,6 @@ TEST_CASE("cuda backend: per-head RMSNorm and the log-sum-exp fold equal the CPU
 
 #else
 
-TEST_CASE("cuda backend: kernels (this build has no CUDA backend)") { CHECK_FALSE(test::cuda_tests_can_run()); }
+TEST_CASE("cuda backend: kernels (this build has no CUDA backend)") { CHECK_FALSE(moescope::test::cuda_tests_can_run()); }
 
 #endif
