@@ -181,8 +181,20 @@ void Model::moe_layer(BackendPass& pass, int l, const Activations& h, const Forw
   if (bad < T * E)
     fail("layer " + std::to_string(l) + ", token " + std::to_string(bad / E),
          "router logits are not finite (NaN or Inf): the checkpoint's weights or activations overflowed");
-  const std::vector<uint8_t> kept = kept_mask(c, opt.mask ? opt.mask : &loaded_, l);
-  RouterOutput ro = route_tokens(logits.data(), T, spec, c.top_k, c.norm_topk_prob, kept, true, c.router,
+  // Under a subset every layer routes with one top-k, capped at the fewest experts a layer keeps:
+  // the pruned checkpoint's num_experts_per_tok (ExpertSubset::top_k).
+  const ExpertSubset& subset = opt.mask ? *opt.mask : loaded_;
+  const int top_k = subset.top_k(c);
+  const int fixed = spec.mode == RoutingMode::AlwaysActive ? int(spec.always_active.size())
+                    : spec.mode == RoutingMode::Shared     ? spec.num_shared
+                                                           : 0;
+  if (top_k < fixed)
+    fail("expert subset", "keeps only " + std::to_string(top_k) + " experts in some layer, so every layer routes with top-k " +
+                              std::to_string(top_k) + " (as its pruned checkpoint would), fewer than layer " +
+                              std::to_string(l) + "'s " + std::to_string(fixed) +
+                              " experts that every token always uses: keep more experts in the smallest layer");
+  const std::vector<uint8_t> kept = kept_mask(c, &subset, l);
+  RouterOutput ro = route_tokens(logits.data(), T, spec, top_k, c.norm_topk_prob, kept, true, c.router,
                                  lw.router_bias.empty() ? nullptr : lw.router_bias.data);
   const int K = ro.k;
 

@@ -73,4 +73,16 @@ int ExpertSubset::kept_standard(const ModelConfig& config, int layer) const {
   return n;
 }
 
+int ExpertSubset::top_k(const ModelConfig& config) const {
+  int k = config.top_k;
+  for (int l = 0; l < config.num_layers; ++l) {
+    const LayerSpec& spec = config.layers[size_t(l)];
+    if (!spec.is_moe()) continue;
+    int kept = 0;
+    for (int e = 0; e < spec.num_experts; ++e) kept += keeps(config, l, e) ? 1 : 0;
+    k = std::min(k, kept);
+  }
+  return k;
+}
+
 }  // namespace moescope

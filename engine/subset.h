@@ -27,6 +27,11 @@ struct ExpertSubset {
   bool keeps(const ModelConfig& config, int layer, int expert) const;
   // Standard (routable) experts kept in the layer.
   int kept_standard(const ModelConfig& config, int layer) const;
+  // Experts per token every layer routes with under this subset: the config's top-k capped at the
+  // fewest experts any MoE layer keeps (shared and always-active included). That is what the
+  // pruned checkpoint's num_experts_per_tok says (one global value, as in EMO's config and its
+  // greedy_prune_layerwise_variable.py), so `--keep`, the app and the export route alike.
+  int top_k(const ModelConfig& config) const;
 };
 
 }  // namespace moescope

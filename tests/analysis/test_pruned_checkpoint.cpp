@@ -75,6 +75,24 @@ TEST_CASE("pruned checkpoint: dense layer and per-layer expert counts (non-unifo
   check_pruned_equals_masked("emo-per-layer", nlohmann::json::array({nullptr, {0, 2, 4}, {1, 2, 5, 6}}));
 }
 
+// A subset keeping fewer experts than top-k in one layer: the export caps num_experts_per_tok at
+// the fewest kept experts (one value for every layer, as EMO's config has), and the masked full
+// model routes every layer with that same top-k (here 2: layer 2 then routes to its two shared
+// experts only, where a per-layer cap would have added two routed ones).
+TEST_CASE("pruned checkpoint: a subset with fewer experts than top-k in one layer routes alike everywhere") {
+  check_pruned_equals_masked("emo-per-layer", nlohmann::json::array({nullptr, {0}, {0, 1, 2, 3}}));
+  const ModelConfig c = ModelConfig::from_file(test::fixtures_dir() + "/models/emo-per-layer/config.json");
+  const ExpertSubset s = ExpertSubset::from_json_text(R"({"experts_kept_per_layer": [null, [0], [0, 1, 2, 3]]})", "keep", c);
+  CHECK(c.top_k == 4);
+  CHECK(s.top_k(c) == 2);  // layer 1 keeps expert 0 and its shared expert 5
+  CHECK(ExpertSubset::all(c).top_k(c) == 4);
+  const auto full = Model::load(test::fixtures_dir() + "/models/emo-per-layer");
+  ForwardOptions masked;
+  masked.mask = &s;
+  const ForwardResult r = full->forward({fixture_ids(test::fixtures_dir() + "/models/emo-per-layer")}, masked);
+  for (const LayerRecord& rec : r.layers) CHECK(rec.k == 2);
+}
+
 TEST_CASE("pruned checkpoint: always-active experts are kept and renumbered") {
   check_pruned_equals_masked("emo-always-active", nlohmann::json::array({{1, 5}, {2, 4, 7}}));
   // the renumbered always-active ids
