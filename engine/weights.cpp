@@ -516,7 +516,7 @@ void release(ExpertWeights& e, size_t& resident) {
 }  // namespace
 
 void release_host_gemm_weights(ModelWeights& w) {
-  const bool tied = (w.lm_head.half && w.lm_head.half == w.embed.half) || (w.lm_head.data && w.lm_head.data == w.embed.data);
+  const bool tied = w.head_is_embedding();
   if (!tied) release(w.lm_head, w.resident_bytes);
   w.lm_head.data = nullptr;
   w.lm_head.half = nullptr;

@@ -114,6 +114,10 @@ struct ModelWeights {
   std::vector<LayerWeights> layers;
   WeightPlan plan;
   size_t resident_bytes = 0;    // bytes this process holds or maps for the model's weights
+  // True when lm_head is the embedding itself (tied, in the same form): one copy, not two.
+  bool head_is_embedding() const {
+    return (lm_head.half && lm_head.half == embed.half) || (lm_head.data && lm_head.data == embed.data);
+  }
   std::string storage_dtype;    // dtype of the layer weights on disk, e.g. "BF16"
 };
 

@@ -9,6 +9,9 @@
 //    block of 32 and accumulating its own output dimensions.
 #include <mma.h>
 
+#include <map>
+#include <mutex>
+
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/ops.h"
 #include "kernels/cuda/reduce.cuh"
@@ -220,6 +223,22 @@ __global__ void attention_tc_kernel(const float* q, const float* k, const float*
   }
 }
 
+// Shared memory the tensor-core kernel may take on the current device: the device's opt-in limit,
+// granted to the kernel once per device rather than at every launch.
+size_t tile_shared_memory() {
+  static std::mutex mutex;
+  static std::map<int, size_t> granted;
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  std::lock_guard<std::mutex> lock(mutex);
+  if (const auto it = granted.find(device); it != granted.end()) return it->second;
+  int limit = 0;
+  check(cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "shared memory limit");
+  check(cudaFuncSetAttribute(attention_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, limit),
+        "attention shared memory");
+  return granted[device] = size_t(limit);
+}
+
 }  // namespace
 
 void attention(const float* q, const float* k, const float* v, const int32_t* doc_begin, int64_t T,
@@ -232,12 +251,7 @@ void attention(const float* q, const float* k, const float* v, const int32_t* do
   if (T == 0) return;
   if (!a.fp32 && a.qk_dim % 16 == 0 && a.v_dim % 16 == 0) {
     const size_t bytes = TileLayout(a.qk_dim, a.v_dim).bytes;
-    int device = 0, limit = 0;
-    check(cudaGetDevice(&device), "cudaGetDevice");
-    check(cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "shared memory limit");
-    if (bytes <= size_t(limit)) {
-      check(cudaFuncSetAttribute(attention_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)),
-            "attention shared memory");
+    if (bytes <= tile_shared_memory()) {
       const dim3 grid(unsigned((T + kTile - 1) / kTile), unsigned(a.heads));
       attention_tc_kernel<<<grid, 32 * kTileWarps, bytes, s>>>(q, k, v, doc_begin, T, a, out);
       check_launch("attention (tensor cores)");

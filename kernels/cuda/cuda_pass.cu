@@ -4,7 +4,6 @@
 // slots are gathered in expert order, each kept expert runs two GEMMs over its rows, and tokens sum
 // their slots in the router's order (kmath::combine_slots), in rounds of the pass plan's size.
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "engine/error.h"

@@ -95,7 +95,7 @@ DeviceExpertBank DeviceWeights::bank(const LayerSpec& spec, const std::vector<Ex
 }
 
 DeviceWeights::DeviceWeights(const ModelConfig& c, const ModelWeights& w) {
-  const bool tied = (w.lm_head.half && w.lm_head.half == w.embed.half) || (w.lm_head.data && w.lm_head.data == w.embed.data);
+  const bool tied = w.head_is_embedding();
   if (w.embed.form == WeightForm::Stored16 && w.embed.half_dtype == DType::BF16) {
     embed = matrix(w.embed);
   } else {  // F32 or F16: widened exactly, one row at a time

@@ -14,6 +14,5 @@
 namespace moescope::kmath {
 
 MOESCOPE_HD int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
-MOESCOPE_HD int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 }  // namespace moescope::kmath
