@@ -33,13 +33,16 @@ struct ConfigFields {
                     "an integer in [" + std::to_string(min_value) + ", " + std::to_string(max_value) + "]", brief(v));
     return int(x);
   }
-  // A finite number > 0 (eps, theta, clip values, scaling factors).
+  // A finite number > 0 that a float holds (eps, theta, clip values, scaling factors).
   float positive(const std::string& key, float def) const {
     if (!has(key)) return def;
     const nlohmann::json& v = j[key];
     if (!v.is_number()) fail_expected(where(key), "wrong type", "a number", brief(v));
     const double x = v.get<double>();
-    if (!std::isfinite(x) || x <= 0 || x > 3.0e38) fail_expected(where(key), "out of range", "a finite number > 0", brief(v));
+    // Kept as float by the model code: a value that float cannot hold as a normal number
+    // (1e-50 rounds to 0, 1e39 to inf) is refused here rather than turned into 0 or inf.
+    if (!std::isfinite(x) || x < 1.2e-38 || x > 3.0e38)
+      fail_expected(where(key), "out of range", "a finite number in [1.2e-38, 3.0e38]", brief(v));
     return float(x);
   }
   bool boolean(const std::string& key, bool def) const {

@@ -56,6 +56,9 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   m->loaded_ = options.subset                  ? *options.subset
                : !options.subset_file.empty() ? ExpertSubset::from_file(options.subset_file, m->config_)
                                               : ExpertSubset::all(m->config_);
+  if (!options.force_subset && m->loaded_.chosen_for)
+    check_subset_model(m->loaded_, options.subset_file.empty() ? "the expert subset" : options.subset_file,
+                       identify_model(*m->checkpoint_));
   if (m->loaded_.kept_per_layer.size() != size_t(m->config_.num_layers))
     fail_expected(dir, "expert subset has the wrong number of layers", std::to_string(m->config_.num_layers),
                   std::to_string(m->loaded_.kept_per_layer.size()));

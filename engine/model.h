@@ -79,6 +79,9 @@ F32Gemm f32_gemm_from_environment();
 struct LoadOptions {
   const ExpertSubset* subset = nullptr;  // load only these experts (others never read from disk)
   std::string subset_file;               // or read them from this subset JSON (subset.h), against the config read once here
+  // A subset (either form) that names the model it was chosen for is refused on another model
+  // (check_subset_model); true applies it anyway (`--force-subset`).
+  bool force_subset = false;
   bool load_tokenizer = true;            // read DIR/tokenizer.json when present
   Precision precision = Precision::F32;  // of the weight GEMMs (norms, attention, router: always FP32)
   F32Gemm f32_gemm = F32Gemm::Auto;

@@ -28,6 +28,16 @@ ExpertSubset ExpertSubset::from_json_text(const std::string& text, const std::st
     fail_expected(field, "wrong length", "a list of " + std::to_string(config.num_layers) + " entries (one per layer)",
                   layers.is_array() ? std::to_string(layers.size()) + " entries" : layers.type_name());
   ExpertSubset s;
+  if (j.contains("model") && !j["model"].is_null()) {
+    const auto& m = j["model"];
+    const std::string at = source + ": field 'model'";
+    auto text = [&](const char* key) {
+      if (!m.is_object() || !m.contains(key) || !m[key].is_string())
+        fail_expected(at, std::string("no '") + key + "'", "path, config_hash and weights_hash strings", brief(m));
+      return m[key].get<std::string>();
+    };
+    s.chosen_for = ModelIdentity{text("path"), text("config_hash"), text("weights_hash")};
+  }
   for (int l = 0; l < config.num_layers; ++l) {
     const auto& entry = layers[size_t(l)];
     const LayerSpec& spec = config.layers[size_t(l)];
@@ -53,6 +63,17 @@ ExpertSubset ExpertSubset::from_json_text(const std::string& text, const std::st
       fail_expected(at, "keeps no expert this layer could route to", "at least one expert id", "none");
   }
   return s;
+}
+
+void check_subset_model(const ExpertSubset& subset, const std::string& source, const ModelIdentity& model) {
+  if (!subset.chosen_for) return;
+  const ModelIdentity& was = *subset.chosen_for;
+  if (was.config_hash == model.config_hash && was.weights_hash == model.weights_hash) return;
+  auto name = [](const ModelIdentity& m) {
+    return m.path + " (config " + m.config_hash + ", weights " + m.weights_hash + ")";
+  };
+  fail(source, "chosen for another model: " + name(was) + ", not " + name(model) +
+                   "; --force-subset applies it anyway");
 }
 
 bool ExpertSubset::is_full(int layer) const {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/checkpoint/model_identity.h"
 #include "engine/config.h"
 
 namespace moescope {
@@ -32,6 +33,16 @@ struct ExpertSubset {
   // pruned checkpoint's num_experts_per_tok says (one global value, as in EMO's config and its
   // greedy_prune_layerwise_variable.py), so `--keep`, the app and the export route alike.
   int top_k(const ModelConfig& config) const;
+
+  // The model the subset was chosen for: the file's "model" record (path, config_hash,
+  // weights_hash), as `subset select` and the app write it. None for a hand-written file or EMO's
+  // own pruning_metadata.json, which name no hashes.
+  std::optional<ModelIdentity> chosen_for;
 };
+
+// Refuses (Error naming the file and both models) a subset chosen for another checkpoint: one
+// whose recorded config or weights hash differs from `model`'s. A subset that names no model
+// passes. `--force-subset` on the command line skips this check.
+void check_subset_model(const ExpertSubset& subset, const std::string& source, const ModelIdentity& model);
 
 }  // namespace moescope

@@ -44,7 +44,7 @@ double sgemm_gflops(int n, int repeats) {
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-  Args args(argv, {"json", "no-memory-check"}, {"model", "ids", "docs", "tokens", "repeat", "threads", "precision", "seed", "keep", "device"});
+  Args args(argv, {"json", "no-memory-check", "force-subset"}, {"model", "ids", "docs", "tokens", "repeat", "threads", "precision", "seed", "keep", "device"});
   const std::string dir = args.require("model");
   set_cpu_options(args);
   LoadOptions load = load_options(args);

@@ -122,7 +122,7 @@ void gpu_memory_report(const Checkpoint& ckpt, const ModelConfig& c, const Exper
 }  // namespace
 
 int cmd_info(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model", "keep"});
+  Args args(argv, {"json", "force-subset"}, {"model", "keep"});
   const std::string dir = args.require("model");
   if (!std::filesystem::is_directory(dir)) fail(dir, "not a directory (expected a Hugging Face checkpoint folder)");
   ModelConfig c = ModelConfig::from_file((std::filesystem::path(dir) / "config.json").string());
@@ -143,6 +143,7 @@ int cmd_info(const std::vector<std::string>& argv) {
   std::string gpu_memory_line;
   if (files.complete) {
     Checkpoint ckpt(dir);
+    if (keep && !args.flag("force-subset")) check_subset_model(*keep, *args.get("keep"), identify_model(ckpt));
     const std::string embed_name = model_tensor(c, "model.embed_tokens.weight");
     const TensorInfo& embed = ckpt.get(embed_name);
     if (embed.shape.size() != 2) fail(dir + ": tensor '" + embed_name + "'", "expected 2 dimensions [V, D], found " + embed.shape_string());

@@ -46,7 +46,7 @@ void print_rows(const ModelText& text, const WindowBatch& batch) {
 }  // namespace
 
 int cmd_route(const std::vector<std::string>& argv) {
-  Args args(argv, {"json", "probs", "router-logits", "no-memory-check"},
+  Args args(argv, {"json", "probs", "router-logits", "no-memory-check", "force-subset"},
             {"model", "text", "file", "keep", "threads", "precision", "window", "max-tokens", "device"});
   check_text_options(args);  // a malformed command line is refused before the model loads
   std::unique_ptr<ExpertSubset> keep;

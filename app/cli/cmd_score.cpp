@@ -64,7 +64,7 @@ size_t predicted_bytes(const ModelText& text) {
 }  // namespace
 
 int cmd_score(const std::vector<std::string>& argv) {
-  Args args(argv, {"json", "no-memory-check"},
+  Args args(argv, {"json", "no-memory-check", "force-subset"},
             {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads", "precision", "window", "max-tokens", "device"});
   // A malformed command line is refused before the model loads.
   if (args.get("corpus")) {

@@ -43,11 +43,12 @@ int subset_select(const std::vector<std::string>& argv) {
 }
 
 int subset_export(const std::vector<std::string>& argv) {
-  Args args(argv, {"json"}, {"model", "keep", "out"});
+  Args args(argv, {"json", "force-subset"}, {"model", "keep", "out"});
   const std::string model = args.require("model"), out = args.require("out");
   const ModelConfig c = ModelConfig::from_file((fs::path(model) / "config.json").string());
   const std::string keep_path = args.require("keep");
   const ExpertSubset subset = ExpertSubset::from_file(keep_path, c);
+  if (!args.flag("force-subset")) check_subset_model(subset, keep_path, identify_model(model));
   nlohmann::json meta = read_json_file(keep_path, "subset file");
   meta.erase("experts_kept_per_layer");
   meta["pruning_method"] = meta.value("method", "moescope subset");

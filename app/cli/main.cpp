@@ -81,6 +81,8 @@ commands:
   help      this text
 
 --keep reads a JSON with "experts_kept_per_layer" (EMO's pruning_metadata.json works as is).
+A subset file that names its model (as `subset select` writes it) is refused on any other
+model, naming both; --force-subset applies it anyway.
 --threads N sets the CPU threads (default: all cores).
 --device cpu|cuda[:N] (route, score, trace, subset select/ablate, export-emo, bench,
 bench-trace): where the forward passes run (default cpu). On CUDA the weight GEMMs are

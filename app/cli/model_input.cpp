@@ -22,6 +22,7 @@ LoadOptions load_options(const Args& args) {
   opt.f32_gemm = f32_gemm_from_environment();  // read once, here at the edge
   opt.threads = args.get_int("threads", 0, 1);
   opt.memory_check = !args.flag("no-memory-check");
+  opt.force_subset = args.flag("force-subset");
   if (auto d = args.get("device")) {
     Device device = parse_option([&] { return parse_device(*d); });
     // Under mpirun each rank of a node drives its own GPU: local rank modulo the node's devices.

@@ -404,6 +404,33 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
   CHECK(json::parse(pruned.out)["total"]["mean_nll"].get<double>() ==
         doctest::Approx(json::parse(masked.out)["total"]["mean_nll"].get<double>()).epsilon(1e-5));
 
+  // The subset names its model: on another checkpoint (here a copy whose config.json differs by
+  // one byte) every command that takes --keep refuses it, naming both; --force-subset applies it.
+  CHECK(sj["model"]["path"] == std::filesystem::absolute(model).lexically_normal().string());
+  const std::string other = tmp / "other-model";
+  std::filesystem::copy(model, other);
+  std::ofstream(other + "/config.json", std::ios::app) << " ";
+  std::string chosen_for = "s.json: chosen for another model: ", not_this = ", not ";
+  chosen_for.append(sj["model"]["path"].get<std::string>()).append(" (config ");
+  not_this.append(std::filesystem::absolute(other).lexically_normal().string()).append(" (config ");
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"route", "--model", other, "--text", "code", "--keep", tmp / "s.json"},
+        {"score", "--model", other, "--text", "code", "--keep", tmp / "s.json"},
+        {"info", "--model", other, "--keep", tmp / "s.json"},
+        {"subset", "export", "--model", other, "--keep", tmp / "s.json", "--out", tmp / "pruned-other"}}) {
+    CAPTURE(cmd[0]);
+    Run wrong = run_cli(cmd);
+    CHECK(wrong.code == 1);
+    CHECK(wrong.err.find(chosen_for) != std::string::npos);
+    CHECK(wrong.err.find(not_this) != std::string::npos);
+    CHECK(wrong.err.find("--force-subset") != std::string::npos);
+    std::vector<std::string> forced = cmd;
+    forced.push_back("--force-subset");
+    Run ok = run_cli(forced);
+    CHECK_MESSAGE(ok.code == 0, ok.err);
+  }
+  CHECK_FALSE(std::filesystem::exists(tmp / "pruned-other.tmp"));
+
   Run ab = run_cli({"subset", "ablate", "--workspace", ws, "--eval", tmp / "c.jsonl", "--domain", "code", "--budgets", "2,3",
                     "--random-seeds", "1", "--json"});
   REQUIRE_MESSAGE(ab.code == 0, ab.err);

@@ -114,7 +114,17 @@ TEST_CASE("config: a missing config.json names the file") {
 TEST_CASE("config: numbers out of range are refused before anything is allocated") {
   json j = emo_base();
   j["rms_norm_eps"] = -1;
-  CHECK(error_of(j) == "cfg.json: field 'rms_norm_eps': out of range (expected a finite number > 0, found -1)");
+  CHECK(error_of(j) == "cfg.json: field 'rms_norm_eps': out of range (expected a finite number in [1.2e-38, 3.0e38], found -1)");
+  // Positive in JSON but 0 or inf once held as a float: refused, not rounded (a fuzzer's find).
+  j = emo_base();
+  j["rope_theta"] = 1e-50;
+  CHECK(error_of(j).find("field 'rope_theta': out of range") != std::string::npos);
+  j = emo_base();
+  j["rms_norm_eps"] = 1e-45;
+  CHECK(error_of(j).find("field 'rms_norm_eps': out of range") != std::string::npos);
+  j = emo_base();
+  j["rope_scaling"] = {{"rope_type", "default"}, {"rope_theta", 4e38}};
+  CHECK(error_of(j).find("field 'rope_theta': out of range") != std::string::npos);
   j = emo_base();
   j["num_hidden_layers"] = 1073741824;
   CHECK(error_of(j).find("field 'num_hidden_layers': out of range (expected an integer in [1, 65536]") != std::string::npos);

@@ -50,3 +50,25 @@ TEST_CASE("subset: bad keep files name the field, the layer and expected vs foun
   CHECK(error_of(R"({"experts_kept_per_layer": [null, [1e400], null]})", c).rfind("keep.json: not valid JSON", 0) == 0);
   CHECK(error_of(R"({"experts_kept_per_layer": [[7, 1], null, []]})", c) == "(no error)");  // shared expert 7 may be listed
 }
+
+TEST_CASE("subset: a file that names its model is refused on a model whose config or weights hash differs") {
+  const ModelConfig c = fixture_config("emo-shared");
+  const std::string text =
+      R"({"model": {"path": "/m/emo", "config_hash": "c1", "weights_hash": "w1"}, "experts_kept_per_layer": [[1], null, null]})";
+  const ExpertSubset s = ExpertSubset::from_json_text(text, "keep.json", c);
+  REQUIRE(s.chosen_for);
+  CHECK(s.chosen_for->path == "/m/emo");
+  CHECK_NOTHROW(check_subset_model(s, "keep.json", ModelIdentity{"/elsewhere/emo-copy", "c1", "w1"}));  // moved: same model
+  const std::string expected =
+      "keep.json: chosen for another model: /m/emo (config c1, weights w1), not /m/std (config c1, weights w2); "
+      "--force-subset applies it anyway";
+  CHECK_THROWS_WITH_AS(check_subset_model(s, "keep.json", ModelIdentity{"/m/std", "c1", "w2"}), expected.c_str(), Error);
+  CHECK_THROWS_AS(check_subset_model(s, "keep.json", ModelIdentity{"/m/emo", "c2", "w1"}), Error);
+  // No model recorded (hand-written, or EMO's own pruning_metadata.json): nothing to check against.
+  const ExpertSubset plain = ExpertSubset::from_json_text(R"({"experts_kept_per_layer": [[1], null, null]})", "keep.json", c);
+  CHECK_FALSE(plain.chosen_for);
+  CHECK_NOTHROW(check_subset_model(plain, "keep.json", ModelIdentity{"/m/std", "c1", "w2"}));
+  // A "model" record without its hashes is a malformed file, not a silent pass.
+  CHECK(error_of(R"({"model": {"path": "/m"}, "experts_kept_per_layer": [[1], null, null]})", c).find(
+            "keep.json: field 'model': no 'config_hash'") == 0);
+}
