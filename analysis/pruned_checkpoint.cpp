@@ -245,6 +245,11 @@ PrunedCheckpointInfo write_pruned_checkpoint(const std::string& model_dir, const
   meta["original_model"] = fs::absolute(model_dir).lexically_normal().string();
   meta["num_shared_experts"] = c.num_shared_experts;
   meta["experts_kept_per_layer"] = kept_json;
+  // The original layer sizes, so the pruned model can say "k of E" and map its ids back without
+  // the original folder (engine/checkpoint/pruning_provenance.h).
+  nlohmann::json original_sizes = nlohmann::json::array();
+  for (const LayerSpec& spec : c.layers) original_sizes.push_back(spec.num_experts);
+  meta["original_experts_per_layer"] = original_sizes;
 
   // The folder appears complete or not at all.
   write_folder_atomically(out_dir, [&](const std::string& dir) {

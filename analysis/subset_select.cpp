@@ -110,6 +110,13 @@ SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, con
     kept.push_back(ids);
     ++moe;
   }
+  // The experts per token every layer routes with under this subset (ExpertSubset::top_k): what
+  // `--keep`, the app and the pruned checkpoint's num_experts_per_tok all use.
+  ExpertSubset as_subset;
+  for (const auto& layer : kept)
+    as_subset.kept_per_layer.push_back(layer.is_null() ? std::nullopt : std::optional<std::vector<int>>(layer.get<std::vector<int>>()));
+  out.top_k = as_subset.top_k(c);
+  out.model_top_k = c.top_k;
   const bool random = req.method == "random";
   auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
   out.file = {{"schema", kSubsetSchema},
@@ -120,6 +127,7 @@ SubsetSelection select_subset(const TraceData& td, const SubsetRequest& req, con
               {"calibration_documents", random ? nlohmann::json() : nlohmann::json(out.calibration_documents)},
               {"seed", random ? nlohmann::json(req.seed) : nlohmann::json()},
               {"standard_experts_per_layer", req.k},
+              {"num_experts_per_tok", out.top_k},
               {"shared_experts", "always kept, not listed"},
               {"experts_kept_per_layer", kept}};
   return out;

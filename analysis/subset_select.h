@@ -23,6 +23,8 @@ struct SubsetSelection {
   nlohmann::json file;        // the subset file: schema, model, method, ..., experts_kept_per_layer
   std::string ranking;        // vllm-ascend expert_list_file: per MoE layer every expert, best first
   size_t calibration_documents = 0;
+  int top_k = 0;              // experts per token under the subset (the model's top-k, capped: ExpertSubset::top_k)
+  int model_top_k = 0;        // the model's own
 };
 
 // The method names as the file records them (global -> global_mean_prob, ...); Error for others.

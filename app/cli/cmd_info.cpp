@@ -12,6 +12,7 @@
 #include "engine/memory_estimate.h"
 #include "engine/config_summary.h"
 #include "engine/param_count.h"
+#include "engine/checkpoint/pruning_provenance.h"
 #include "engine/checkpoint/tensor_names.h"
 #include "engine/checkpoint/weight_files.h"
 #include "kernels/cuda_device.h"
@@ -216,6 +217,21 @@ int cmd_info(const std::vector<std::string>& argv) {
   j["tensors"] = tensors;
   j["shards"] = shards;
   j["tokenizer"] = std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json");
+  const auto pruned = read_pruning_provenance(dir, c);
+  if (pruned) {
+    nlohmann::json kept = nlohmann::json::array(), original = nlohmann::json::array();
+    for (size_t l = 0; l < c.layers.size(); ++l) {
+      const bool was_pruned = c.layers[l].is_moe() && pruned->original_ids[l];
+      kept.push_back(was_pruned ? nlohmann::json(c.layers[l].num_standard()) : nlohmann::json());
+      original.push_back(was_pruned && pruned->original_standard[l] > 0 ? nlohmann::json(pruned->original_standard[l])
+                                                                         : nlohmann::json());
+    }
+    j["pruned_from"] = {{"original_model", pruned->original_model}, {"method", pruned->method},
+                        {"domain", pruned->domain}, {"standard_kept_per_layer", kept},
+                        {"original_standard_per_layer", original}, {"summary", pruned->summary(c)}};
+  } else {
+    j["pruned_from"] = nullptr;
+  }
   const CudaDeviceInfo& cuda = cuda_device_info();
   j["cuda"] = {{"built", cuda.built_with_cuda}, {"available", cuda.available}, {"devices", cuda.count},
                {"device", cuda.available ? cuda.name : cuda.reason}};
@@ -225,6 +241,7 @@ int cmd_info(const std::vector<std::string>& argv) {
     return 0;
   }
   std::cout << "model         " << dir << "\n"
+            << (pruned ? "pruned        " + pruned->summary(c).substr(7) + "\n" : std::string())
             << "architecture  " << arch_name(c.arch) << " (model_type " << c.model_type << ")\n"
             << "layers        " << c.num_layers << " (" << c.num_moe_layers() << " MoE)\n"
             << "hidden        " << c.hidden_size << ", heads " << c.num_heads << " (kv " << c.num_kv_heads << ", head_dim "

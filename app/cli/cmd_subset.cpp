@@ -36,7 +36,11 @@ int subset_select(const std::vector<std::string>& argv) {
   if (auto path = args.get("ranking-out")) write_file_atomically(*path, sel.ranking);
   if (auto path = args.get("out")) {
     write_file_atomically(*path, sel.file.dump(2) + "\n");
-    if (!args.flag("json")) std::printf("wrote %s (%d standard experts per MoE layer, %s)\n", path->c_str(), req.k, req.method.c_str());
+    if (!args.flag("json"))
+      std::printf("wrote %s (%d standard experts per MoE layer, %s; tokens route to %d experts per layer%s, as its pruned "
+                  "checkpoint)\n",
+                  path->c_str(), req.k, req.method.c_str(), sel.top_k,
+                  sel.top_k < sel.model_top_k ? (" instead of the model's " + std::to_string(sel.model_top_k)).c_str() : "");
   }
   if (args.flag("json") || !args.get("out")) std::cout << sel.file.dump(2) << "\n";
   return 0;

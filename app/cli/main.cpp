@@ -25,9 +25,10 @@ commands:
             and the GPU memory the model (and the subset) would need
   tokenize  (--tokenizer FILE | --model DIR) (--text T | --file F) [--json]
             token ids, vocabulary strings and byte offsets into the text
-  route     --model DIR (--text T | --file F) [--keep SUBSET.json] [--probs]
+  route     --model DIR (--text T | --file F) [--keep SUBSET.json] [--probs] [--original-ids]
             [--router-logits] [--window N] [--max-tokens N] [--json] [--threads N]
-            per token and MoE layer: top-k experts and weights; per-token NLL
+            per token and MoE layer: top-k experts and weights; per-token NLL;
+            --original-ids: a pruned checkpoint's experts by their original ids
   score     --model DIR (--text T | --file F [--window N] [--max-tokens N] |
             --corpus PATH [--max-tokens-per-doc N]) [--keep SUBSET.json] [--json] [--threads N]
             mean NLL, perplexity, bits per byte, tokens; with --corpus every

@@ -40,7 +40,13 @@ void RouteJsonWriter::add(const WindowBatch& batch) {
     const LayerRecord& rec = r.layers[i];
     if (options_.probs) spool_rows(i, kProbs, dump(rows_json(rec.probs, T, size_t(rec.num_standard))));
     if (options_.router_logits) spool_rows(i, kRouterLogits, dump(rows_json(rec.router_logits, T, size_t(rec.num_experts))));
-    spool_rows(i, kTopkIds, dump(rows_json(rec.topk_ids, T, size_t(rec.k))));
+    if (original_ids_.empty()) {
+      spool_rows(i, kTopkIds, dump(rows_json(rec.topk_ids, T, size_t(rec.k))));
+    } else {
+      std::vector<int32_t> mapped(rec.topk_ids.begin(), rec.topk_ids.begin() + ptrdiff_t(T * size_t(rec.k)));
+      for (int32_t& e : mapped) e = original_ids_[i][size_t(e)];
+      spool_rows(i, kTopkIds, dump(rows_json(mapped, T, size_t(rec.k))));
+    }
     spool_rows(i, kTopkWeights, dump(rows_json(rec.topk_weights, T, size_t(rec.k))));
   }
 }
@@ -59,6 +65,7 @@ void RouteJsonWriter::finish(std::ostream& out) {
       spool_->copy_to(stream(i, f), out);
       out << "]";
     };
+    if (!original_ids_.empty()) out << ",\"original_expert_ids\":" << dump(nlohmann::json(original_ids_[i]));
     if (options_.probs) field("probs", kProbs);
     if (options_.router_logits) field("router_logits", kRouterLogits);
     field("topk_ids", kTopkIds);

@@ -18,6 +18,10 @@ namespace moescope::cli {
 class RouteJsonWriter {
  public:
   RouteJsonWriter(const Encoding& enc, const std::vector<DocumentSpan>& windows, const ForwardOptions& options);
+  // A pruned checkpoint's records shown with the original expert ids: per MoE layer (in record
+  // order) the original id of each pruned expert; topk_ids are mapped and each layer gains
+  // "original_expert_ids" (column j of probs/doc_mean_probs is original expert ids[j]).
+  void set_original_ids(std::vector<std::vector<int>> ids) { original_ids_ = std::move(ids); }
   void add(const WindowBatch& batch);  // batches in text order
   // {"ids", "layers", "nll", "offsets", "tokens", "windows"} and a newline.
   void finish(std::ostream& out);
@@ -34,6 +38,7 @@ class RouteJsonWriter {
   std::vector<float> nll_;           // [T-1]: NaN (printed null) at each window's last token
   TextRoutingMeans means_;
   std::unique_ptr<Spool> spool_;
+  std::vector<std::vector<int>> original_ids_;  // empty: the model's own ids
 };
 
 }  // namespace moescope::cli

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "engine/checkpoint/pruning_provenance.h"
 #include "engine/error.h"
 #include "kernels/backend_maker.h"
 #include "kernels/cuda_device.h"
@@ -110,6 +111,11 @@ std::shared_ptr<const LoadedModel> load_model_job(const std::string& dir, const 
   if (!m->model->tokenizer()) fail(dir, "has no tokenizer.json (needed to route text)");
   m->dir = dir;
   m->identity = identify_model(m->model->checkpoint());
+  try {
+    if (const auto p = read_pruning_provenance(dir, m->model->config())) m->pruned_from = p->summary(m->model->config());
+  } catch (const Error& e) {
+    m->pruned_from = std::string("unreadable pruning metadata: ") + e.what();  // the model itself loaded fine
+  }
   return m;
 }
 
@@ -273,6 +279,7 @@ void App::view_model() {
     int moe = 0;
     for (const auto& l : c.layers) moe += l.is_moe();
     row("folder", model_->dir);
+    if (!model_->pruned_from.empty()) row("pruned", model_->pruned_from);
     row("architecture", c.model_type);
     row("layers", std::to_string(c.num_layers) + " (" + std::to_string(moe) + " MoE)");
     row("hidden size", std::to_string(c.hidden_size));

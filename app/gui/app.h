@@ -31,6 +31,9 @@ struct LoadedModel {
   std::shared_ptr<const Model> model;
   std::string dir;
   ModelIdentity identity;
+  // A pruned checkpoint's pruning_metadata.json in one line ("pruned from ..."), or why it could
+  // not be read; empty for a model that was not pruned.
+  std::string pruned_from;
 };
 
 // Loads a checkpoint for the app (a Job function): the model, its tokenizer (required) and identity.
@@ -185,6 +188,7 @@ class App {
   std::string confirm_;  // "json" or "checkpoint" while the confirmation popup is open
   std::string preview_key_, preview_error_;  // the kept experts of the current request (global/random)
   std::vector<std::string> preview_lines_;
+  int preview_top_k_ = 0, preview_model_top_k_ = 0;  // experts per token under that subset / the model's
 
   // Compare view
   char compare_a_[1024] = {}, compare_b_[1024] = {}, compare_ws_[1024] = {};

@@ -95,6 +95,7 @@ std::string App::run_command(const std::string& line) {
       // What the user sees: view, model, routed tokens, the pinned token and its experts, jobs' errors;
       // and how many checkpoints were loaded (the views share one model).
       nlohmann::json s{{"view", view_name(view_)}, {"model", model_ ? model_->dir : ""}, {"model_loads", model_loads()},
+                       {"pruned_from", model_ ? model_->pruned_from : ""},
                        {"pinned", pinned_}, {"text_file_error", text_file_error_}};
       if (const auto r = router_ ? router_->latest() : nullptr) {
         s["tokens"] = r->enc.ids.size();

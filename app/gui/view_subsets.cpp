@@ -164,15 +164,22 @@ void App::view_subsets() {
   ImGui::SetNextItemWidth(200);
   ImGui::SliderInt("budget k (experts per layer)", &subset_k_, 1, es);
   const SubsetRequest req = subset_request(*c);
-  // The chosen subset at a glance (global/random are instant; greedy/EASY-EP re-run the model on export).
-  if (req.method == "global" || req.method == "random") {
-    const std::string key = c->path + "|" + req.domain + "|" + req.method + "|" + std::to_string(req.k);
-    if (key != preview_key_) {  // recomputed only when the request changes (it reads config.json)
-      preview_key_ = key;
-      preview_lines_.clear();
-      preview_error_.clear();
-      try {
-        const SubsetSelection sel = select_subset(td, req);
+  // The chosen subset at a glance (global/random are instant; greedy/EASY-EP re-run the model on
+  // export), and the experts per token it routes with (the same for every method at this k).
+  const bool instant = req.method == "global" || req.method == "random";
+  const std::string key = c->path + "|" + req.domain + "|" + req.method + "|" + std::to_string(req.k);
+  if (key != preview_key_) {  // recomputed only when the request changes (it reads config.json)
+    preview_key_ = key;
+    preview_lines_.clear();
+    preview_error_.clear();
+    preview_top_k_ = preview_model_top_k_ = 0;
+    try {
+      SubsetRequest quick = req;
+      if (!instant) quick.method = "global";  // same budget, so the same top-k
+      const SubsetSelection sel = select_subset(td, quick);
+      preview_top_k_ = sel.top_k;
+      preview_model_top_k_ = sel.model_top_k;
+      if (instant) {
         size_t moe = 0;
         for (const auto& kept : sel.file["experts_kept_per_layer"]) {
           if (kept.is_null()) continue;
@@ -183,16 +190,26 @@ void App::view_subsets() {
           }
           preview_lines_.push_back(line);
         }
-      } catch (const Error& e) {
-        preview_error_ = e.what();
       }
+    } catch (const Error& e) {
+      preview_error_ = e.what();
     }
-    for (const auto& line : preview_lines_) ImGui::TextUnformatted(line.c_str());
-    if (!preview_error_.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", preview_error_.c_str());
-  } else {
+  }
+  if (preview_top_k_ > 0) {
+    if (preview_top_k_ < preview_model_top_k_)
+      ImGui::TextColored(ImVec4(1, 0.8f, 0.4f, 1),
+                         "each token routes to %d experts per layer (the model's top-%d, capped at the %d this subset keeps), "
+                         "in the sweep and in the exported checkpoint alike",
+                         preview_top_k_, preview_model_top_k_, preview_top_k_);
+    else
+      ImGui::Text("each token routes to %d experts per layer (the model's top-k), in the sweep and in the exported checkpoint alike",
+                  preview_top_k_);
+  }
+  for (const auto& line : preview_lines_) ImGui::TextUnformatted(line.c_str());
+  if (!preview_error_.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", preview_error_.c_str());
+  if (!instant)
     ImGui::TextDisabled("%s re-runs the model on the domain's documents: the experts are chosen when you export or sweep",
                         req.method.c_str());
-  }
   ImGui::Separator();
   traced_model_hint(*c);
   ImGui::BeginDisabled(ablation_job_.running());

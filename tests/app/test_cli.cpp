@@ -390,6 +390,12 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
   const json sj = json::parse(sf);
   CHECK(sj["schema"] == "moescope-subset/1");
   CHECK(sj["experts_kept_per_layer"][0].size() == 3);
+  CHECK(sj["num_experts_per_tok"] == 3);  // 3 standard + 1 shared kept: the model's top-3 fits
+  // One standard expert + the shared one: every layer routes to 2, and selecting says so.
+  Run one = run_cli({"subset", "select", "--workspace", ws, "--experts", "1", "--out", tmp / "one.json"});
+  REQUIRE_MESSAGE(one.code == 0, one.err);
+  CHECK(one.out.find("tokens route to 2 experts per layer instead of the model's 3, as its pruned checkpoint") != std::string::npos);
+  CHECK(json::parse(std::ifstream(tmp / "one.json"))["num_experts_per_tok"] == 2);
   std::ifstream rf(tmp / "r.jsonl");
   std::string line;
   std::getline(rf, line);
@@ -403,6 +409,37 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
   REQUIRE_MESSAGE(pruned.code == 0, pruned.err);
   CHECK(json::parse(pruned.out)["total"]["mean_nll"].get<double>() ==
         doctest::Approx(json::parse(masked.out)["total"]["mean_nll"].get<double>()).epsilon(1e-5));
+  // The pruned checkpoint says what it is, and shows its records with the original ids: those
+  // of the full model under the subset mask.
+  Run pi = run_cli({"info", "--model", tmp / "pruned", "--json"});
+  REQUIRE_MESSAGE(pi.code == 0, pi.err);
+  const json from = json::parse(pi.out)["pruned_from"];
+  CHECK(from["original_model"] == sj["model"]["path"]);
+  CHECK(from["domain"] == "code");
+  CHECK(from["method"] == "global_mean_prob");
+  CHECK(from["standard_kept_per_layer"] == json::array({3, 3}));
+  CHECK(from["original_standard_per_layer"] == json::array({5, 5}));
+  Run pi_text = run_cli({"info", "--model", tmp / "pruned"});
+  CHECK(pi_text.out.find("pruned        from " + sj["model"]["path"].get<std::string>() +
+                         " (domain code, global_mean_prob): 3 of 5 standard experts per pruned MoE layer\n") !=
+        std::string::npos);
+  CHECK(json::parse(run_cli({"info", "--model", model, "--json"}).out)["pruned_from"].is_null());
+  const std::string text = "the compiler reads the river code";
+  Run mr = run_cli({"route", "--model", model, "--keep", tmp / "s.json", "--text", text, "--json"});
+  Run pr = run_cli({"route", "--model", tmp / "pruned", "--text", text, "--json", "--original-ids"});
+  REQUIRE_MESSAGE(pr.code == 0, pr.err);
+  const json mj = json::parse(mr.out), pj = json::parse(pr.out);
+  for (size_t l = 0; l < 2; ++l) {
+    CHECK(pj["layers"][l]["topk_ids"] == mj["layers"][l]["topk_ids"]);
+    json ids = sj["experts_kept_per_layer"][l];
+    ids.push_back(5);  // the shared expert, last in both numberings
+    CHECK(pj["layers"][l]["original_expert_ids"] == ids);
+  }
+  Run pr_text = run_cli({"route", "--model", tmp / "pruned", "--text", text, "--original-ids"});
+  CHECK(pr_text.out.find("expert ids are the original model's") != std::string::npos);
+  Run not_pruned = run_cli({"route", "--model", model, "--text", text, "--original-ids"});
+  CHECK(not_pruned.code == 1);
+  CHECK(not_pruned.err.find("has no pruning_metadata.json: --original-ids applies to a pruned checkpoint") != std::string::npos);
 
   // The subset names its model: on another checkpoint (here a copy whose config.json differs by
   // one byte) every command that takes --keep refuses it, naming both; --force-subset applies it.

@@ -185,6 +185,9 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
       << "save-state " << tmp / "state-traced.json" << "\n"
       << "model /nonexistent/checkpoint\n"
       << "save-state " << tmp / "state-bad-model.json" << "\n"
+      << "model " << tmp / "pruned" << "\n"
+      << "view model\n"
+      << "save-state " << tmp / "state-pruned.json" << "\n"
       << "quit\n";
   }
   INFO(slurp(tmp / "app.log"));
@@ -222,6 +225,13 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   const auto bad = nlohmann::json::parse(slurp(tmp / "state-bad-model.json"));
   CHECK(bad["errors"]["model"].get<std::string>().find("/nonexistent/checkpoint") != std::string::npos);
   CHECK(bad["model"] == state["model"]);
+  // The pruned checkpoint, loaded, says what it was pruned from (its pruning_metadata.json).
+  const auto pruned = nlohmann::json::parse(slurp(tmp / "state-pruned.json"));
+  CHECK(pruned["errors"].empty());
+  CHECK(pruned["pruned_from"].get<std::string>().find(
+            "pruned from " + std::filesystem::absolute(sample_model()).lexically_normal().string() +
+            " (domain lang_de, global_mean_prob): 3 of ") == 0);
+  CHECK(state["pruned_from"] == "");
 #endif
 }
 
