@@ -8,6 +8,7 @@
 #include "analysis/coactivation.h"
 #include "analysis/domain_stats.h"
 #include "app/cli/commands.h"
+#include "app/cli/render_ablation.h"
 #include "app/render/figures.h"
 #include "engine/closest_names.h"
 #include "engine/error.h"
@@ -36,7 +37,7 @@ std::vector<std::string> expert_labels(int n) {
 }  // namespace
 
 int cmd_render(const std::vector<std::string>& argv) {
-  Args args(argv, {}, {"workspace", "what", "layer", "level", "domain", "out"});
+  Args args(argv, {}, {"workspace", "what", "layer", "level", "domain", "out", "compare-workspace", "k"});
   const std::string what = args.require("what"), out = args.require("out");
   Workspace ws(args.require("workspace"), false);
   const TraceData td = load_trace(ws);
@@ -93,69 +94,11 @@ int cmd_render(const std::vector<std::string>& argv) {
     h.value_label = what == "entropy" ? "bits" : "experts";
     render::draw_heatmap(h, out);
   } else if (what == "ablation") {
-    const std::string domain = args.get("domain").value_or("");
-    SqliteStmt st(ws.db(), "SELECT domain, method, k, bits_per_byte FROM ablations");
-    // method -> k -> (sum, count), averaged over seeds and (without --domain) domains
-    std::map<std::string, std::map<int, std::pair<double, int>>> acc;
-    std::map<std::string, int> domains;
-    std::set<std::string> ablated;  // every domain with results (suggestions for a mistyped --domain)
-    while (st.step()) {
-      ablated.insert(st.column_text(0));
-      if (!domain.empty() && st.column_text(0) != domain) continue;
-      auto& cell = acc[st.column_text(1)][int(st.column_int(2))];
-      cell.first += st.column_double(3);
-      cell.second += 1;
-      domains[st.column_text(0)] = 1;
-    }
-    if (acc.empty()) {
-      const std::string hint = domain.empty() ? "" : did_you_mean(domain, {ablated.begin(), ablated.end()});
-      fail(ws.path(), "no ablation results" + (domain.empty() ? "" : " for '" + domain + "'") +
-                          (hint.empty() ? " (run `moescope-cli subset ablate` first)" : "; " + hint));
-    }
-    render::LinePlotSpec p;
-    p.title = "Held-out bits per byte vs experts kept per layer" +
-              (domain.empty() ? " (mean over " + std::to_string(domains.size()) + (domains.size() == 1 ? " domain)" : " domains)")
-                             : " — " + domain);
-    p.x_label = "standard experts kept per layer (k)";
-    p.y_label = "bits per byte";
-    p.log2_x = true;
-    const std::map<std::string, std::pair<std::string, render::Rgb>> styles = {
-        {"global_mean_prob", {"domain subset (global)", {31, 119, 180}}},
-        {"greedy_layerwise", {"domain subset (greedy)", {44, 160, 44}}},
-        {"easy_ep", {"domain subset (EASY-EP)", {148, 103, 189}}},
-        {"random", {"random subsets", {214, 39, 40}}}};
-    double full = std::numeric_limits<double>::quiet_NaN();
-    int max_k = 0;
-    if (acc.count("full")) {
-      const auto& f = acc["full"].begin()->second;
-      full = f.first / f.second;
-      max_k = acc["full"].begin()->first;
-    }
-    for (const auto& [method, by_k] : acc) {
-      if (method == "full") continue;
-      render::Series s;
-      s.name = styles.count(method) ? styles.at(method).first : method;
-      s.color = styles.count(method) ? styles.at(method).second : render::Rgb{100, 100, 100};
-      for (const auto& [k, v] : by_k) {
-        s.x.push_back(k);
-        s.y.push_back(v.first / v.second);
-        max_k = std::max(max_k, k);
-      }
-      if (std::isfinite(full)) {  // the full model closes every curve at k = all
-        s.x.push_back(max_k);
-        s.y.push_back(full);
-      }
-      p.series.push_back(s);
-    }
-    if (std::isfinite(full)) {
-      render::Series f{"full model", {1, double(max_k)}, {full, full}, {90, 90, 90}, true};
-      double min_k = max_k;
-      for (const auto& s : p.series)
-        for (double x : s.x) min_k = std::min(min_k, x);
-      f.x[0] = min_k;
-      p.series.push_back(f);
-    }
-    render::draw_line_plot(p, out);
+    AblationFigure fig;
+    fig.domain = args.get("domain").value_or("");
+    fig.compare = args.get("compare-workspace").value_or("");
+    fig.marker_k = args.get_int("k", 0, 1);
+    render_ablation(ws, fig, out);
   } else {
     usage_fail_expected("--what", "unknown figure", "domain-heatmap, similarity, coactivation, entropy, above-uniform or ablation", what);
   }

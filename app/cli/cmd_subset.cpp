@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "analysis/ablation.h"
+#include "analysis/ablation_summary.h"
 #include "analysis/pruned_checkpoint.h"
 #include "analysis/subset_select.h"
 #include "app/cli/commands.h"
@@ -132,6 +133,7 @@ int subset_ablate(const std::vector<std::string>& argv) {
                    p.seed >= 0 ? (" seed " + std::to_string(p.seed)).c_str() : "", p.bits_per_byte);
   };
   nlohmann::json all = nlohmann::json::array();
+  std::vector<AblationPoint> swept;
   for (const std::string& dom : domains) {
     if (method != "global") {
       // Calibration token ids of this domain, as traced.
@@ -141,6 +143,7 @@ int subset_ablate(const std::vector<std::string>& argv) {
     }
     const auto points = ablate_domain(*model, td, dom, calibration, eval, opt);
     store_ablations(ws, points, eval_source);
+    swept.insert(swept.end(), points.begin(), points.end());
     for (const AblationPoint& p : points)
       all.push_back({{"domain", p.domain}, {"method", p.method}, {"k", p.k}, {"seed", p.seed < 0 ? nlohmann::json() : nlohmann::json(p.seed)},
                      {"mean_nll", p.mean_nll}, {"bits_per_byte", p.bits_per_byte}, {"tokens", p.tokens}, {"documents", p.documents}});
@@ -165,7 +168,36 @@ int subset_ablate(const std::vector<std::string>& argv) {
       }
     }
   }
-  if (json_out) std::cout << nlohmann::json{{"eval", eval_source}, {"points", all}}.dump(2) << "\n";
+  // The mean over the swept domains, each against its own full model: stored as domain "*".
+  const AblationCurves mean = ablation_curves(swept);
+  nlohmann::json mean_json = nlohmann::json::array();
+  if (domains.size() > 1) store_ablations(ws, mean_over_domains(swept), eval_source);
+  for (const auto& [m, curve] : mean.by_method)
+    for (const AblationCurvePoint& p : curve)
+      mean_json.push_back({{"method", m}, {"k", p.k}, {"bits_per_byte", p.bits_per_byte}, {"increase_pct", p.increase_pct},
+                           {"min_increase_pct", p.min_pct}, {"max_increase_pct", p.max_pct}});
+  if (json_out) {
+    std::cout << nlohmann::json{{"eval", eval_source},
+                                {"points", all},
+                                {"mean", {{"domains", mean.domains}, {"full_bits_per_byte", mean.full_bits_per_byte}, {"points", mean_json}}}}
+                     .dump(2)
+              << "\n";
+  } else if (domains.size() > 1) {
+    std::printf("mean over %zu domains (full model %.4f bits/byte; %% = mean of each domain's increase over its full model)\n"
+                "  %4s %12s %12s %10s %10s\n",
+                mean.domains.size(), mean.full_bits_per_byte, "k", "selected", "random", "sel. +%", "rand. +%");
+    for (const auto& [m, curve] : mean.by_method) {
+      if (m == "random") continue;
+      for (const AblationCurvePoint& p : curve) {
+        const AblationCurvePoint* r = nullptr;
+        if (mean.by_method.count("random"))
+          for (const auto& q : mean.by_method.at("random"))
+            if (q.k == p.k) r = &q;
+        std::printf("  %4d %12.4f %12.4f %9.1f%% %9.1f%%\n", p.k, p.bits_per_byte, r ? r->bits_per_byte : 0.0, p.increase_pct,
+                    r ? r->increase_pct : 0.0);
+      }
+    }
+  }
   return 0;
 }
 

@@ -70,8 +70,10 @@ commands:
             logits, token ids, document boundaries, metadata, info.json
   render    --workspace WS --what domain-heatmap|similarity|coactivation|entropy|
             above-uniform|ablation [--layer L] [--level token|document]
-            [--domain D] --out F.png
-            the key figures as labelled PNG files (no display needed)
+            [--domain D] [--compare-workspace WS2] [--k K] --out F.png
+            the key figures as labelled PNG files (no display needed); ablation:
+            % loss increase vs k, mean over domains (or --domain), a second
+            workspace's model overlaid, random subsets' spread shaded, K marked
   bench     --model DIR [--docs N --tokens T | --ids IDS.json] [--repeat R]
             [--threads N] [--seed S] [--json]
             prefill tokens/s with full recording (median of R runs), achieved

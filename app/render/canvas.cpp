@@ -77,6 +77,11 @@ void Canvas::blend(int x, int y, Rgb c, double a) {
   p[2] = uint8_t(std::lround(p[2] * (1 - a) + c.b * a));
 }
 
+void Canvas::shade_column(int x, double y0, double y1, Rgb c, double alpha) {
+  if (y0 > y1) std::swap(y0, y1);
+  for (int y = std::max(0, int(std::lround(y0))); y <= std::min(h_ - 1, int(std::lround(y1))); ++y) blend(x, y, c, alpha);
+}
+
 void Canvas::rect(int x, int y, int w, int h, Rgb c) {
   for (int j = std::max(0, y); j < std::min(h_, y + h); ++j)
     for (int i = std::max(0, x); i < std::min(w_, x + w); ++i) blend(i, j, c, 1.0);

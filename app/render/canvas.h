@@ -21,6 +21,8 @@ class Canvas {
   int height() const { return h_; }
   void rect(int x, int y, int w, int h, Rgb c);
   void line(double x0, double y0, double x1, double y1, Rgb c, double thickness = 1.0);
+  // Column x from y0 to y1 (either order) tinted with c at opacity alpha (shaded bands).
+  void shade_column(int x, double y0, double y1, Rgb c, double alpha);
   // Text with its baseline at y; px = pixel height. vertical: rotated 90 degrees counter-clockwise
   // (reads bottom to top), anchored at its start.
   void text(double x, double y, const std::string& utf8, double px, Rgb c, Align align = Align::Left, bool vertical = false);

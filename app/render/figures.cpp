@@ -118,13 +118,21 @@ void draw_line_plot(const LinePlotSpec& spec, const std::string& png_path) {
         xh = std::max(xh, tx(s.x[i]));
         yl = std::min(yl, s.y[i]);
         yh = std::max(yh, s.y[i]);
+        if (i < s.band_low.size() && i < s.band_high.size()) {
+          yl = std::min(yl, s.band_low[i]);
+          yh = std::max(yh, s.band_high[i]);
+        }
       }
   if (!std::isfinite(xl)) fail(png_path, "nothing to draw (no points)");
   if (xh <= xl) xh = xl + 1;
   const double pad = (yh - yl) * 0.08 + 1e-9;
   yl -= pad;
   yh += pad;
-  const int W = 900, H = 600, L = 90, R = 220, T = 60, B = 70;
+  // The legend's width decides the right margin (two models' series have long names).
+  Canvas probe(1, 1);
+  double legend = 0;
+  for (const Series& s : spec.series) legend = std::max(legend, probe.text_width(s.name, 13));
+  const int R = std::max(220, int(legend) + 60), W = 680 + R, H = 600, L = 90, T = 60, B = 70;
   Canvas cv(W, H);
   auto px = [&](double x) { return L + (tx(x) - xl) / (xh - xl) * (W - L - R); };
   auto py = [&](double y) { return T + (yh - y) / (yh - yl) * (H - T - B); };
@@ -140,6 +148,23 @@ void draw_line_plot(const LinePlotSpec& spec, const std::string& png_path) {
   for (double x : xs) cv.text(px(x), H - B + 20, fmt(x), 12, kInk, Align::Center);
   cv.line(L, T, L, H - B, kInk);
   cv.line(L, H - B, W - R, H - B, kInk);
+  // Bands first, under every line: each column between two points interpolates low and high.
+  for (const Series& s : spec.series) {
+    if (s.band_low.size() != s.x.size() || s.band_high.size() != s.x.size()) continue;
+    for (size_t i = 0; i + 1 < s.x.size(); ++i) {
+      const double x0 = px(s.x[i]), x1 = px(s.x[i + 1]);
+      for (int c = int(std::ceil(x0)); c <= int(std::floor(x1)); ++c) {
+        const double u = x1 > x0 ? (c - x0) / (x1 - x0) : 0;
+        cv.shade_column(c, py(s.band_low[i] + u * (s.band_low[i + 1] - s.band_low[i])),
+                        py(s.band_high[i] + u * (s.band_high[i + 1] - s.band_high[i])), s.color, 0.18);
+      }
+    }
+  }
+  if (std::isfinite(spec.marker_x)) {
+    const double mx = px(spec.marker_x);
+    for (double y = T; y < H - B; y += 8) cv.line(mx, y, mx, std::min(y + 4, double(H - B)), kInk, 1.5);
+    cv.text(mx + 4, T + 14, spec.marker_label, 12, kInk);
+  }
   for (size_t k = 0; k < spec.series.size(); ++k) {
     const Series& s = spec.series[k];
     for (size_t i = 0; i + 1 < s.x.size(); ++i) {

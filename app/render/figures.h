@@ -2,6 +2,7 @@
 // a labelled heatmap with a colour bar, and a line plot with a legend. Both write PNG files.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -29,12 +30,15 @@ struct Series {
   std::vector<double> x, y;
   Rgb color;
   bool dashed = false;
+  std::vector<double> band_low, band_high;  // optional, per x: a shaded range around the line (spread of seeds)
 };
 
 struct LinePlotSpec {
   std::string title, x_label, y_label;
   std::vector<Series> series;
   bool log2_x = false;
+  double marker_x = std::numeric_limits<double>::quiet_NaN();  // a vertical line (the chosen budget), labelled
+  std::string marker_label;
 };
 
 void draw_heatmap(const HeatmapSpec& spec, const std::string& png_path);

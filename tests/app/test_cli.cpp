@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "analysis/ablation_summary.h"
 #include "tests/app/cli_run.h"
 #include "tests/test_paths.h"
 
@@ -472,6 +473,37 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
                     "--random-seeds", "1", "--json"});
   REQUIRE_MESSAGE(ab.code == 0, ab.err);
   CHECK(json::parse(ab.out)["points"].size() == 1 + 2 * 2);
+  // Every domain: the mean over domains of each one's % increase over its own full model,
+  // recomputed here from the per-domain points; stored as domain "*" beside them.
+  Run both = run_cli({"subset", "ablate", "--workspace", ws, "--eval", tmp / "c.jsonl", "--budgets", "2", "--random-seeds", "1", "--json"});
+  REQUIRE_MESSAGE(both.code == 0, both.err);
+  const json bj = json::parse(both.out);
+  std::map<std::string, double> full_bpb, sel_bpb;
+  for (const json& p : bj["points"]) {
+    if (p["method"] == "full") full_bpb[p["domain"]] = p["bits_per_byte"];
+    if (p["method"] == "global_mean_prob") sel_bpb[p["domain"]] = p["bits_per_byte"];
+  }
+  REQUIRE(full_bpb.size() == 2);
+  const double expected_pct = 50 * (sel_bpb["code"] / full_bpb["code"] - 1) + 50 * (sel_bpb["water"] / full_bpb["water"] - 1);
+  CHECK(bj["mean"]["domains"] == json::array({"code", "water"}));
+  bool found = false;
+  for (const json& p : bj["mean"]["points"])
+    if (p["method"] == "global_mean_prob" && p["k"] == 2) {
+      found = true;
+      CHECK(p["increase_pct"].get<double>() == doctest::Approx(expected_pct).epsilon(1e-9));
+    }
+  CHECK(found);
+  Run both_text = run_cli({"subset", "ablate", "--workspace", ws, "--eval", tmp / "c.jsonl", "--budgets", "2", "--random-seeds", "1"});
+  CHECK(both_text.out.find("mean over 2 domains (full model ") != std::string::npos);
+  {
+    moescope::Workspace w(ws, false);
+    moescope::SqliteStmt st(w.db(), "SELECT COUNT(*) FROM ablations WHERE domain = '*'");
+    REQUIRE(st.step());
+    CHECK(st.column_int(0) == 3);  // full, selected and one random subset at k = 2
+  }
+  Run fig = run_cli({"render", "--workspace", ws, "--what", "ablation", "--compare-workspace", ws, "--k", "2", "--out", tmp / "abl.png"});
+  CHECK_MESSAGE(fig.code == 0, fig.err);
+  CHECK(std::filesystem::file_size(tmp / "abl.png") > 1000);
   Run bad = run_cli({"subset", "select", "--workspace", ws, "--experts", "9"});
   CHECK(bad.code == 1);
   CHECK(bad.err.find("more than the layer has") != std::string::npos);

@@ -1,0 +1,103 @@
+// render_ablation.cpp — the ablation figure (render_ablation.h).
+#include "app/cli/render_ablation.h"
+
+#include <filesystem>
+#include <set>
+
+#include "analysis/ablation_summary.h"
+#include "app/render/figures.h"
+#include "engine/closest_names.h"
+#include "engine/error.h"
+
+namespace fs = std::filesystem;
+
+namespace moescope::cli {
+
+namespace {
+
+// "emo-sample (emo.moescope)": the traced model's folder name and the workspace's file name.
+std::string model_and_workspace(Workspace& ws) {
+  std::string model = "model";
+  try {
+    model = fs::path(ws.run_info()["model"]["path"].get<std::string>()).filename().string();
+  } catch (const std::exception&) {
+  }
+  return model + " (" + fs::path(ws.path()).filename().string() + ")";
+}
+
+AblationCurves curves_of(Workspace& ws, const std::string& domain) {
+  const std::vector<AblationPoint> points = stored_ablations(ws);
+  AblationCurves c = ablation_curves(points, domain);
+  if (c.empty()) {
+    std::set<std::string> ablated;
+    for (const AblationPoint& p : points) ablated.insert(p.domain);
+    const std::string hint = domain.empty() ? "" : did_you_mean(domain, {ablated.begin(), ablated.end()});
+    fail(ws.path(), "no ablation results" + (domain.empty() ? "" : " for '" + domain + "'") +
+                        (hint.empty() ? " (run `moescope-cli subset ablate` first)" : "; " + hint));
+  }
+  return c;
+}
+
+const char* method_label(const std::string& m) {
+  if (m == "global_mean_prob") return "domain subset (global)";
+  if (m == "greedy_layerwise") return "domain subset (greedy)";
+  if (m == "easy_ep") return "domain subset (EASY-EP)";
+  if (m == "random") return "random subsets";
+  return nullptr;
+}
+
+}  // namespace
+
+void render_ablation(Workspace& ws, const AblationFigure& fig, const std::string& png_path) {
+  struct Source {
+    std::string name;
+    AblationCurves curves;
+    render::Rgb selected, random;
+  };
+  std::vector<Source> sources{{model_and_workspace(ws), curves_of(ws, fig.domain), {31, 119, 180}, {120, 170, 215}}};
+  if (!fig.compare.empty()) {
+    Workspace other(fig.compare, false);
+    sources.push_back({model_and_workspace(other), curves_of(other, fig.domain), {214, 39, 40}, {235, 140, 130}});
+  }
+  render::LinePlotSpec p;
+  const AblationCurves& first = sources.front().curves;
+  p.title = sources.front().name + (sources.size() > 1 ? " vs " + sources.back().name : "") + ": " +
+            (fig.domain.empty() ? "mean over " + std::to_string(first.domains.size()) + (first.domains.size() == 1 ? " domain" : " domains")
+                                : fig.domain);
+  p.x_label = "standard experts kept per layer (k; the last is all of them)";
+  p.y_label = "% loss increase over the full model (bits per byte)";
+  p.log2_x = true;
+  double kmin = 1e9, kmax = 0;
+  for (const Source& s : sources) {
+    const std::string prefix = sources.size() > 1 ? s.name.substr(0, s.name.find(' ')) + ": " : "";
+    for (const auto& [method, curve] : s.curves.by_method) {
+      const char* label = method_label(method);
+      render::Series line;
+      line.name = prefix + (label ? label : method);
+      const bool random = method == "random";
+      line.color = random ? s.random : s.selected;
+      line.dashed = random;
+      for (const AblationCurvePoint& c : curve) {
+        line.x.push_back(c.k);
+        line.y.push_back(c.increase_pct);
+        if (random) line.band_low.push_back(c.min_pct), line.band_high.push_back(c.max_pct);
+        kmin = std::min(kmin, double(c.k));
+      }
+      if (s.curves.full_k > 0) {  // every curve ends at the full model: k = Es, 0%
+        line.x.push_back(s.curves.full_k);
+        line.y.push_back(0);
+        if (random) line.band_low.push_back(0), line.band_high.push_back(0);
+        kmax = std::max(kmax, double(s.curves.full_k));
+      }
+      p.series.push_back(line);
+    }
+  }
+  if (kmax > 0 && kmin < kmax) p.series.push_back({"full model (0%)", {kmin, kmax}, {0, 0}, {90, 90, 90}, true, {}, {}});
+  if (fig.marker_k > 0) {
+    p.marker_x = fig.marker_k;
+    p.marker_label = "k = " + std::to_string(fig.marker_k);
+  }
+  render::draw_line_plot(p, png_path);
+}
+
+}  // namespace moescope::cli
