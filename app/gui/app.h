@@ -120,6 +120,8 @@ class App {
   SubsetRequest subset_request(const CorpusState& c) const;
   // Compare
   void view_compare();
+  void ablation_panel(const CorpusState& c, int es);
+  void open_compare_workspace();
   void load_compare_models();
   // Shared
   // Hands a router to a side thread to be destroyed: its worker may be in the middle of a long
@@ -189,6 +191,15 @@ class App {
   std::string preview_key_, preview_error_;  // the kept experts of the current request (global/random)
   std::vector<std::string> preview_lines_;
   int preview_top_k_ = 0, preview_model_top_k_ = 0;  // experts per token under that subset / the model's
+  // Stored ablation points of the open workspace and of Compare's second one (re-read when either
+  // changes or a sweep finishes).
+  struct AblationSource {
+    std::string name;  // "emo-sample (emo.moescope)"
+    std::vector<AblationPoint> points;
+  };
+  std::string ablation_key_;
+  std::vector<AblationSource> ablation_sources_;
+  int ablation_mean_ = 1;  // 1: mean over domains, 0: the chosen domain
 
   // Compare view
   char compare_a_[1024] = {}, compare_b_[1024] = {}, compare_ws_[1024] = {};

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "analysis/ablation_summary.h"
 #include "app/gui/app.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
@@ -116,6 +117,16 @@ std::string App::run_command(const std::string& line) {
       }
       if (const auto c = corpus()) s["workspace"] = {{"path", c->path}, {"documents", c->trace.docs.size()}, {"domains", c->trace.domains}};
       if (const auto a = ablation_job_.result()) s["ablation_points"] = a->points.size();
+      // The Subsets view's curves: which workspaces' stored sweeps it overlays, and their means.
+      nlohmann::json curves = nlohmann::json::array();
+      for (const AblationSource& src : ablation_sources_) {
+        const AblationCurves mean = ablation_curves(src.points);
+        nlohmann::json m = nlohmann::json::object();
+        for (const auto& [method, curve] : mean.by_method)
+          for (const AblationCurvePoint& p : curve) m[method][std::to_string(p.k)] = p.increase_pct;
+        curves.push_back({{"name", src.name}, {"domains", mean.domains.size()}, {"mean_increase_pct", m}});
+      }
+      s["ablation_curves"] = curves;
       if (const auto e = export_job_.result()) s["exported"] = e->path;
       nlohmann::json errors = nlohmann::json::object();
       for (const auto& [name, err] : {std::pair{"model", model_job_.error()}, std::pair{"corpus", corpus_job_.error()},

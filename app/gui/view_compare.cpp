@@ -67,6 +67,15 @@ void App::load_compare_models() {
   }
 }
 
+// The second workspace named on the command line (or typed here) opens once, for Compare and for
+// the Subsets view's overlaid ablation curves.
+void App::open_compare_workspace() {
+  if (!compare_corpus_job_.result() && !compare_corpus_job_.running() && compare_corpus_job_.error().empty() && compare_ws_[0]) {
+    const std::string p = compare_ws_;
+    compare_corpus_job_.start([p](JobControl& job) { return load_corpus_state(p, job); });
+  }
+}
+
 void App::view_compare() {
   // First visit, once the app's model is in (model A may be it).
   if (!compare_router_a_ && !compare_router_b_ && !compare_job_a_.running() && !compare_job_b_.running() &&
@@ -112,10 +121,7 @@ void App::view_compare() {
     const std::string p = compare_ws_;
     compare_corpus_job_.start([p](JobControl& job) { return load_corpus_state(p, job); });
   }
-  if (!compare_corpus_job_.result() && !compare_corpus_job_.running() && compare_corpus_job_.error().empty() && compare_ws_[0]) {
-    const std::string p = compare_ws_;
-    compare_corpus_job_.start([p](JobControl& job) { return load_corpus_state(p, job); });
-  }
+  open_compare_workspace();
   job_status("opening", 0.5, "", compare_corpus_job_.running(), compare_corpus_job_.error(), nullptr);
   const auto a = corpus(), b = compare_corpus_job_.result();
   if (!a || !b) {

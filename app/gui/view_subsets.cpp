@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 
+#include "analysis/ablation_summary.h"
 #include "analysis/corpus.h"
 #include "analysis/pruned_checkpoint.h"
 #include "analysis/workspace.h"
@@ -141,6 +142,73 @@ void App::traced_model_hint(const CorpusState& c) {
   ImGui::EndDisabled();
 }
 
+// The stored ablation results as % loss increase vs k: the mean over domains or the chosen
+// domain, with the Compare view's second workspace overlaid when one is open.
+void App::ablation_panel(const CorpusState& c, int es) {
+  open_compare_workspace();
+  const auto other = compare_corpus_job_.result();
+  const auto run = ablation_job_.result();
+  const std::string key = c.path + "|" + (other ? other->path : "") + "|" + std::to_string(reinterpret_cast<uintptr_t>(run.get()));
+  if (key != ablation_key_ && !ablation_job_.running()) {  // re-read after a sweep stores its points
+    ablation_key_ = key;
+    ablation_sources_.clear();
+    try {
+      for (const CorpusState* s : {&c, other.get()}) {
+        if (!s) continue;
+        Workspace ws(s->path, false);
+        const std::string model = fs::path(s->trace.run["model"]["path"].get<std::string>()).filename().string();
+        ablation_sources_.push_back({model + " (" + fs::path(s->path).filename().string() + ")", stored_ablations(ws)});
+      }
+    } catch (const Error& e) {
+      ablation_sources_.clear();
+      preview_error_ = e.what();
+    }
+  }
+  if (run && run->cancelled) ImGui::TextDisabled("the last sweep was cancelled: its points were not stored");
+  const std::string domain = c.trace.domains[size_t(subset_domain_)];
+  ImGui::RadioButton("mean over domains", &ablation_mean_, 1);
+  ImGui::SameLine();
+  ImGui::RadioButton(("domain " + domain).c_str(), &ablation_mean_, 0);
+  ImGui::SameLine();
+  ImGui::TextDisabled("%% loss increase (bits per byte) over the full model; random subsets: mean of seeds, spread shaded");
+  const ImU32 selected[] = {IM_COL32(90, 170, 255, 255), IM_COL32(255, 110, 90, 255)};
+  const ImU32 random[] = {IM_COL32(150, 200, 255, 255), IM_COL32(255, 175, 150, 255)};
+  std::vector<CurveSeries> series;
+  std::string title;
+  double kmin = es;
+  for (size_t i = 0; i < ablation_sources_.size() && i < 2; ++i) {
+    const AblationCurves curves = ablation_curves(ablation_sources_[i].points, ablation_mean_ ? "" : domain);
+    if (curves.empty()) continue;
+    title += (title.empty() ? "" : "  vs  ") + ablation_sources_[i].name;
+    const std::string prefix = ablation_sources_.size() > 1 ? ablation_sources_[i].name.substr(0, ablation_sources_[i].name.find(' ')) + ": " : "";
+    for (const auto& [method, curve] : curves.by_method) {
+      const bool rnd = method == "random";
+      CurveSeries s{prefix + (rnd ? "random subsets" : method), rnd ? random[i] : selected[i], {}, {}, rnd, {}, {}};
+      for (const AblationCurvePoint& p : curve) {
+        s.x.push_back(p.k), s.y.push_back(p.increase_pct);
+        if (rnd) s.band_low.push_back(p.min_pct), s.band_high.push_back(p.max_pct);
+        kmin = std::min(kmin, double(p.k));
+      }
+      s.x.push_back(curves.full_k), s.y.push_back(0);  // the full model closes every curve
+      if (rnd) s.band_low.push_back(0), s.band_high.push_back(0);
+      series.push_back(std::move(s));
+    }
+    if (ablation_mean_) title += ", mean over " + std::to_string(curves.domains.size()) + " domains";
+  }
+  if (series.empty()) {
+    ImGui::TextDisabled("no stored sweep for %s yet: Run ablation sweep (or `moescope-cli subset ablate`)",
+                        ablation_mean_ ? "any domain" : domain.c_str());
+    return;
+  }
+  series.push_back({"full model", IM_COL32(200, 200, 200, 255), {kmin, double(es)}, {0, 0}, true, {}, {}});
+  ImGui::TextUnformatted(title.c_str());
+  CurveAxes axes{"standard experts kept per layer (k)", "% loss increase", true};
+  axes.marker_x = subset_k_;
+  axes.marker_label = "k = " + std::to_string(subset_k_);
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  draw_curves("##curves", ImVec2(std::min(avail.x, 1000.f), std::max(240.f, avail.y - 8)), series, axes);
+}
+
 void App::view_subsets() {
   const auto c = corpus();
   if (!c) {
@@ -259,34 +327,7 @@ void App::view_subsets() {
     }
     ImGui::EndPopup();
   }
-  // Curves of the last sweep.
-  const auto run = ablation_job_.result();
-  if (!run) {
-    ImGui::TextDisabled("no sweep yet");
-    return;
-  }
-  ImGui::Text("%s: bits per byte on held-out documents%s", run->domain.c_str(), run->cancelled ? " (cancelled: partial)" : "");
-  CurveSeries sel{run->method, IM_COL32(90, 200, 255, 255), {}, {}}, rnd{"random (mean of seeds)", IM_COL32(255, 150, 80, 255), {}, {}},
-      full{"full model", IM_COL32(200, 200, 200, 255), {}, {}, true};
-  std::map<int, std::pair<double, int>> rand_mean;
-  double full_bpb = NAN;
-  int kmin = es, kmax = 1;
-  for (const AblationPoint& p : run->points) {
-    if (p.method == "full") full_bpb = p.bits_per_byte;
-    else if (p.method == "random") rand_mean[p.k].first += p.bits_per_byte, rand_mean[p.k].second += 1;
-    else sel.x.push_back(p.k), sel.y.push_back(p.bits_per_byte);
-    if (p.method != "full") kmin = std::min(kmin, p.k), kmax = std::max(kmax, p.k);
-  }
-  for (const auto& [k, s] : rand_mean) rnd.x.push_back(k), rnd.y.push_back(s.first / s.second);
-  if (std::isfinite(full_bpb)) {  // the full model at k = Es, and as a reference level
-    sel.x.push_back(es), sel.y.push_back(full_bpb);
-    rnd.x.push_back(es), rnd.y.push_back(full_bpb);
-    full.x = {double(kmin), double(es)};
-    full.y = {full_bpb, full_bpb};
-  }
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  draw_curves("##curves", ImVec2(std::min(avail.x, 900.f), std::max(220.f, avail.y - 8)), {sel, rnd, full},
-              {"standard experts kept per layer (k)", "bits per byte", true});
+  ablation_panel(*c, es);
 }
 
 }  // namespace moescope::gui

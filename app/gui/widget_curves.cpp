@@ -29,6 +29,8 @@ void draw_curves(const char* id, ImVec2 size, const std::vector<CurveSeries>& se
       if (std::isfinite(s.y[i])) {
         x0 = std::min(x0, fx(s.x[i])), x1 = std::max(x1, fx(s.x[i]));
         y0 = std::min(y0, s.y[i]), y1 = std::max(y1, s.y[i]);
+        if (i < s.band_low.size() && i < s.band_high.size())
+          y0 = std::min(y0, s.band_low[i]), y1 = std::max(y1, s.band_high[i]);
       }
   const ImVec2 o = ImGui::GetCursorScreenPos();
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -48,13 +50,17 @@ void draw_curves(const char* id, ImVec2 size, const std::vector<CurveSeries>& se
   dl->AddRect(a, b, grid);
   char buf[32];
   for (double v : nice_ticks(y0, y1)) {
+    if (std::fabs(v) < 1e-9 * (y1 - y0)) v = 0;  // no "-0" label
     dl->AddLine(ImVec2(a.x, py(v)), ImVec2(b.x, py(v)), grid);
     std::snprintf(buf, sizeof buf, "%.3g", v);
     dl->AddText(ImVec2(o.x + 4, py(v) - 7), text, buf);
   }
   std::vector<double> xt;
   if (axes.log2_x) {
-    for (double e = std::ceil(x0); e <= x1 + 1e-9; e += 1) xt.push_back(std::exp2(e));
+    // Every x a series has (budgets 2, 4, 8, ... and Es, which is rarely a power of two).
+    for (const auto& s : series) xt.insert(xt.end(), s.x.begin(), s.x.end());
+    std::sort(xt.begin(), xt.end());
+    xt.erase(std::unique(xt.begin(), xt.end()), xt.end());
   } else {
     xt = nice_ticks(x0, x1);
   }
@@ -65,6 +71,19 @@ void draw_curves(const char* id, ImVec2 size, const std::vector<CurveSeries>& se
   }
   dl->AddText(ImVec2(a.x + (b.x - a.x) / 2 - 40, b.y + 18), text, axes.x_label.c_str());
   dl->AddText(ImVec2(a.x + 6, a.y + 2), ImGui::GetColorU32(ImGuiCol_TextDisabled), axes.y_label.c_str());
+  // Bands under everything: one quad per segment, the series' colour at low opacity.
+  for (const auto& s : series) {
+    if (s.band_low.size() != s.x.size() || s.band_high.size() != s.x.size()) continue;
+    const ImU32 fill = (s.color & 0x00FFFFFFu) | (IM_COL32_A_MASK & IM_COL32(0, 0, 0, 60));
+    for (size_t i = 0; i + 1 < s.x.size(); ++i)
+      dl->AddQuadFilled(ImVec2(px(s.x[i]), py(s.band_low[i])), ImVec2(px(s.x[i + 1]), py(s.band_low[i + 1])),
+                        ImVec2(px(s.x[i + 1]), py(s.band_high[i + 1])), ImVec2(px(s.x[i]), py(s.band_high[i])), fill);
+  }
+  if (std::isfinite(axes.marker_x)) {
+    const float mx = px(axes.marker_x);
+    for (float y = a.y; y < b.y; y += 8) dl->AddLine(ImVec2(mx, y), ImVec2(mx, std::min(y + 4, b.y)), text, 1.5f);
+    dl->AddText(ImVec2(mx + 4, a.y + 2), text, axes.marker_label.c_str());
+  }
   // Series, then the legend in the top-right corner.
   float ly = a.y + 4;
   for (const auto& s : series) {
@@ -97,7 +116,7 @@ void draw_curves(const char* id, ImVec2 size, const std::vector<CurveSeries>& se
         const float d = std::hypot(px(s.x[i]) - m.x, py(s.y[i]) - m.y);
         if (d < best && d < 12) {
           best = d;
-          std::snprintf(buf, sizeof buf, "%g: %.4f", s.x[i], s.y[i]);
+          std::snprintf(buf, sizeof buf, "%g: %.4g", s.x[i], s.y[i]);
           tip = s.name + "\n" + axes.x_label + " " + buf;
         }
       }

@@ -5,6 +5,7 @@
 
 #include <imgui.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,14 @@ struct CurveSeries {
   ImU32 color = IM_COL32(255, 255, 255, 255);
   std::vector<double> x, y;
   bool dashed = false;  // drawn as a dashed line (reference levels)
+  std::vector<double> band_low, band_high;  // optional, per x: a shaded range (random seeds' spread)
 };
 
 struct CurveAxes {
   std::string x_label, y_label;
   bool log2_x = false;
+  double marker_x = NAN;  // a vertical line, labelled marker_label (the chosen budget)
+  std::string marker_label;
 };
 
 void draw_curves(const char* id, ImVec2 size, const std::vector<CurveSeries>& series, const CurveAxes& axes);

@@ -203,6 +203,15 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   CHECK(state["pinned_token"]["id"] == tj["ids"][2]);
   CHECK(state["pinned_token"]["layers"].size() == 4);
   CHECK(state["ablation_points"].get<int>() > 5);
+  // The sweep was stored and the view's curves read it back: one workspace, one domain, % increase
+  // per budget, 0 at the full model's k and more for random subsets than for the domain's own.
+  REQUIRE(state["ablation_curves"].size() == 1);
+  CHECK(state["ablation_curves"][0]["name"].get<std::string>().find("emo-sample (") == 0);
+  CHECK(state["ablation_curves"][0]["domains"] == 1);
+  const auto& pct = state["ablation_curves"][0]["mean_increase_pct"];
+  REQUIRE(pct.contains("global_mean_prob"));
+  REQUIRE(pct.contains("random"));
+  CHECK(pct["random"]["2"].get<double>() > pct["global_mean_prob"]["2"].get<double>());
   // The exported subset is what `moescope-cli subset select` chooses for the same request.
   const std::string cli_subset = tmp / "cli-subset.json";
   REQUIRE(sh(cli_cmd({"subset", "select", "--workspace", ws, "--domain", "lang_de", "--experts", "3", "--out", cli_subset},
