@@ -54,7 +54,7 @@ bool parse_view(const std::string& name, View* out) {
 App::App(const AppOptions& options) : opt_(options), text_(options.text) {
   copy_into(model_path_, sizeof model_path_, opt_.model_dir);
   copy_into(ws_path_, sizeof ws_path_, opt_.workspace);
-  copy_into(corpus_path_, sizeof corpus_path_, "samples/corpus/heldout.jsonl");
+  copy_into(corpus_path_, sizeof corpus_path_, opt_.sample_corpus);
   copy_into(trace_ws_path_, sizeof trace_ws_path_, "corpus.moescope");
   copy_into(export_json_path_, sizeof export_json_path_, "subset.json");
   copy_into(export_ckpt_path_, sizeof export_ckpt_path_, "pruned-model");
@@ -263,6 +263,10 @@ void App::view_model() {
     ImGui::TextDisabled("built-in sample models (samples/models)");
   }
   device_choice();
+  ImGui::SetNextItemWidth(160);
+  ImGui::SliderFloat("zoom", &ImGui::GetIO().FontGlobalScale, 0.5f, 3.f, "%.2fx");
+  ImGui::SameLine();
+  ImGui::TextDisabled("Ctrl+= / Ctrl+- / Ctrl+0; Ctrl+1..6 switch views. The zoom is remembered (text sharp from the next start; --ui-scale sets it)");
   job_status("loading", model_job_.progress().first, model_job_.progress().second, model_job_.running(), "", nullptr);
   ImGui::Separator();
   if (!model_) return;

@@ -67,6 +67,7 @@ struct AppOptions {
   std::string model_dir, text, workspace;
   std::string emo_sample, std_sample;  // the built-in samples (Model view buttons, Compare defaults)
   std::string compare_workspace;       // a second workspace for Compare (e.g. std-sample's trace)
+  std::string sample_corpus = "samples/corpus/heldout.jsonl";  // the Corpus view's default (found beside the samples)
 };
 
 class App {

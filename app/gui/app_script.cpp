@@ -97,7 +97,7 @@ std::string App::run_command(const std::string& line) {
       // and how many checkpoints were loaded (the views share one model).
       nlohmann::json s{{"view", view_name(view_)}, {"model", model_ ? model_->dir : ""}, {"model_loads", model_loads()},
                        {"pruned_from", model_ ? model_->pruned_from : ""},
-                       {"pinned", pinned_}, {"text_file_error", text_file_error_}};
+                       {"pinned", pinned_}, {"text_file_error", text_file_error_}, {"corpus_path", corpus_path_}};
       if (const auto r = router_ ? router_->latest() : nullptr) {
         s["tokens"] = r->enc.ids.size();
         s["text_error"] = r->error;

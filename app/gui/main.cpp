@@ -129,6 +129,7 @@ struct Options {
   std::string screenshot, script;
   moescope::gui::View view = moescope::gui::View::Text;
   int min_frames = 0;  // --frames: frames rendered with the work done before the final screenshot
+  float ui_scale = 0;  // --ui-scale: 0 = remembered, else the monitor's content scale
   bool frame_stats = false, view_given = false;
 };
 
@@ -160,6 +161,16 @@ Options parse_options(int argc, char** argv) {
     else if (a == "--screenshot") o.screenshot = value("--screenshot");
     else if (a == "--script") o.script = value("--script");
     else if (a == "--frame-stats") o.frame_stats = true;
+    else if (a == "--ui-scale") {
+      const std::string v = value("--ui-scale");
+      char* end = nullptr;
+      const double s = std::strtod(v.c_str(), &end);
+      if (*end || !(s >= 0.5 && s <= 4)) {
+        std::fprintf(stderr, "moescope: --ui-scale expects a factor from 0.5 to 4, got '%s'\n", v.c_str());
+        std::exit(2);
+      }
+      o.ui_scale = float(s);
+    }
     else if (a == "--frames") {
       const std::string v = value("--frames");
       char* end = nullptr;
@@ -181,7 +192,9 @@ Options parse_options(int argc, char** argv) {
       std::printf(
           "usage: moescope [--model DIR] [--text T | --text-file F] [--workspace WS.moescope] [--compare-workspace WS]\n"
           "                [--view model|text|corpus|groups|subsets|compare] [--script FILE] [--screenshot OUT.png]\n"
-          "                [--frames N] [--frame-stats]\n");
+          "                [--frames N] [--frame-stats] [--ui-scale F]\n"
+          "keys: Ctrl+1..6 the views (model, text, corpus, groups, subsets, compare); Ctrl+= / Ctrl+- / Ctrl+0\n"
+          "      UI scale larger / smaller / as at start (remembered for the next start)\n");
       std::exit(0);
     } else {
       std::fprintf(stderr, "moescope: unknown option '%s' (try --help)\n", a.c_str());
@@ -189,6 +202,20 @@ Options parse_options(int argc, char** argv) {
     }
   }
   return o;
+}
+
+// Ctrl+1..6: the views in tab order; Ctrl+= / Ctrl+- / Ctrl+0: UI scale up / down / as started.
+void handle_shortcuts(moescope::gui::App& app, ImGuiIO& io) {
+  if (!io.KeyCtrl) return;
+  using moescope::gui::View;
+  const View views[] = {View::Model, View::Text, View::Corpus, View::Groups, View::Subsets, View::Compare};
+  for (int i = 0; i < 6; ++i)
+    if (ImGui::IsKeyPressed(GLFW_KEY_1 + i, false)) app.select_view(views[i]);
+  if (ImGui::IsKeyPressed(GLFW_KEY_EQUAL, false) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD, false))
+    io.FontGlobalScale = std::min(io.FontGlobalScale * 1.1f, 3.f);
+  if (ImGui::IsKeyPressed(GLFW_KEY_MINUS, false) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT, false))
+    io.FontGlobalScale = std::max(io.FontGlobalScale / 1.1f, 0.4f);
+  if (ImGui::IsKeyPressed(GLFW_KEY_0, false)) io.FontGlobalScale = 1.f;
 }
 
 std::vector<std::string> read_script(const std::string& path) {
@@ -212,6 +239,8 @@ int main(int argc, char** argv) {
   const std::string emo = default_model(argv[0]);
   opt.app.emo_sample = emo;
   opt.app.std_sample = (fs::path(emo).parent_path() / "std-sample").string();
+  // The sample corpus beside the sample models, so the Corpus view's default works from any folder.
+  opt.app.sample_corpus = (fs::path(emo).parent_path().parent_path() / "corpus" / "heldout.jsonl").string();
   if (opt.app.model_dir.empty()) opt.app.model_dir = emo;
   const std::string model = opt.app.model_dir;
   const bool headless_run = !opt.screenshot.empty() || !opt.script.empty();
@@ -242,6 +271,17 @@ int main(int argc, char** argv) {
   }
   glfwMakeContextCurrent(window);
   glfwSwapInterval(1);
+  // UI scale: --ui-scale, else the one remembered, else the monitor's (HiDPI: 2 on a 200% screen).
+  // Fonts are rasterised at that size, so text stays sharp; Ctrl+= / Ctrl+- adjust it while running.
+  float base_scale = opt.ui_scale;
+  if (base_scale <= 0 && session.contains("ui_scale") && session["ui_scale"].is_number())
+    base_scale = std::clamp(session["ui_scale"].get<float>(), 0.5f, 4.f);
+  if (base_scale <= 0 && !headless_run) {
+    float sx = 1, sy = 1;
+    glfwGetWindowContentScale(window, &sx, &sy);
+    base_scale = std::clamp(sx, 1.f, 4.f);
+  }
+  if (base_scale <= 0) base_scale = 1;
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -249,8 +289,9 @@ int main(int argc, char** argv) {
   static const std::string ini = config_dir() + "/imgui.ini";  // ImGui keeps the pointer
   io.IniFilename = headless_run ? nullptr : ini.c_str();  // scripted runs and screenshots use the default layout
   for (const char* f : {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"})
-    if (fs::exists(f)) io.Fonts->AddFontFromFileTTF(f, 16.f);
+    if (fs::exists(f)) io.Fonts->AddFontFromFileTTF(f, 16.f * base_scale);
   ImGui::StyleColorsDark();
+  ImGui::GetStyle().ScaleAllSizes(base_scale);
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   ImGui_ImplOpenGL3_Init("#version 330");
   keep_gl_driver_loaded();
@@ -264,12 +305,16 @@ int main(int argc, char** argv) {
     std::vector<double> frame_ms;
     const auto started = std::chrono::steady_clock::now();
     for (int frame = 0; !glfwWindowShouldClose(window); ++frame) {
-      glfwPollEvents();
+      // Idle (no job running, layouts settled), a window on screen sleeps until input arrives or
+      // half a second passes, instead of redrawing at the display's rate.
+      if (!headless_run && idle_frames >= 3) glfwWaitEventsTimeout(0.5);
+      else glfwPollEvents();
       const auto t0 = std::chrono::steady_clock::now();
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
       if (headless_run) io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // no stray tooltips where Xvfb parks the cursor
       ImGui::NewFrame();
+      handle_shortcuts(app, io);
       app.frame();
       ImGui::Render();
       // Frame statistics count frames showing finished results (not those waiting on a job).
@@ -322,7 +367,7 @@ int main(int argc, char** argv) {
       glfwGetWindowSize(window, &w, &h);
       std::string v = moescope::gui::view_name(app.current_view());
       for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
-      write_session({{"width", w}, {"height", h}, {"view", v}});
+      write_session({{"width", w}, {"height", h}, {"view", v}, {"ui_scale", std::clamp(base_scale * io.FontGlobalScale, 0.5f, 4.f)}});
     }
     if (opt.frame_stats && !frame_ms.empty()) {
       std::vector<double> v = frame_ms;

@@ -120,6 +120,8 @@ TEST_CASE("gui: bad options are refused before a window opens") {
   CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --text-file /nonexistent/text.txt >/dev/null 2>&1") == 2);
   CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --frames 0 >/dev/null 2>&1") == 2);
   CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --frames many >/dev/null 2>&1") == 2);
+  CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --ui-scale 9 >/dev/null 2>&1") == 2);
+  CHECK(sh(std::string("'") + MOESCOPE_GUI_PATH + "' --ui-scale big >/dev/null 2>&1") == 2);
 #endif
 }
 
@@ -195,6 +197,8 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   const auto state = nlohmann::json::parse(slurp(tmp / "state.json"));
   CHECK(state["errors"].empty());
   CHECK(state["view"] == "Subsets");
+  // The Corpus view's default corpus is the sample's, found from the app, not the working folder.
+  CHECK(std::filesystem::exists(state["corpus_path"].get<std::string>()));
   CHECK(state["pinned"] == 2);
   // The pinned token is the third token of the pasted text, as the CLI tokenizes it.
   const std::string tok = tmp / "tok.json";
