@@ -306,8 +306,8 @@ int main(int argc, char** argv) {
     const auto started = std::chrono::steady_clock::now();
     for (int frame = 0; !glfwWindowShouldClose(window); ++frame) {
       // Idle (no job running, layouts settled), a window on screen sleeps until input arrives or
-      // half a second passes, instead of redrawing at the display's rate.
-      if (!headless_run && idle_frames >= 3) glfwWaitEventsTimeout(0.5);
+      // two seconds pass, instead of redrawing at the display's rate.
+      if (!headless_run && idle_frames >= 3) glfwWaitEventsTimeout(2.0);
       else glfwPollEvents();
       const auto t0 = std::chrono::steady_clock::now();
       ImGui_ImplOpenGL3_NewFrame();
