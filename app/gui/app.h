@@ -123,6 +123,7 @@ class App {
   void view_compare();
   void ablation_panel(const CorpusState& c, int es);
   void open_compare_workspace();
+  void start_clustering();  // the Corpus view's "Cluster documents" (k = cluster_k_)
   void load_compare_models();
   // Shared
   // Hands a router to a side thread to be destroyed: its worker may be in the middle of a long
@@ -201,6 +202,8 @@ class App {
   std::string ablation_key_;
   std::vector<AblationSource> ablation_sources_;
   int ablation_mean_ = 1;  // 1: mean over domains, 0: the chosen domain
+  bool experts_in_blocks_ = false;
+  int corpus_tab_request_ = -1;  // a Corpus sub-view to select on the next frame (script `corpus-tab`)  // domain x expert heatmaps: columns grouped by the domain each expert serves most
 
   // Compare view
   char compare_a_[1024] = {}, compare_b_[1024] = {}, compare_ws_[1024] = {};

@@ -2,6 +2,7 @@
 // the mouse, by name, so tests and demos can drive the app end to end under Xvfb. One command per
 // line; the app runs the next one once the previous one's background work has finished.
 //   model DIR | browse DIR | text TEXT (\n for newlines) | text-file F | view NAME | layer N | pin N
+//   corpus-tab domain-expert|similarity|pools|clusters | cluster K | expert-blocks on|off | ablation-curves mean|domain
 //   workspace WS | trace CORPUS WS [MAX_TOKENS] | subset DOMAIN METHOD K | ablate
 //   export-subset PATH | export-checkpoint DIR | save-state PATH | screenshot PATH | quit
 #include <fstream>
@@ -56,6 +57,22 @@ std::string App::run_command(const std::string& line) {
       View v;
       if (!parse_view(rest, &v)) return "unknown view '" + rest + "' (model, text, corpus, groups, subsets, compare)";
       select_view(v);
+    } else if (cmd == "corpus-tab") {  // the Corpus view's sub-views
+      const char* tabs[] = {"domain-expert", "similarity", "pools", "clusters"};
+      corpus_tab_request_ = -1;
+      for (int i = 0; i < 4; ++i)
+        if (rest == tabs[i]) corpus_tab_request_ = i;
+      if (corpus_tab_request_ < 0) return "unknown corpus tab '" + rest + "' (domain-expert, similarity, pools, clusters)";
+      select_view(View::Corpus);
+    } else if (cmd == "cluster") {  // the document clusters tab's k and its button
+      cluster_k_ = std::stoi(rest);
+      start_clustering();
+    } else if (cmd == "expert-blocks") {  // domain x expert columns in blocks by the domain they serve most
+      if (rest != "on" && rest != "off") return "expert-blocks takes on or off";
+      experts_in_blocks_ = rest == "on";
+    } else if (cmd == "ablation-curves") {  // the Subsets view's curves: mean over domains, or the chosen domain
+      if (rest != "mean" && rest != "domain") return "ablation-curves takes mean or domain";
+      ablation_mean_ = rest == "mean";
     } else if (cmd == "layer") {
       layer_ = corpus_layer_ = std::stoi(rest);
     } else if (cmd == "pin") {
@@ -95,7 +112,7 @@ std::string App::run_command(const std::string& line) {
     } else if (cmd == "save-state") {
       // What the user sees: view, model, routed tokens, the pinned token and its experts, jobs' errors;
       // and how many checkpoints were loaded (the views share one model).
-      nlohmann::json s{{"view", view_name(view_)}, {"model", model_ ? model_->dir : ""}, {"model_loads", model_loads()},
+      nlohmann::json s{{"view", view_name(view_)}, {"expert_blocks", experts_in_blocks_}, {"ablation_curves_mean", ablation_mean_ == 1}, {"model", model_ ? model_->dir : ""}, {"model_loads", model_loads()},
                        {"pruned_from", model_ ? model_->pruned_from : ""},
                        {"pinned", pinned_}, {"text_file_error", text_file_error_}, {"corpus_path", corpus_path_}};
       if (const auto r = router_ ? router_->latest() : nullptr) {
@@ -117,6 +134,7 @@ std::string App::run_command(const std::string& line) {
       }
       if (const auto c = corpus()) s["workspace"] = {{"path", c->path}, {"documents", c->trace.docs.size()}, {"domains", c->trace.domains}};
       if (const auto a = ablation_job_.result()) s["ablation_points"] = a->points.size();
+      if (const auto k = clusters_job_.result()) s["clusters"] = {{"k", k->k}, {"nmi", k->nmi}, {"documents", k->labels.size()}};
       // The Subsets view's curves: which workspaces' stored sweeps it overlays, and their means.
       nlohmann::json curves = nlohmann::json::array();
       for (const AblationSource& src : ablation_sources_) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "analysis/domain_stats.h"
 #include "app/gui/labels.h"
@@ -16,8 +17,20 @@ namespace moescope::gui {
 
 namespace {
 
-// One model's column: layer x expert heatmap of the text and the pool size per layer.
-void routed_column(const char* id, const std::string& dir, const TextRouter* router, const std::string& error) {
+// Min and max of a routed text's mean probabilities: both columns' heatmaps share one scale.
+void widen_range(const TextRouter* router, std::pair<float, float>& range) {
+  const auto r = router ? router->latest() : nullptr;
+  if (!r) return;
+  for (const auto& l : r->result.layers)
+    for (int e = 0; e < l.num_standard && size_t(e) < l.doc_mean_probs.size(); ++e) {
+      range.first = std::min(range.first, l.doc_mean_probs[size_t(e)]);
+      range.second = std::max(range.second, l.doc_mean_probs[size_t(e)]);
+    }
+}
+
+// One model's column: layer x expert heatmap of the text (on the shared scale) and the pool size per layer.
+void routed_column(const char* id, const std::string& dir, const TextRouter* router, const std::string& error,
+                   std::pair<float, float> scale) {
   ImGui::TextUnformatted(dir.c_str());
   if (!error.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", error.c_str());
   const auto r = router ? router->latest() : nullptr;
@@ -31,6 +44,8 @@ void routed_column(const char* id, const std::string& dir, const TextRouter* rou
   for (const auto& l : r->result.layers) d.cols = std::max(d.cols, l.num_standard);
   d.values.assign(size_t(d.rows) * size_t(d.cols), NAN);
   d.value_name = "mean probability";
+  d.row_name = "layer";
+  if (scale.second > scale.first) std::tie(d.scale_lo, d.scale_hi) = scale;
   double pool_sum = 0, nll = 0;
   size_t nll_n = 0;
   for (float x : r->result.nll)
@@ -104,12 +119,15 @@ void App::view_compare() {
   ImGui::SameLine();
   if (ImGui::Button("Load both")) load_compare_models();
   ImGui::TextDisabled("the text of the Text tab, routed by both models");
+  std::pair<float, float> scale{INFINITY, -INFINITY};
+  widen_range(compare_router_a_.get(), scale);
+  widen_range(compare_router_b_.get(), scale);
   if (ImGui::BeginTable("cmp", 2, ImGuiTableFlags_BordersInnerV)) {
     ImGui::TableNextRow();
     ImGui::TableNextColumn();
-    routed_column("##cmp_a", compare_a_, compare_router_a_.get(), compare_job_a_.error());
+    routed_column("##cmp_a", compare_a_, compare_router_a_.get(), compare_job_a_.error(), scale);
     ImGui::TableNextColumn();
-    routed_column("##cmp_b", compare_b_, compare_router_b_.get(), compare_job_b_.error());
+    routed_column("##cmp_b", compare_b_, compare_router_b_.get(), compare_job_b_.error(), scale);
     ImGui::EndTable();
   }
   // Corpus side by side: the open workspace against a second one.
@@ -132,24 +150,38 @@ void App::view_compare() {
   compare_layer_ = std::clamp(compare_layer_, 0, layers - 1);
   ImGui::SetNextItemWidth(220);
   ImGui::SliderInt("MoE layer##cmp", &compare_layer_, 0, layers - 1);
+  // Both maps on one colour scale: a model whose domains spread their mass looks paler, as it is.
+  const size_t l = size_t(compare_layer_);
+  HeatmapData maps[2];
+  double pools[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    const CorpusState& c = i == 0 ? *a : *b;
+    HeatmapData& d = maps[i];
+    d.rows = int(c.stats.size());
+    d.cols = c.trace.layers[l].num_standard;
+    d.value_name = "mean probability";
+    d.row_name = "domain";
+    for (const auto& s : c.stats) {
+      pools[i] += double(s.layers[l].pool.size());
+      d.row_labels.push_back(s.domain);
+      for (double x : s.layers[l].mean_prob) d.values.push_back(float(x));
+    }
+  }
+  ImGui::SameLine();
+  ImGui::Checkbox("experts in blocks by the domain they serve most##cmp", &experts_in_blocks_);
+  if (experts_in_blocks_)
+    for (HeatmapData& d : maps) order_columns_by_top_row(d);
+  std::tie(maps[0].scale_lo, maps[0].scale_hi) = heatmap_range({&maps[0], &maps[1]});
+  maps[1].scale_lo = maps[0].scale_lo;
+  maps[1].scale_hi = maps[0].scale_hi;
   if (ImGui::BeginTable("cmp_ws", 2, ImGuiTableFlags_BordersInnerV)) {
     ImGui::TableNextRow();
-    for (const auto& c : {a, b}) {
+    for (int i = 0; i < 2; ++i) {
       ImGui::TableNextColumn();
-      const size_t l = size_t(compare_layer_);
-      double pool = 0;
-      HeatmapData d;
-      d.rows = int(c->stats.size());
-      d.cols = c->trace.layers[l].num_standard;
-      d.value_name = "mean probability";
-      for (const auto& s : c->stats) {
-        pool += double(s.layers[l].pool.size());
-        d.row_labels.push_back(s.domain);
-        for (double x : s.layers[l].mean_prob) d.values.push_back(float(x));
-      }
-      ImGui::TextUnformatted(c->trace.run["model"]["path"].get<std::string>().c_str());
-      ImGui::Text("mean 90%% pool of a domain: %.1f of %d experts", pool / std::max(1, d.rows), d.cols);
-      draw_heatmap(c == a ? "##cmp_heat_a" : "##cmp_heat_b", d, 12.f);
+      const CorpusState& c = i == 0 ? *a : *b;
+      ImGui::TextUnformatted(c.trace.run["model"]["path"].get<std::string>().c_str());
+      ImGui::Text("mean 90%% pool of a domain: %.1f of %d experts", pools[i] / std::max(1, maps[i].rows), maps[i].cols);
+      draw_heatmap(i == 0 ? "##cmp_heat_a" : "##cmp_heat_b", maps[i], 12.f);
     }
     ImGui::EndTable();
   }

@@ -104,38 +104,50 @@ void App::view_corpus() {
   ImGui::Text("%s: %zu documents, %zu tokens, %zu domains", c->path.c_str(), td.docs.size(), c->tokens, td.domains.size());
   layer_slider("MoE layer##corpus", &corpus_layer_, td.layers);
   const size_t l = size_t(corpus_layer_);
+  // A script's `corpus-tab N` selects a tab once (ImGui keeps the user's choice otherwise).
+  auto tab_flags = [&](int i) {
+    const bool pick = corpus_tab_request_ == i;
+    if (pick) corpus_tab_request_ = -1;
+    return pick ? ImGuiTabItemFlags_SetSelected : ImGuiTabItemFlags_None;
+  };
   if (ImGui::BeginTabBar("corpus_tabs")) {
-    if (ImGui::BeginTabItem("domain x expert")) {
+    if (ImGui::BeginTabItem("domain x expert", nullptr, tab_flags(0))) {
       ImGui::SetNextItemWidth(170);
       ImGui::Combo("##corpus_heat", &corpus_heat_mode_, "mean probability\0top-k frequency\0");
+      ImGui::SameLine();
+      ImGui::Checkbox("experts in blocks by the domain they serve most", &experts_in_blocks_);
       HeatmapData d;
       d.rows = int(c->stats.size());
       d.cols = td.layers[l].num_standard;
       d.value_name = corpus_heat_mode_ == 0 ? "mean probability" : "selections per token";
+      d.row_name = "domain";
       for (const auto& s : c->stats) {
         d.row_labels.push_back(s.domain + " (" + std::to_string(s.layers[l].pool.size()) + ")");
         for (double x : corpus_heat_mode_ == 0 ? s.layers[l].mean_prob : s.layers[l].topk_freq) d.values.push_back(float(x));
       }
       ImGui::TextDisabled("rows: domain (experts in its 90%% pool); columns: standard experts");
+      if (experts_in_blocks_) order_columns_by_top_row(d);
       draw_heatmap("##domain_heat", d, 16.f);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem("domain similarity")) {
+    if (ImGui::BeginTabItem("domain similarity", nullptr, tab_flags(1))) {
       HeatmapData d;
       const auto sim = domain_similarity(c->stats, l);
       d.rows = d.cols = int(sim.size());
       d.value_name = "cosine of mean probabilities";
+      d.row_name = d.col_name = "domain";
       for (const auto& s : c->stats) d.row_labels.push_back(s.domain);
+      d.col_labels = d.row_labels;
       for (const auto& row : sim)
         for (double x : row) d.values.push_back(float(x));
       draw_heatmap("##sim_heat", d, 16.f);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem("pools and overlap")) {
+    if (ImGui::BeginTabItem("pools and overlap", nullptr, tab_flags(2))) {
       corpus_pools(*c, l);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem("document clusters")) {
+    if (ImGui::BeginTabItem("document clusters", nullptr, tab_flags(3))) {
       corpus_clusters(*c);
       ImGui::EndTabItem();
     }
@@ -177,11 +189,25 @@ void App::corpus_pools(const CorpusState& c, size_t l) {
   const auto jac = keep_set_jaccard(c.stats, l, keep_k_);
   d.rows = d.cols = int(jac.size());
   d.value_name = "Jaccard";
+  d.row_name = d.col_name = "domain";
   for (const auto& s : c.stats) d.row_labels.push_back(s.domain);
+  d.col_labels = d.row_labels;
   for (const auto& row : jac)
     for (double x : row) d.values.push_back(float(x));
   draw_heatmap("##jaccard", d, 16.f);
   ImGui::EndGroup();
+}
+
+void App::start_clustering() {
+  const auto cs = corpus();
+  if (!cs) return;
+  const int k = std::clamp(cluster_k_, 2, std::max(2, int(cs->trace.docs.size())));
+  clusters_job_.start([cs, k](JobControl& job) {
+    job.report(0.3, "PCA, spherical k-means");
+    DocClusterOptions o;
+    o.k = k;
+    return std::make_shared<const DocClusters>(cluster_documents(cs->trace, o));
+  });
 }
 
 void App::corpus_clusters(const CorpusState& c) {
@@ -190,16 +216,7 @@ void App::corpus_clusters(const CorpusState& c) {
   ImGui::InputInt("clusters k", &cluster_k_);
   cluster_k_ = std::clamp(cluster_k_, 2, std::max(2, int(c.trace.docs.size())));
   ImGui::SameLine();
-  const auto cs = corpus();
-  if (ImGui::Button("Cluster documents") && cs) {
-    const int k = cluster_k_;
-    clusters_job_.start([cs, k](JobControl& job) {
-      job.report(0.3, "PCA, spherical k-means");
-      DocClusterOptions o;
-      o.k = k;
-      return std::make_shared<const DocClusters>(cluster_documents(cs->trace, o));
-    });
-  }
+  if (ImGui::Button("Cluster documents")) start_clustering();
   ImGui::SameLine();
   ImGui::TextDisabled("EMO's pipeline: per-layer mean probabilities -> centre -> PCA 95%% -> L2 -> spherical k-means");
   job_status("clustering", 0.3, "", clusters_job_.running(), clusters_job_.error(), nullptr);
@@ -215,6 +232,8 @@ void App::corpus_clusters(const CorpusState& c) {
   d.cols = int(c.trace.domains.size());
   d.col_labels = c.trace.domains;
   d.value_name = "share of the cluster's documents";
+  d.row_name = "cluster";
+  d.col_name = "domain";
   for (int i = 0; i < r->k; ++i) {
     const auto& row = r->domain_counts[size_t(i)];
     int n = 0;

@@ -208,6 +208,7 @@ void App::text_heatmaps(const RoutedText& r) {
   ImGui::SameLine();
   ImGui::Checkbox("normalise rows", &heat_rows_normalised_);
   d.value_name = heat_mode_ == 0 ? "mean probability" : "share of tokens selecting";
+  d.row_name = "layer";
   for (int i = 0; i < d.rows; ++i) {
     const LayerRecord& l = f.layers[size_t(i)];
     d.row_labels.push_back(prefixed("L", l.layer));

@@ -21,19 +21,16 @@ std::pair<int, int> draw_heatmap(const char* id, const HeatmapData& d, float cel
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const float top = ImGui::GetTextLineHeight() + 4;
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  float lo = INFINITY, hi = -INFINITY;
-  for (float v : d.values)
-    if (std::isfinite(v)) {
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
+  auto [lo, hi] = std::isfinite(d.scale_lo) && std::isfinite(d.scale_hi) ? std::pair{d.scale_lo, d.scale_hi} : heatmap_range({&d});
   if (!(hi > lo)) hi = lo + 1;
-  // Column labels every few columns so they never overlap.
-  const float label_step = ImGui::CalcTextSize("000").x + 4;
-  const int every = std::max(1, int(std::ceil(label_step / cell_w)));
-  for (int c = 0; c < d.cols; c += every) {
-    const std::string& s = c < int(d.col_labels.size()) ? d.col_labels[size_t(c)] : std::to_string(c);
-    dl->AddText(ImVec2(origin.x + label_w + c * cell_w, origin.y), ImGui::GetColorU32(ImGuiCol_Text), s.c_str());
+  // Column labels where they fit: one is skipped when it would overlap the last one drawn.
+  float next_free = -INFINITY;
+  for (int c = 0; c < d.cols; ++c) {
+    const std::string s = c < int(d.col_labels.size()) ? d.col_labels[size_t(c)] : std::to_string(c);
+    const float x = origin.x + label_w + c * cell_w;
+    if (x < next_free) continue;
+    dl->AddText(ImVec2(x, origin.y), ImGui::GetColorU32(ImGuiCol_Text), s.c_str());
+    next_free = x + ImGui::CalcTextSize(s.c_str()).x + 6;
   }
   for (int r = 0; r < d.rows; ++r) {
     const float y = origin.y + top + r * cell_h;
@@ -57,11 +54,63 @@ std::pair<int, int> draw_heatmap(const char* id, const HeatmapData& d, float cel
       hovered = {r, c};
       const std::string rl = r < int(d.row_labels.size()) ? d.row_labels[size_t(r)] : std::to_string(r);
       const std::string cl = c < int(d.col_labels.size()) ? d.col_labels[size_t(c)] : std::to_string(c);
-      ImGui::SetTooltip("%s, expert %s\n%s %.4f", rl.c_str(), cl.c_str(), d.value_name.c_str(),
-                        d.values[size_t(r) * size_t(d.cols) + size_t(c)]);
+      ImGui::SetTooltip("%s%s%s, %s %s\n%s %.4f", d.row_name.c_str(), d.row_name.empty() ? "" : " ", rl.c_str(),
+                        d.col_name.c_str(), cl.c_str(), d.value_name.c_str(), d.values[size_t(r) * size_t(d.cols) + size_t(c)]);
     }
   }
+  // The colour bar under the map: the scale from lo to hi, with the value's name.
+  const ImVec2 bar(origin.x + label_w, origin.y + size.y + 4);
+  const float bar_w = std::min(260.f, std::max(120.f, d.cols * cell_w * 0.5f)), bar_h = 10;
+  for (int i = 0; i < 64; ++i) {
+    const render::Rgb col = render::palette_color(render::Palette::Sequential, (i + 0.5) / 64);
+    dl->AddRectFilled(ImVec2(bar.x + bar_w * i / 64, bar.y), ImVec2(bar.x + bar_w * (i + 1) / 64 + 0.5f, bar.y + bar_h),
+                      IM_COL32(col.r, col.g, col.b, 255));
+  }
+  char scale[160];
+  std::snprintf(scale, sizeof scale, "%.3g", double(lo));
+  dl->AddText(ImVec2(bar.x - ImGui::CalcTextSize(scale).x - 4 < origin.x ? origin.x : bar.x - ImGui::CalcTextSize(scale).x - 4,
+                     bar.y - 3),
+              ImGui::GetColorU32(ImGuiCol_Text), scale);
+  std::snprintf(scale, sizeof scale, "%.3g  %s%s", double(hi), d.value_name.c_str(),
+                std::isfinite(d.scale_lo) ? " (one scale for the maps side by side)" : "");
+  dl->AddText(ImVec2(bar.x + bar_w + 6, bar.y - 3), ImGui::GetColorU32(ImGuiCol_Text), scale);
+  ImGui::Dummy(ImVec2(size.x, bar_h + 6));
   return hovered;
+}
+
+void order_columns_by_top_row(HeatmapData& d) {
+  std::vector<int> top(size_t(d.cols), 0), order(size_t(d.cols));
+  auto at = [&](int r, int c) { return d.values[size_t(r) * size_t(d.cols) + size_t(c)]; };
+  for (int c = 0; c < d.cols; ++c) {
+    order[size_t(c)] = c;
+    for (int r = 1; r < d.rows; ++r)
+      if (at(r, c) > at(top[size_t(c)], c)) top[size_t(c)] = r;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    if (top[size_t(a)] != top[size_t(b)]) return top[size_t(a)] < top[size_t(b)];
+    return at(top[size_t(a)], a) > at(top[size_t(b)], b);
+  });
+  std::vector<float> values(d.values.size());
+  std::vector<std::string> labels;
+  for (int c = 0; c < d.cols; ++c) {
+    const int from = order[size_t(c)];
+    for (int r = 0; r < d.rows; ++r) values[size_t(r) * size_t(d.cols) + size_t(c)] = at(r, from);
+    labels.push_back(from < int(d.col_labels.size()) ? d.col_labels[size_t(from)] : std::to_string(from));
+  }
+  d.values = std::move(values);
+  d.col_labels = std::move(labels);
+}
+
+std::pair<float, float> heatmap_range(const std::vector<const HeatmapData*>& maps) {
+  float lo = INFINITY, hi = -INFINITY;
+  for (const HeatmapData* m : maps)
+    for (float v : m->values)
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+  if (!std::isfinite(lo)) lo = 0, hi = 1;
+  return {lo, hi};
 }
 
 }  // namespace moescope::gui

@@ -183,6 +183,10 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
       << "export-checkpoint " << tmp / "pruned" << "\n"
       << "ablate\n"
       << "save-state " << tmp / "state.json" << "\n"
+      << "corpus-tab clusters\n"
+      << "cluster 3\n"
+      << "expert-blocks on\n"
+      << "save-state " << tmp / "state-clusters.json" << "\n"
       << "trace " << tmp / "corpus.jsonl" << " " << tmp / "from-app.moescope" << " 32\n"
       << "save-state " << tmp / "state-traced.json" << "\n"
       << "model /nonexistent/checkpoint\n"
@@ -216,6 +220,16 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   REQUIRE(pct.contains("global_mean_prob"));
   REQUIRE(pct.contains("random"));
   CHECK(pct["random"]["2"].get<double>() > pct["global_mean_prob"]["2"].get<double>());
+  // Script commands reach the Corpus view's sub-views: the clusters tab's result is the CLI's.
+  const auto clusters = nlohmann::json::parse(slurp(tmp / "state-clusters.json"));
+  CHECK(clusters["view"] == "Corpus");
+  CHECK(clusters["expert_blocks"] == true);
+  CHECK(clusters["clusters"]["k"] == 3);
+  CHECK(clusters["clusters"]["documents"] == 48);
+  const std::string analyzed = tmp / "analyze.json";
+  REQUIRE(sh(cli_cmd({"analyze", "--workspace", ws, "--clusters", "3", "--json"}, ">" + analyzed)) == 0);
+  CHECK(clusters["clusters"]["nmi"].get<double>() ==
+        doctest::Approx(nlohmann::json::parse(slurp(analyzed))["document_clusters"]["nmi"].get<double>()));
   // The exported subset is what `moescope-cli subset select` chooses for the same request.
   const std::string cli_subset = tmp / "cli-subset.json";
   REQUIRE(sh(cli_cmd({"subset", "select", "--workspace", ws, "--domain", "lang_de", "--experts", "3", "--out", cli_subset},
