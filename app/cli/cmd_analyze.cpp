@@ -9,6 +9,7 @@
 #include "analysis/doc_clusters.h"
 #include "analysis/domain_stats.h"
 #include "analysis/expert_groups.h"
+#include "analysis/expert_usage.h"
 #include "app/cli/commands.h"
 #include "app/cli/json_out.h"
 #include "engine/error.h"
@@ -62,6 +63,7 @@ int cmd_analyze(const std::vector<std::string>& argv) {
   gopt.seed = uint64_t(args.get_int("seed", 42, 0));
   const auto tok = tokenizer_of(td);
   const std::vector<DomainStats> stats = domain_stats(td, pool_mass);
+  const std::vector<ExpertUsageLayer> usage = expert_usage(td);
 
   size_t tokens = 0;
   for (const auto& d : td.docs) tokens += d.tokens();
@@ -96,8 +98,19 @@ int cmd_analyze(const std::vector<std::string>& argv) {
       groups.push_back({{"experts", grp.experts}, {"share", grp.share}, {"domains", gd}, {"tokens", gt},
                         {"frequent_tokens", gf}});
     }
+    const ExpertUsageLayer& u = usage[l];
+    nlohmann::json by_domain = nlohmann::json::object();
+    for (size_t d = 0; d < td.domains.size(); ++d) by_domain[td.domains[d]] = u.share_by_domain[d];
     layers.push_back({{"layer", td.layers[l].layer},
                       {"num_standard", Es},
+                      {"expert_usage",
+                       {{"share", u.share},
+                        {"share_by_domain", by_domain},
+                        {"min_vs_uniform", u.min_vs_uniform},
+                        {"max_vs_uniform", u.max_vs_uniform},
+                        {"rarely_used_below", kRarelyUsedShare},
+                        {"rarely_used", u.rarely_used},
+                        {"never_used", u.never_used}}},
                       {"k", td.layers[l].k},
                       {"domains", doms},
                       {"domain_similarity", matrix_json(domain_similarity(stats, l))},
@@ -159,6 +172,15 @@ int cmd_analyze(const std::vector<std::string>& argv) {
     const LayerGroups& g = all_groups[l];
     std::printf("\nlayer %d (%d standard experts, top-%d)\n", td.layers[l].layer, td.layers[l].num_standard,
                 td.layers[l].k);
+    const ExpertUsageLayer& u = usage[l];
+    std::printf("  expert usage: share of selections %.2fx to %.2fx of uniform; %zu rarely used (< %.2fx)%s, %zu never used\n",
+                u.min_vs_uniform, u.max_vs_uniform, u.rarely_used.size(), kRarelyUsedShare,
+                u.rarely_used.empty() ? "" : (": " + [&] {
+                  std::string s;
+                  for (int e : u.rarely_used) s += (s.empty() ? "" : " ") + std::to_string(e);
+                  return s;
+                }()).c_str(),
+                u.never_used.size());
     std::printf("  %-22s %6s %10s %13s %15s\n", "domain", "docs", "pool(90%)", "entropy bits", "above uniform");
     for (const DomainStats& s : stats)
       std::printf("  %-22s %6zu %10zu %13.2f %15.1f\n", s.domain.c_str(), s.documents, s.layers[l].pool.size(),

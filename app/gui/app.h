@@ -123,7 +123,9 @@ class App {
   void view_compare();
   void ablation_panel(const CorpusState& c, int es);
   void open_compare_workspace();
-  void start_clustering();  // the Corpus view's "Cluster documents" (k = cluster_k_)
+  void start_clustering();
+  void corpus_usage(const CorpusState& c, size_t l);
+  int usage_domain_ = -1;  // expert usage tab: -1 all documents, else a domain index  // the Corpus view's "Cluster documents" (k = cluster_k_)
   void load_compare_models();
   // Shared
   // Hands a router to a side thread to be destroyed: its worker may be in the middle of a long

@@ -2,7 +2,7 @@
 // the mouse, by name, so tests and demos can drive the app end to end under Xvfb. One command per
 // line; the app runs the next one once the previous one's background work has finished.
 //   model DIR | browse DIR | text TEXT (\n for newlines) | text-file F | view NAME | layer N | pin N
-//   corpus-tab domain-expert|similarity|pools|clusters | cluster K | expert-blocks on|off | ablation-curves mean|domain
+//   corpus-tab domain-expert|similarity|pools|clusters|usage | cluster K | expert-blocks on|off | ablation-curves mean|domain
 //   workspace WS | trace CORPUS WS [MAX_TOKENS] | subset DOMAIN METHOD K | ablate
 //   export-subset PATH | export-checkpoint DIR | save-state PATH | screenshot PATH | quit
 #include <fstream>
@@ -58,11 +58,11 @@ std::string App::run_command(const std::string& line) {
       if (!parse_view(rest, &v)) return "unknown view '" + rest + "' (model, text, corpus, groups, subsets, compare)";
       select_view(v);
     } else if (cmd == "corpus-tab") {  // the Corpus view's sub-views
-      const char* tabs[] = {"domain-expert", "similarity", "pools", "clusters"};
+      const char* tabs[] = {"domain-expert", "similarity", "pools", "clusters", "usage"};
       corpus_tab_request_ = -1;
-      for (int i = 0; i < 4; ++i)
+      for (int i = 0; i < 5; ++i)
         if (rest == tabs[i]) corpus_tab_request_ = i;
-      if (corpus_tab_request_ < 0) return "unknown corpus tab '" + rest + "' (domain-expert, similarity, pools, clusters)";
+      if (corpus_tab_request_ < 0) return "unknown corpus tab '" + rest + "' (domain-expert, similarity, pools, clusters, usage)";
       select_view(View::Corpus);
     } else if (cmd == "cluster") {  // the document clusters tab's k and its button
       cluster_k_ = std::stoi(rest);
@@ -132,7 +132,12 @@ std::string App::run_command(const std::string& line) {
           s["pinned_token"] = {{"id", r->enc.ids[size_t(pinned_)]}, {"text", r->text.substr(off.first, off.second - off.first)}, {"layers", layers}};
         }
       }
-      if (const auto c = corpus()) s["workspace"] = {{"path", c->path}, {"documents", c->trace.docs.size()}, {"domains", c->trace.domains}};
+      if (const auto c = corpus()) {
+        s["workspace"] = {{"path", c->path}, {"documents", c->trace.docs.size()}, {"domains", c->trace.domains}};
+        nlohmann::json rarely = nlohmann::json::array();
+        for (const ExpertUsageLayer& u : c->usage) rarely.push_back(u.rarely_used);
+        s["rarely_used_experts"] = rarely;  // per MoE layer, as the expert usage tab flags them
+      }
       if (const auto a = ablation_job_.result()) s["ablation_points"] = a->points.size();
       if (const auto k = clusters_job_.result()) s["clusters"] = {{"k", k->k}, {"nmi", k->nmi}, {"documents", k->labels.size()}};
       // The Subsets view's curves: which workspaces' stored sweeps it overlays, and their means.

@@ -151,6 +151,10 @@ void App::view_corpus() {
       corpus_clusters(*c);
       ImGui::EndTabItem();
     }
+    if (ImGui::BeginTabItem("expert usage", nullptr, tab_flags(4))) {
+      corpus_usage(*c, l);
+      ImGui::EndTabItem();
+    }
     ImGui::EndTabBar();
   }
 }
@@ -196,6 +200,69 @@ void App::corpus_pools(const CorpusState& c, size_t l) {
     for (double x : row) d.values.push_back(float(x));
   draw_heatmap("##jaccard", d, 16.f);
   ImGui::EndGroup();
+}
+
+// Each expert's share of the routed selections in the layer (all documents or one domain), as a
+// multiple of the uniform share; experts under a quarter of it are flagged. Below, every layer.
+void App::corpus_usage(const CorpusState& c, size_t l) {
+  const ExpertUsageLayer& u = c.usage[l];
+  const int Es = u.num_standard;
+  usage_domain_ = std::clamp(usage_domain_, -1, int(c.trace.domains.size()) - 1);
+  ImGui::SetNextItemWidth(220);
+  if (ImGui::BeginCombo("documents##usage", usage_domain_ < 0 ? "all documents" : c.trace.domains[size_t(usage_domain_)].c_str())) {
+    if (ImGui::Selectable("all documents", usage_domain_ < 0)) usage_domain_ = -1;
+    for (size_t d = 0; d < c.trace.domains.size(); ++d)
+      if (ImGui::Selectable(c.trace.domains[d].c_str(), int(d) == usage_domain_)) usage_domain_ = int(d);
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  ImGui::TextDisabled("share of the routed selections x %d (1 = uniform); red: under %.2fx", Es, kRarelyUsedShare);
+  const std::vector<double>& share = usage_domain_ < 0 ? u.share : u.share_by_domain[size_t(usage_domain_)];
+  float top = 1;
+  for (double s : share) top = std::max(top, float(s * Es));
+  // Bars drawn by hand: ImGui's histogram has one colour, and a rarely used expert must stand out.
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  const float w = std::min(ImGui::GetContentRegionAvail().x, 1100.f), h = 180, bw = w / float(std::max(1, Es));
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRect(o, ImVec2(o.x + w, o.y + h), IM_COL32(70, 70, 80, 255));
+  auto y_of = [&](double v) { return o.y + h - float(v / top) * (h - 4); };
+  for (int e = 0; e < Es; ++e) {
+    const double v = share[size_t(e)] * Es;
+    const ImU32 col = v < kRarelyUsedShare ? IM_COL32(235, 90, 80, 255) : IM_COL32(90, 170, 255, 255);
+    // A rarely used expert's bar is at least a few pixels tall, so it shows as a red stub.
+    dl->AddRectFilled(ImVec2(o.x + e * bw + 1, std::min(y_of(v), o.y + h - 5)), ImVec2(o.x + (e + 1) * bw - 1, o.y + h), col);
+  }
+  const int label_every = std::max(1, int(std::ceil((ImGui::CalcTextSize("000").x + 4) / bw)));
+  for (int e = 0; e < Es; e += label_every)
+    dl->AddText(ImVec2(o.x + e * bw + 1, o.y + h + 2), ImGui::GetColorU32(ImGuiCol_TextDisabled), std::to_string(e).c_str());
+  for (double ref : {1.0, kRarelyUsedShare}) dl->AddLine(ImVec2(o.x, y_of(ref)), ImVec2(o.x + w, y_of(ref)), IM_COL32(200, 200, 200, 160));
+  ImGui::InvisibleButton("##usage_bars", ImVec2(w, h + ImGui::GetTextLineHeight() + 4));
+  if (ImGui::IsItemHovered()) {
+    const int e = int((ImGui::GetIO().MousePos.x - o.x) / bw);
+    if (e >= 0 && e < Es) ImGui::SetTooltip("expert %d: %.2f%% of the selections, %.2fx uniform", e, 100 * share[size_t(e)], share[size_t(e)] * Es);
+  }
+  ImGui::TextDisabled("standard experts 0 .. %d; lines at 1x (uniform) and %.2fx", Es - 1, kRarelyUsedShare);
+  if (ImGui::BeginTable("usage_layers", 5, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit)) {
+    for (const char* h : {"layer", "least used", "most used", "rarely used (all documents)", "never used"}) ImGui::TableSetupColumn(h);
+    ImGui::TableHeadersRow();
+    for (const ExpertUsageLayer& x : c.usage) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::Text("L%d", x.layer);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.2fx", x.min_vs_uniform);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.2fx", x.max_vs_uniform);
+      ImGui::TableNextColumn();
+      std::string ids;
+      for (int e : x.rarely_used) ids += (ids.empty() ? "" : " ") + std::to_string(e);
+      if (x.rarely_used.empty()) ImGui::TextUnformatted("none");
+      else ImGui::TextColored(ImVec4(1, 0.5f, 0.45f, 1), "%zu: %s", x.rarely_used.size(), ids.c_str());
+      ImGui::TableNextColumn();
+      ImGui::Text("%zu", x.never_used.size());
+    }
+    ImGui::EndTable();
+  }
 }
 
 void App::start_clustering() {

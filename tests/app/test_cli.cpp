@@ -383,6 +383,21 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
   for (const auto& v : l0["domains"][0]["mean_prob"]) sum += v.get<double>();
   CHECK(sum == doctest::Approx(1.0).epsilon(1e-5));
   CHECK(aj["document_clusters"]["k"] == 2);
+  // Expert usage: each expert's share of the routed selections, the domains' top-k frequencies
+  // weighted by their tokens (the same records, summed another way).
+  const json& usage = l0["expert_usage"];
+  std::vector<double> selections(5, 0.0);
+  double total = 0;
+  for (const json& d : l0["domains"])
+    for (size_t e = 0; e < 5; ++e) {
+      selections[e] += d["topk_freq"][e].get<double>() * d["tokens"].get<double>();
+      total += d["topk_freq"][e].get<double>() * d["tokens"].get<double>();
+    }
+  REQUIRE(usage["share"].size() == 5);
+  for (size_t e = 0; e < 5; ++e) CHECK(usage["share"][e].get<double>() == doctest::Approx(selections[e] / total).epsilon(1e-6));
+  CHECK(usage["share_by_domain"].contains("code"));
+  CHECK(usage["rarely_used_below"] == 0.25);
+  for (const json& e : usage["rarely_used"]) CHECK(usage["share"][e.get<size_t>()].get<double>() * 5 < 0.25);
 
   Run s = run_cli({"subset", "select", "--workspace", ws, "--experts", "3", "--domain", "code", "--out", tmp / "s.json",
                    "--ranking-out", tmp / "r.jsonl"});

@@ -228,8 +228,12 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   CHECK(clusters["clusters"]["documents"] == 48);
   const std::string analyzed = tmp / "analyze.json";
   REQUIRE(sh(cli_cmd({"analyze", "--workspace", ws, "--clusters", "3", "--json"}, ">" + analyzed)) == 0);
-  CHECK(clusters["clusters"]["nmi"].get<double>() ==
-        doctest::Approx(nlohmann::json::parse(slurp(analyzed))["document_clusters"]["nmi"].get<double>()));
+  const auto aj = nlohmann::json::parse(slurp(analyzed));
+  CHECK(clusters["clusters"]["nmi"].get<double>() == doctest::Approx(aj["document_clusters"]["nmi"].get<double>()));
+  // The expert usage tab flags the experts `analyze` reports as rarely used.
+  REQUIRE(clusters["rarely_used_experts"].size() == aj["layers"].size());
+  for (size_t l = 0; l < aj["layers"].size(); ++l)
+    CHECK(clusters["rarely_used_experts"][l] == aj["layers"][l]["expert_usage"]["rarely_used"]);
   // The exported subset is what `moescope-cli subset select` chooses for the same request.
   const std::string cli_subset = tmp / "cli-subset.json";
   REQUIRE(sh(cli_cmd({"subset", "select", "--workspace", ws, "--domain", "lang_de", "--experts", "3", "--out", cli_subset},
