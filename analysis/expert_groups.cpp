@@ -2,6 +2,8 @@
 #include "analysis/expert_groups.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <numeric>
 #include <random>
@@ -54,6 +56,17 @@ LayerGroups expert_groups(const TraceData& td, size_t l, const GroupOptions& opt
   }
   std::vector<int> used;
   for (size_t e = 0; e < Es; ++e) (expert_total[e] > 0 ? used : out.unused).push_back(int(e));
+  std::vector<double> norm(Es, 0.0);
+  for (size_t e = 0; e < Es; ++e)
+    for (double x : profile[e]) norm[e] += x * x;
+  out.affinity.assign(Es, std::vector<double>(Es, 0.0));
+  for (size_t a = 0; a < Es; ++a)
+    for (size_t b = a; b < Es; ++b) {
+      if (norm[a] <= 0 || norm[b] <= 0) continue;
+      double dot = 0;
+      for (size_t d = 0; d < N; ++d) dot += profile[a][d] * profile[b][d];
+      out.affinity[a][b] = out.affinity[b][a] = dot / std::sqrt(norm[a] * norm[b]);
+    }
   Rows rows;
   for (int e : used) rows.push_back(profile[size_t(e)]);
 
@@ -157,6 +170,21 @@ LayerGroups expert_groups(const TraceData& td, size_t l, const GroupOptions& opt
     out.modularity = out.top_group_share - out.shuffled_top_group_share;
   }
   return out;
+}
+
+std::string group_label(const ExpertGroup& g, const std::vector<std::string>& domains) {
+  char buf[96];
+  if (g.share < kMinorGroupShare) {
+    std::snprintf(buf, sizeof buf, "minor (%.1f%% of selections)", 100 * g.share);
+    return buf;
+  }
+  if (g.share >= kGeneralGroupShare) {
+    std::snprintf(buf, sizeof buf, "general (%.0f%% of selections)", 100 * g.share);
+    return buf;
+  }
+  if (g.domains.empty() || size_t(g.domains[0].index) >= domains.size()) return "mixed";
+  std::snprintf(buf, sizeof buf, " x%.1f", g.domains[0].enrichment);
+  return domains[size_t(g.domains[0].index)] + buf;
 }
 
 }  // namespace moescope

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "analysis/trace_data.h"
@@ -41,7 +42,18 @@ struct LayerGroups {
   // Mean over documents of the share of the document's selections inside its top group, and the
   // same with the experts' group labels shuffled (same group sizes); modularity = their difference.
   double top_group_share = 0, shuffled_top_group_share = 0, modularity = 0;
+  // [Es, Es] cosine similarity of the experts' document usage profiles: the affinity the groups
+  // are clustered by (0 for an expert never selected), so a layout drawn from it agrees with them.
+  std::vector<std::vector<double>> affinity;
 };
+
+// Groups carrying less than this share of the selections are too small to name; one carrying at
+// least kGeneralGroupShare is the layer's common pool, not any one domain's.
+inline constexpr double kMinorGroupShare = 0.01, kGeneralGroupShare = 0.5;
+
+// A group's name where one is shown: its most enriched domain ("lang_ja x2.1"), "mixed" when no
+// domain is enriched, "minor (0.4% of selections)" or "general (52% of selections)".
+std::string group_label(const ExpertGroup& g, const std::vector<std::string>& domains);
 
 struct GroupOptions {
   int max_groups = 10;

@@ -95,7 +95,8 @@ int cmd_analyze(const std::vector<std::string>& argv) {
       for (const auto& t : grp.frequent_tokens)
         gf.push_back({{"id", t.index}, {"token", tok ? tok->decode({t.index}) : std::string()}, {"count", t.count},
                       {"share", t.share}});
-      groups.push_back({{"experts", grp.experts}, {"share", grp.share}, {"domains", gd}, {"tokens", gt},
+      groups.push_back({{"experts", grp.experts}, {"share", grp.share}, {"label", group_label(grp, td.domains)},
+                        {"domains", gd}, {"tokens", gt},
                         {"frequent_tokens", gf}});
     }
     const ExpertUsageLayer& u = usage[l];
@@ -197,8 +198,13 @@ int cmd_analyze(const std::vector<std::string>& argv) {
           if (c == '\n' || c == '\t') c = ' ';
         toks += (toks.empty() ? "'" : " '") + s + "'";
       }
-      std::printf("    group %zu: %zu experts, %4.1f%% of routing; domains: %s; enriched tokens: %s\n", i, grp.experts.size(),
-                  100 * grp.share, doms.empty() ? "-" : doms.c_str(), toks.empty() ? "-" : toks.c_str());
+      if (grp.share < kMinorGroupShare) {  // too little routing to say what it is for
+        std::printf("    group %zu, %s: %zu experts\n", i, group_label(grp, td.domains).c_str(), grp.experts.size());
+        continue;
+      }
+      std::printf("    group %zu, %s: %zu experts, %4.1f%% of routing; domains: %s; enriched tokens: %s\n", i,
+                  group_label(grp, td.domains).c_str(), grp.experts.size(), 100 * grp.share, doms.empty() ? "-" : doms.c_str(),
+                  toks.empty() ? "-" : toks.c_str());
     }
   }
   std::printf("\ndocument clusters: k %d on %d PCA components (%.0f%% of variance); vs domains NMI %.3f, ARI %.3f, "

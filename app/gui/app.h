@@ -181,7 +181,7 @@ class App {
   std::map<size_t, std::shared_ptr<const LayerAnalysis>> analyses_;  // per MoE layer, for the current corpus
   Job<LayerAnalysis> groups_job_;
   const CorpusState* analyses_for_ = nullptr;
-  float pmi_threshold_ = 0.5f;  // nats
+  float affinity_threshold_ = 0.5f;  // Groups view: edges drawn above this cosine affinity
   ForceGraph graph_;
   size_t graph_layer_ = size_t(-1);
   int selected_expert_ = -1;

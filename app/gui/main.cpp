@@ -288,8 +288,19 @@ int main(int argc, char** argv) {
   ImGuiIO& io = ImGui::GetIO();
   static const std::string ini = config_dir() + "/imgui.ini";  // ImGui keeps the pointer
   io.IniFilename = headless_run ? nullptr : ini.c_str();  // scripted runs and screenshots use the default layout
+  // Glyphs beyond Latin-1 that DejaVu Sans has (corpora hold German, Spanish, Polish, Russian,
+  // Greek text; ImGui rasterises only the ranges asked for, and shows '?' for the rest).
+  static ImVector<ImWchar> glyphs;  // ImGui keeps the pointer until the atlas is built
+  {
+    ImFontGlyphRangesBuilder ranges;
+    ranges.AddRanges(io.Fonts->GetGlyphRangesDefault());
+    ranges.AddRanges(io.Fonts->GetGlyphRangesCyrillic());
+    static const ImWchar more[] = {0x0100, 0x024F, 0x0370, 0x03FF, 0x2000, 0x206F, 0x20A0, 0x20CF, 0x2190, 0x22FF, 0};
+    ranges.AddRanges(more);
+    ranges.BuildRanges(&glyphs);
+  }
   for (const char* f : {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"})
-    if (fs::exists(f)) io.Fonts->AddFontFromFileTTF(f, 16.f * base_scale);
+    if (fs::exists(f)) io.Fonts->AddFontFromFileTTF(f, 16.f * base_scale, nullptr, glyphs.Data);
   ImGui::StyleColorsDark();
   ImGui::GetStyle().ScaleAllSizes(base_scale);
   ImGui_ImplGlfw_InitForOpenGL(window, true);

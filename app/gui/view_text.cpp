@@ -145,18 +145,45 @@ void App::view_text() {
       const ExpertGroup& grp = groups->groups.groups[g];
       std::string name = prefixed("", long(g));
       name += ": ";
-      name += grp.domains.empty() ? "mixed" : c->trace.domains[size_t(grp.domains[0].index)];
+      name += group_label(grp, c->trace.domains);
       const float w = ImGui::CalcTextSize(name.c_str()).x + 6;
       if (g > 0 && ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
       ImGui::InvisibleButton(prefixed("##legend", long(g)).c_str(), ImVec2(w, ImGui::GetTextLineHeight() + 2));
       const ImVec2 q = ImGui::GetItemRectMin();
-      ImGui::GetWindowDrawList()->AddRectFilled(q, ImVec2(q.x + w, q.y + ImGui::GetTextLineHeight() + 2), category_color(int(g), 0.55f), 3.f);
+      ImGui::GetWindowDrawList()->AddRectFilled(q, ImVec2(q.x + w, q.y + ImGui::GetTextLineHeight() + 2), group_color(int(g), 0.55f), 3.f);
       ImGui::GetWindowDrawList()->AddText(ImVec2(q.x + 3, q.y + 1), ImGui::GetColorU32(ImGuiCol_Text), name.c_str());
       if (ImGui::IsItemHovered())
         ImGui::SetTooltip("group %zu: %zu experts, %.1f%% of the corpus's selections in this layer", g, grp.experts.size(), 100 * grp.share);
       ImGui::SameLine();
     }
     ImGui::NewLine();
+  } else {
+    // Legend for top-expert colouring: the experts most tokens lean on in this layer, by colour.
+    const LayerRecord& l = r.result.layers[size_t(layer_)];
+    std::vector<int> count(size_t(l.num_standard), 0);
+    std::vector<float> scratch;
+    for (size_t t = 0; t < r.enc.ids.size(); ++t)
+      if (const int e = token_colour(l, t, nullptr, scratch); e >= 0) ++count[size_t(e)];
+    std::vector<int> order;
+    for (int e = 0; e < l.num_standard; ++e)
+      if (count[size_t(e)] > 0) order.push_back(e);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return count[size_t(a)] > count[size_t(b)]; });
+    ImGui::TextDisabled("colour = the expert with the largest weight:");
+    for (size_t i = 0; i < std::min<size_t>(12, order.size()); ++i) {
+      ImGui::SameLine();
+      const std::string name = "expert " + std::to_string(order[i]) + " (" + std::to_string(count[size_t(order[i])]) + ")";
+      const float w = ImGui::CalcTextSize(name.c_str()).x + 6;
+      if (ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
+      ImGui::InvisibleButton(prefixed("##top", long(i)).c_str(), ImVec2(w, ImGui::GetTextLineHeight() + 2));
+      const ImVec2 q = ImGui::GetItemRectMin();
+      ImGui::GetWindowDrawList()->AddRectFilled(q, ImVec2(q.x + w, q.y + ImGui::GetTextLineHeight() + 2), category_color(order[i], 0.55f), 3.f);
+      ImGui::GetWindowDrawList()->AddText(ImVec2(q.x + 3, q.y + 1), ImGui::GetColorU32(ImGuiCol_Text), name.c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("expert %d is the heaviest for %d tokens of the text", order[i], count[size_t(order[i])]);
+    }
+    if (order.size() > 12) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("and %zu more", order.size() - 12);
+    }
   }
   ImGui::Separator();
   // Token boxes: laid out once per text/width, only the visible rows drawn.
@@ -173,7 +200,8 @@ void App::view_text() {
   for (size_t t = first; t < last; ++t) {
     const TokenLayout::Box& b = layout_.boxes()[t];
     const ImVec2 p(origin.x + b.x, origin.y + float(b.line) * lh);
-    dl->AddRectFilled(p, ImVec2(p.x + b.w, p.y + lh - 3), category_color(token_colour(shown, t, groups.get(), mass), 0.55f), 3.f);
+    const int cls = token_colour(shown, t, groups.get(), mass);
+    dl->AddRectFilled(p, ImVec2(p.x + b.w, p.y + lh - 3), by_group ? group_color(cls, 0.55f) : category_color(cls, 0.55f), 3.f);
     if (int(t) == pinned_) dl->AddRect(p, ImVec2(p.x + b.w, p.y + lh - 3), IM_COL32(255, 255, 255, 255), 3.f, 0, 2.f);
     dl->AddText(ImVec2(p.x + 2, p.y + 1), text_col, b.label.c_str());
     // Windows after the first are all one context long, so a start is a multiple of the first's size.

@@ -134,6 +134,28 @@ TEST_CASE("expert groups: experts serving the same documents form a group named 
   CHECK(g.top_group_share == doctest::Approx(1.0));
   CHECK(g.modularity > 0.0);
   CHECK(g.modularity == doctest::Approx(1.0 - g.shuffled_top_group_share));
+  // The affinity the groups come from: experts 0 and 1 serve the same documents in the same
+  // proportions (cosine 1), experts of different domains never share a document (cosine 0).
+  REQUIRE(g.affinity.size() == 4);
+  CHECK(g.affinity[0][1] == doctest::Approx(1.0));
+  CHECK(g.affinity[2][3] == doctest::Approx(1.0));
+  CHECK(g.affinity[0][2] == doctest::Approx(0.0));
+  CHECK(g.affinity[1][0] == g.affinity[0][1]);
+}
+
+TEST_CASE("expert groups: a group's label names its domain only when it carries between 1% and half of the routing") {
+  ExpertGroup g;
+  g.domains.push_back({1, 0.8, 2.26, 0});
+  const std::vector<std::string> domains = {"code", "lang_ja"};
+  g.share = 0.2;
+  CHECK(group_label(g, domains) == "lang_ja x2.3");
+  g.share = 0.004;
+  CHECK(group_label(g, domains) == "minor (0.4% of selections)");
+  g.share = 0.52;
+  CHECK(group_label(g, domains) == "general (52% of selections)");
+  g.share = 0.2;
+  g.domains.clear();
+  CHECK(group_label(g, domains) == "mixed");
 }
 
 TEST_CASE("spherical k-means and cosine silhouette on separable directions") {
