@@ -11,7 +11,7 @@
 
 namespace moescope {
 
-Rows pca_project(const Rows& x, double variance, int* components, double* explained) {
+Rows pca_project(const Rows& x, double variance, int* components, double* explained, int fixed_components) {
   const Eigen::Index n = Eigen::Index(x.size()), f = x.empty() ? 0 : Eigen::Index(x[0].size());
   Eigen::MatrixXd m(n, f);  // [N, F]
   for (Eigen::Index i = 0; i < n; ++i)
@@ -24,7 +24,11 @@ Rows pca_project(const Rows& x, double variance, int* components, double* explai
   const double total = std::max(0.0, values.sum());
   int keep = 0;
   double acc = 0;
-  while (keep < f && (total <= 0 || acc < variance * total)) acc += std::max(0.0, values(keep++));
+  if (fixed_components > 0) {
+    while (keep < std::min<Eigen::Index>(f, fixed_components)) acc += std::max(0.0, values(keep++));
+  } else {
+    while (keep < f && (total <= 0 || acc < variance * total)) acc += std::max(0.0, values(keep++));
+  }
   keep = std::max(keep, 1);
   if (components) *components = keep;
   if (explained) *explained = total > 0 ? acc / total : 1.0;
@@ -32,6 +36,20 @@ Rows pca_project(const Rows& x, double variance, int* components, double* explai
   Rows out(static_cast<size_t>(n), std::vector<double>(static_cast<size_t>(keep)));
   for (Eigen::Index i = 0; i < n; ++i)
     for (int j = 0; j < keep; ++j) out[size_t(i)][size_t(j)] = proj(i, j);
+  return out;
+}
+
+DocumentMap document_map(const TraceData& td) {
+  Rows feats;
+  for (const TracedDocument& d : td.docs) feats.emplace_back(d.mean_probs.begin(), d.mean_probs.end());
+  DocumentMap out;
+  if (feats.empty()) return out;
+  int kept = 0;
+  const Rows p = pca_project(feats, 1.0, &kept, &out.explained, 2);
+  for (const auto& row : p) {
+    out.x.push_back(float(row[0]));
+    out.y.push_back(row.size() > 1 ? float(row[1]) : 0.f);
+  }
   return out;
 }
 

@@ -32,7 +32,16 @@ struct DocClusters {
 
 DocClusters cluster_documents(const TraceData& td, const DocClusterOptions& opt);
 
-// Rows centred and projected on the principal components carrying `variance` of the total.
-Rows pca_project(const Rows& x, double variance, int* components, double* explained);
+// Rows centred and projected on the principal components carrying `variance` of the total
+// (or on exactly `fixed_components` of them when that is > 0).
+Rows pca_project(const Rows& x, double variance, int* components, double* explained, int fixed_components = 0);
+
+// Documents in 2-D: the first two principal components of their per-layer mean routing
+// probabilities (centred; the first step of EMO's clustering), for the app's explorer.
+struct DocumentMap {
+  std::vector<float> x, y;  // [N] per traced document
+  double explained = 0;     // variance share of the two components
+};
+DocumentMap document_map(const TraceData& td);
 
 }  // namespace moescope

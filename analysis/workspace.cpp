@@ -221,6 +221,22 @@ std::vector<CorpusDocument> Workspace::corpus() {
   return out;
 }
 
+std::string Workspace::document_text(int64_t doc_id) {
+  SqliteStmt st(*db_, "SELECT text FROM documents WHERE id = ?");
+  st.bind(1, doc_id);
+  if (!st.step()) fail(path(), "no document with id " + std::to_string(doc_id));
+  return st.column_text(0);
+}
+
+std::vector<int64_t> Workspace::find_documents(const std::string& needle, size_t limit) {
+  // instr() on lower() rather than LIKE: no wildcard characters to escape in the needle.
+  SqliteStmt st(*db_, "SELECT id FROM documents WHERE instr(lower(text), lower(?)) > 0 ORDER BY position LIMIT ?");
+  st.bind(1, std::string_view(needle)).bind(2, int64_t(limit));
+  std::vector<int64_t> out;
+  while (st.step()) out.push_back(st.column_int(0));
+  return out;
+}
+
 nlohmann::json Workspace::run_info() {
   const std::string stored = meta("run");
   if (stored.empty()) return nlohmann::json();

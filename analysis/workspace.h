@@ -82,6 +82,11 @@ class Workspace {
   std::vector<LayerLayout> layers();
   nlohmann::json run_info();   // model + settings as stored (null when nothing was traced yet)
   DocumentRecord record(int64_t doc_id);
+  // One document's text; Error naming the workspace for an id it does not hold.
+  std::string document_text(int64_t doc_id);
+  // Ids of the documents whose text contains `needle` (ASCII letters in any case), corpus order,
+  // at most `limit` of them.
+  std::vector<int64_t> find_documents(const std::string& needle, size_t limit);
   const std::string& path() const { return db_->path(); }
   SqliteDb& db() { return *db_; }  // for analysis results stored beside the records (ablations)
 

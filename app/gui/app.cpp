@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 namespace moescope::gui {
 
 namespace {
-constexpr View kViews[] = {View::Model, View::Text, View::Corpus, View::Groups, View::Subsets, View::Compare};
+constexpr View kViews[] = {View::Model, View::Text, View::Corpus, View::Groups, View::Subsets, View::Compare, View::Explore};
 
 void copy_into(char* buf, size_t n, const std::string& s) { std::snprintf(buf, n, "%s", s.c_str()); }
 }  // namespace
@@ -35,6 +35,7 @@ const char* view_name(View v) {
     case View::Groups: return "Groups";
     case View::Subsets: return "Subsets";
     case View::Compare: return "Compare";
+    case View::Explore: return "Explore";
   }
   return "?";
 }
@@ -207,6 +208,7 @@ void App::frame() {
           case View::Groups: view_groups(); break;
           case View::Subsets: view_subsets(); break;
           case View::Compare: view_compare(); break;
+          case View::Explore: view_explore(); break;
         }
         ImGui::EndTabItem();
       }
@@ -266,7 +268,7 @@ void App::view_model() {
   ImGui::SetNextItemWidth(160);
   ImGui::SliderFloat("zoom", &ImGui::GetIO().FontGlobalScale, 0.5f, 3.f, "%.2fx");
   ImGui::SameLine();
-  ImGui::TextDisabled("Ctrl+= / Ctrl+- / Ctrl+0; Ctrl+1..6 switch views. The zoom is remembered (text sharp from the next start; --ui-scale sets it)");
+  ImGui::TextDisabled("Ctrl+= / Ctrl+- / Ctrl+0; Ctrl+1..7 switch views. The zoom is remembered (text sharp from the next start; --ui-scale sets it)");
   job_status("loading", model_job_.progress().first, model_job_.progress().second, model_job_.running(), "", nullptr);
   ImGui::Separator();
   if (!model_) return;

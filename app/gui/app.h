@@ -23,7 +23,7 @@
 
 namespace moescope::gui {
 
-enum class View { Model, Text, Corpus, Groups, Subsets, Compare };
+enum class View { Model, Text, Corpus, Groups, Subsets, Compare, Explore };
 const char* view_name(View v);
 bool parse_view(const std::string& name, View* out);
 
@@ -121,11 +121,27 @@ class App {
   SubsetRequest subset_request(const CorpusState& c) const;
   // Compare
   void view_compare();
+  void view_explore();
+  // A traced document's text (read from the workspace once, then cached), or its first `chars`
+  // bytes cut at a character boundary with "..." (previews); an error's text when unreadable.
+  std::string document_text(const CorpusState& c, size_t doc, size_t chars = 0);
+  // Shows a traced document in the Text view (routed by the loaded model).
+  void open_document(const CorpusState& c, size_t doc);
+  void document_list(const CorpusState& c, const std::vector<size_t>& docs, const char* id);
+  void search_documents(const CorpusState& c, const std::string& needle);  // the Explore view's search
   void ablation_panel(const CorpusState& c, int es);
   void open_compare_workspace();
   void start_clustering();
   void corpus_usage(const CorpusState& c, size_t l);
-  int usage_domain_ = -1;  // expert usage tab: -1 all documents, else a domain index  // the Corpus view's "Cluster documents" (k = cluster_k_)
+  int usage_domain_ = -1;  // expert usage tab: -1 all documents, else a domain index
+  // Explore view: colour by domain (0) or by the Corpus view's clusters (1); the search and its
+  // matches (trace.docs indices); the cluster whose documents are listed; texts read so far.
+  int explore_colour_ = 0, explore_cluster_ = 0;
+  char explore_search_[256] = {};
+  std::string explore_searched_;
+  std::vector<size_t> explore_matches_;
+  std::map<int64_t, std::string> document_texts_;
+  std::string document_texts_workspace_;  // the Corpus view's "Cluster documents" (k = cluster_k_)
   void load_compare_models();
   // Shared
   // Hands a router to a side thread to be destroyed: its worker may be in the middle of a long

@@ -2,6 +2,7 @@
 // the mouse, by name, so tests and demos can drive the app end to end under Xvfb. One command per
 // line; the app runs the next one once the previous one's background work has finished.
 //   model DIR | browse DIR | text TEXT (\n for newlines) | text-file F | view NAME | layer N | pin N
+//   search TEXT | open-document N | explore-colour domain|cluster |
 //   corpus-tab domain-expert|similarity|pools|clusters|usage | cluster K | expert-blocks on|off | ablation-curves mean|domain
 //   workspace WS | trace CORPUS WS [MAX_TOKENS] | subset DOMAIN METHOD K | ablate
 //   export-subset PATH | export-checkpoint DIR | save-state PATH | screenshot PATH | quit
@@ -55,7 +56,7 @@ std::string App::run_command(const std::string& line) {
       if (std::string err = load_text_file(rest); !err.empty()) return err;
     } else if (cmd == "view") {
       View v;
-      if (!parse_view(rest, &v)) return "unknown view '" + rest + "' (model, text, corpus, groups, subsets, compare)";
+      if (!parse_view(rest, &v)) return "unknown view '" + rest + "' (model, text, corpus, groups, subsets, compare, explore)";
       select_view(v);
     } else if (cmd == "corpus-tab") {  // the Corpus view's sub-views
       const char* tabs[] = {"domain-expert", "similarity", "pools", "clusters", "usage"};
@@ -67,6 +68,21 @@ std::string App::run_command(const std::string& line) {
     } else if (cmd == "cluster") {  // the document clusters tab's k and its button
       cluster_k_ = std::stoi(rest);
       start_clustering();
+    } else if (cmd == "search") {  // the Explore view's search box
+      const auto c = corpus();
+      if (!c) return "search needs an open workspace";
+      std::snprintf(explore_search_, sizeof explore_search_, "%s", rest.c_str());
+      search_documents(*c, rest);
+      select_view(View::Explore);
+    } else if (cmd == "open-document") {  // a traced document (its position among the traced ones) in the Text view
+      const auto c = corpus();
+      if (!c) return "open-document needs an open workspace";
+      const size_t i = size_t(std::stoul(rest));
+      if (i >= c->trace.docs.size()) return "open-document: the workspace has " + std::to_string(c->trace.docs.size()) + " traced documents";
+      open_document(*c, i);
+    } else if (cmd == "explore-colour") {
+      if (rest != "domain" && rest != "cluster") return "explore-colour takes domain or cluster";
+      explore_colour_ = rest == "cluster";
     } else if (cmd == "expert-blocks") {  // domain x expert columns in blocks by the domain they serve most
       if (rest != "on" && rest != "off") return "expert-blocks takes on or off";
       experts_in_blocks_ = rest == "on";
@@ -137,6 +153,10 @@ std::string App::run_command(const std::string& line) {
         nlohmann::json rarely = nlohmann::json::array();
         for (const ExpertUsageLayer& u : c->usage) rarely.push_back(u.rarely_used);
         s["rarely_used_experts"] = rarely;  // per MoE layer, as the expert usage tab flags them
+        nlohmann::json found = nlohmann::json::array();
+        for (size_t i : explore_matches_) found.push_back(c->trace.docs[i].ext_id);
+        s["search"] = {{"text", explore_searched_}, {"documents", found}};
+        s["map_points"] = c->map.x.size();
       }
       if (const auto a = ablation_job_.result()) s["ablation_points"] = a->points.size();
       if (const auto k = clusters_job_.result()) s["clusters"] = {{"k", k->k}, {"nmi", k->nmi}, {"documents", k->labels.size()}};

@@ -10,6 +10,7 @@
 #include "analysis/coactivation.h"
 #include "analysis/domain_stats.h"
 #include "analysis/expert_groups.h"
+#include "analysis/doc_clusters.h"
 #include "analysis/expert_usage.h"
 #include "analysis/trace.h"
 #include "analysis/trace_data.h"
@@ -24,6 +25,7 @@ struct CorpusState {
   TraceData trace;
   std::vector<DomainStats> stats;
   std::vector<ExpertUsageLayer> usage;  // [Lm] each expert's share of the routed selections
+  DocumentMap map;                      // documents in 2-D (the explorer)
   size_t tokens = 0;
   std::shared_ptr<const Tokenizer> tokenizer;  // of the traced model, to show tokens (null if unreadable)
   std::string token_text(int32_t id) const;    // readable text of one token id

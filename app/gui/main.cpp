@@ -185,15 +185,15 @@ Options parse_options(int argc, char** argv) {
       const std::string v = value("--view");
       o.view_given = true;
       if (!moescope::gui::parse_view(v, &o.view)) {
-        std::fprintf(stderr, "moescope: unknown view '%s' (model, text, corpus, groups, subsets, compare)\n", v.c_str());
+        std::fprintf(stderr, "moescope: unknown view '%s' (model, text, corpus, groups, subsets, compare, explore)\n", v.c_str());
         std::exit(2);
       }
     } else if (a == "--help" || a == "-h") {
       std::printf(
           "usage: moescope [--model DIR] [--text T | --text-file F] [--workspace WS.moescope] [--compare-workspace WS]\n"
-          "                [--view model|text|corpus|groups|subsets|compare] [--script FILE] [--screenshot OUT.png]\n"
+          "                [--view model|text|corpus|groups|subsets|compare|explore] [--script FILE] [--screenshot OUT.png]\n"
           "                [--frames N] [--frame-stats] [--ui-scale F]\n"
-          "keys: Ctrl+1..6 the views (model, text, corpus, groups, subsets, compare); Ctrl+= / Ctrl+- / Ctrl+0\n"
+          "keys: Ctrl+1..7 the views (model, text, corpus, groups, subsets, compare, explore); Ctrl+= / Ctrl+- / Ctrl+0\n"
           "      UI scale larger / smaller / as at start (remembered for the next start)\n");
       std::exit(0);
     } else {
@@ -204,12 +204,12 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
-// Ctrl+1..6: the views in tab order; Ctrl+= / Ctrl+- / Ctrl+0: UI scale up / down / as started.
+// Ctrl+1..7: the views in tab order; Ctrl+= / Ctrl+- / Ctrl+0: UI scale up / down / as started.
 void handle_shortcuts(moescope::gui::App& app, ImGuiIO& io) {
   if (!io.KeyCtrl) return;
   using moescope::gui::View;
-  const View views[] = {View::Model, View::Text, View::Corpus, View::Groups, View::Subsets, View::Compare};
-  for (int i = 0; i < 6; ++i)
+  const View views[] = {View::Model, View::Text, View::Corpus, View::Groups, View::Subsets, View::Compare, View::Explore};
+  for (int i = 0; i < 7; ++i)
     if (ImGui::IsKeyPressed(GLFW_KEY_1 + i, false)) app.select_view(views[i]);
   if (ImGui::IsKeyPressed(GLFW_KEY_EQUAL, false) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD, false))
     io.FontGlobalScale = std::min(io.FontGlobalScale * 1.1f, 3.f);

@@ -126,19 +126,26 @@ void App::expert_details(const CorpusState& c, const LayerAnalysis& a, int e) {
   const ExpertUse& u = a.use[size_t(e)];
   ImGui::Text("expert %d (group %d)", e, a.group_of[size_t(e)]);
   if (ImGui::BeginTable("expert_docs", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("document");
-    ImGui::TableSetupColumn("domain");
-    ImGui::TableSetupColumn("tokens selecting");
+    ImGui::TableSetupColumn("domain", ImGuiTableColumnFlags_WidthFixed, 120);
+    ImGui::TableSetupColumn("tokens selecting", ImGuiTableColumnFlags_WidthFixed, 110);
+    ImGui::TableSetupColumn("document (click to read it routed)");
     ImGui::TableHeadersRow();
-    for (const auto& d : u.docs) {
+    for (size_t i = 0; i < u.docs.size(); ++i) {
+      const auto& d = u.docs[i];
       const TracedDocument& doc = c.trace.docs[d.doc];
       ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(doc.ext_id.c_str());
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(c.trace.domains[size_t(doc.domain)].c_str());
       ImGui::TableNextColumn();
       ImGui::Text("%.0f%%", 100 * d.share);
+      ImGui::TableNextColumn();
+      std::string preview = document_text(c, d.doc, 100);
+      for (char& ch : preview)
+        if (ch == '\n' || ch == '\t' || ch == '\r') ch = ' ';
+      ImGui::PushID(int(i));
+      if (ImGui::Selectable(preview.c_str(), false, ImGuiSelectableFlags_SpanAllColumns)) open_document(c, d.doc);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: %s", doc.ext_id.c_str(), document_text(c, d.doc, 400).c_str());
+      ImGui::PopID();
     }
     ImGui::EndTable();
   }
@@ -149,6 +156,13 @@ void App::expert_details(const CorpusState& c, const LayerAnalysis& a, int e) {
     toks += (toks.empty() ? "" : " | ") + c.token_text(t.id) + buf;
   }
   ImGui::TextWrapped("tokens (selections, share of the token's occurrences): %s", toks.c_str());
+  // The group's enriched tokens: what tells this expert's group apart, beside its own busiest tokens.
+  const int g = a.group_of[size_t(e)];
+  if (g >= 0 && a.groups.groups[size_t(g)].share >= kMinorGroupShare) {
+    std::string enriched;
+    for (const auto& t : a.groups.groups[size_t(g)].tokens) enriched += (enriched.empty() ? "" : " | ") + c.token_text(t.index);
+    ImGui::TextWrapped("its group's enriched tokens: %s", enriched.empty() ? "(none)" : enriched.c_str());
+  }
 }
 
 }  // namespace moescope::gui

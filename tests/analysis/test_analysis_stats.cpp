@@ -158,6 +158,19 @@ TEST_CASE("expert groups: a group's label names its domain only when it carries 
   CHECK(group_label(g, domains) == "mixed");
 }
 
+TEST_CASE("document map: the first principal component separates documents that route differently") {
+  const TraceData td = two_domain_trace();
+  const DocumentMap m = document_map(td);
+  REQUIRE(m.x.size() == 4);
+  // Domain a's documents lean on experts 0/1, b's on 2/3: the first component puts them on
+  // opposite sides of the centre, and it carries most of the variance.
+  CHECK(m.x[0] * m.x[2] < 0);
+  CHECK(m.x[0] * m.x[1] > 0);
+  CHECK(m.x[2] * m.x[3] > 0);
+  CHECK(m.explained > 0.9);
+  CHECK(m.explained <= 1.0 + 1e-12);
+}
+
 TEST_CASE("spherical k-means and cosine silhouette on separable directions") {
   Rows rows = {{1, 0.1, 0}, {2, 0, 0.1}, {0, 1, 0.05}, {0.1, 3, 0}, {0, 0, 1}, {0.1, 0, 2}};
   const KMeansResult r = spherical_kmeans(rows, 3, 1);

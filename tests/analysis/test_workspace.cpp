@@ -272,3 +272,20 @@ TEST_CASE("workspace: Ctrl-C (SIGINT) stops a trace after the batch in flight, e
   CHECK(s.already == stopped_at);
   CHECK(ws.traced_documents().size() == docs.size());
 }
+
+TEST_CASE("workspace: a document's text by id; documents found by a substring in any ASCII case, corpus order, capped") {
+  TempDir tmp("ws-find");
+  Workspace ws(tmp / "w.moescope", true);
+  const std::vector<int64_t> ids = ws.add_documents({{"a", "x", "", "The River runs"},
+                                                     {"b", "x", "", "no match here"},
+                                                     {"c", "y", "", "a river, and 100% of it"},
+                                                     {"d", "y", "", "RIVERS everywhere"}});
+  REQUIRE(ids.size() == 4);
+  CHECK(ws.document_text(ids[2]) == "a river, and 100% of it");
+  CHECK_THROWS_WITH_AS(ws.document_text(999), doctest::Contains("no document with id 999"), Error);
+  CHECK(ws.find_documents("river", 10) == std::vector<int64_t>{ids[0], ids[2], ids[3]});
+  CHECK(ws.find_documents("river", 2) == std::vector<int64_t>{ids[0], ids[2]});
+  CHECK(ws.find_documents("100%", 10) == std::vector<int64_t>{ids[2]});  // no LIKE wildcards
+  CHECK(ws.find_documents("%", 10) == std::vector<int64_t>{ids[2]});
+  CHECK(ws.find_documents("lake", 10).empty());
+}

@@ -187,6 +187,10 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
       << "cluster 3\n"
       << "expert-blocks on\n"
       << "save-state " << tmp / "state-clusters.json" << "\n"
+      << "search court\n"
+      << "save-state " << tmp / "state-search.json" << "\n"
+      << "open-document 5\n"
+      << "save-state " << tmp / "state-open.json" << "\n"
       << "trace " << tmp / "corpus.jsonl" << " " << tmp / "from-app.moescope" << " 32\n"
       << "save-state " << tmp / "state-traced.json" << "\n"
       << "model /nonexistent/checkpoint\n"
@@ -234,6 +238,28 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   REQUIRE(clusters["rarely_used_experts"].size() == aj["layers"].size());
   for (size_t l = 0; l < aj["layers"].size(); ++l)
     CHECK(clusters["rarely_used_experts"][l] == aj["layers"][l]["expert_usage"]["rarely_used"]);
+  // The explorer maps every traced document; its search finds exactly the documents whose text
+  // holds the word (checked against the corpus file); a document opened goes to the Text view.
+  const auto search = nlohmann::json::parse(slurp(tmp / "state-search.json"));
+  CHECK(search["view"] == "Explore");
+  CHECK(search["map_points"] == 48);
+  std::vector<std::string> expected_ids;
+  std::vector<std::string> texts;
+  {
+    std::ifstream corpus(tmp / "corpus.jsonl");
+    int line = 0;
+    for (std::string l; std::getline(corpus, l);) {
+      ++line;
+      const auto j = nlohmann::json::parse(l);
+      texts.push_back(j["text"]);
+      if (j["text"].get<std::string>().find("court") != std::string::npos) expected_ids.push_back("line " + std::to_string(line));
+    }
+  }
+  REQUIRE(expected_ids.size() == 2);  // "court" (no other case of it in these 48 documents)
+  CHECK(search["search"]["documents"] == nlohmann::json(expected_ids));
+  const auto opened = nlohmann::json::parse(slurp(tmp / "state-open.json"));
+  CHECK(opened["view"] == "Text");
+  CHECK(opened["text_bytes"] == texts[5].size());
   // The exported subset is what `moescope-cli subset select` chooses for the same request.
   const std::string cli_subset = tmp / "cli-subset.json";
   REQUIRE(sh(cli_cmd({"subset", "select", "--workspace", ws, "--domain", "lang_de", "--experts", "3", "--out", cli_subset},

@@ -1,0 +1,210 @@
+// view_explore.cpp — the Explore view: the workspace's documents in 2-D (the first two principal
+// components of their routing, the first step of EMO's clustering) coloured by domain or by the
+// Corpus view's clusters; hover for a document's preview, click to read it routed in the Text
+// view; search the documents by text; each cluster's documents with previews.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "analysis/workspace.h"
+#include "app/gui/app.h"
+#include "app/gui/colors.h"
+
+namespace moescope::gui {
+
+namespace {
+
+// The first `chars` bytes of text, cut at a UTF-8 character start, newlines as spaces.
+std::string preview_of(const std::string& text, size_t chars) {
+  if (chars == 0 || text.size() <= chars) return text;
+  size_t n = chars;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;  // not inside a character
+  return text.substr(0, n) + "...";
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return s;
+}
+
+}  // namespace
+
+std::string App::document_text(const CorpusState& c, size_t doc, size_t chars) {
+  if (document_texts_workspace_ != c.path) {
+    document_texts_.clear();
+    document_texts_workspace_ = c.path;
+  }
+  const int64_t id = c.trace.docs[doc].id;
+  auto it = document_texts_.find(id);
+  if (it == document_texts_.end()) {
+    std::string text;
+    try {
+      Workspace ws(c.path, false);
+      text = ws.document_text(id);
+    } catch (const Error& e) {
+      text = std::string("(unreadable: ") + e.what() + ")";
+    }
+    it = document_texts_.emplace(id, std::move(text)).first;
+  }
+  return preview_of(it->second, chars);
+}
+
+void App::open_document(const CorpusState& c, size_t doc) {
+  set_text(document_text(c, doc));
+  select_view(View::Text);
+}
+
+// A table of documents: domain, id and a one-line preview; a click opens one in the Text view.
+void App::document_list(const CorpusState& c, const std::vector<size_t>& docs, const char* id) {
+  if (!ImGui::BeginTable(id, 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingStretchProp,
+                         ImVec2(0, std::min(320.f, 24.f + 22.f * float(docs.size())))))
+    return;
+  ImGui::TableSetupColumn("domain", ImGuiTableColumnFlags_WidthFixed, 130);
+  ImGui::TableSetupColumn("document", ImGuiTableColumnFlags_WidthFixed, 90);
+  ImGui::TableSetupColumn("text (click to read it routed)");
+  ImGui::TableHeadersRow();
+  ImGuiListClipper clip;
+  clip.Begin(int(docs.size()));
+  while (clip.Step())
+    for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
+      const TracedDocument& d = c.trace.docs[docs[size_t(i)]];
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(c.trace.domains[size_t(d.domain)].c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(d.ext_id.c_str());
+      ImGui::TableNextColumn();
+      ImGui::PushID(i);
+      if (ImGui::Selectable(one_line(document_text(c, docs[size_t(i)], 120)).c_str(), false, ImGuiSelectableFlags_SpanAllColumns))
+        open_document(c, docs[size_t(i)]);
+      ImGui::PopID();
+    }
+  ImGui::EndTable();
+}
+
+void App::view_explore() {
+  const auto c = corpus();
+  if (!c) {
+    ImGui::TextDisabled("open a traced workspace in the Corpus tab first: the explorer maps its documents");
+    return;
+  }
+  const TraceData& td = c->trace;
+  const auto clusters = clusters_job_.result();
+  const bool have_clusters = clusters && clusters->labels.size() == td.docs.size();
+  ImGui::RadioButton("colour by domain", &explore_colour_, 0);
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!have_clusters);
+  ImGui::RadioButton("by cluster", &explore_colour_, 1);
+  ImGui::EndDisabled();
+  if (!have_clusters) explore_colour_ = 0;
+  ImGui::SameLine();
+  ImGui::TextDisabled("%s; axes: the first two principal components of the documents' routing (%.0f%% of its variance)",
+                      have_clusters ? "clusters from the Corpus view" : "clusters: run them in Corpus > document clusters",
+                      100 * c->map.explained);
+  const float side = std::min(ImGui::GetContentRegionAvail().x * 0.55f, ImGui::GetContentRegionAvail().y - 8);
+  const int n = int(td.docs.size());
+  // Scatter: the map scaled to the square with a margin.
+  float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  for (int i = 0; i < n; ++i) {
+    x0 = std::min(x0, c->map.x[size_t(i)]), x1 = std::max(x1, c->map.x[size_t(i)]);
+    y0 = std::min(y0, c->map.y[size_t(i)]), y1 = std::max(y1, c->map.y[size_t(i)]);
+  }
+  if (!(x1 > x0)) x1 = x0 + 1;
+  if (!(y1 > y0)) y1 = y0 + 1;
+  ImGui::BeginChild("map", ImVec2(side, side), true);
+  const ImVec2 o = ImGui::GetCursorScreenPos(), size = ImGui::GetContentRegionAvail();
+  const float pad = 12;
+  auto px = [&](int i) {
+    return ImVec2(o.x + pad + (c->map.x[size_t(i)] - x0) / (x1 - x0) * (size.x - 2 * pad),
+                  o.y + pad + (y1 - c->map.y[size_t(i)]) / (y1 - y0) * (size.y - 2 * pad));
+  };
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const std::vector<size_t>& matched = explore_matches_;
+  std::vector<char> is_match(size_t(n), 0);
+  for (size_t m : matched) is_match[m] = 1;
+  const float r = n > 5000 ? 1.5f : 3.f;
+  for (int i = 0; i < n; ++i) {
+    const int cls = explore_colour_ == 1 ? clusters->labels[size_t(i)] : td.docs[size_t(i)].domain;
+    const ImU32 col = explore_colour_ == 1 ? group_color(cls, 0.85f) : category_color(cls, 0.85f);
+    dl->AddCircleFilled(px(i), r, col);
+    if (is_match[size_t(i)]) dl->AddCircle(px(i), r + 3, IM_COL32(255, 255, 255, 230), 0, 1.5f);
+  }
+  ImGui::InvisibleButton("##map_area", size);
+  if (ImGui::IsItemHovered()) {
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    int best = -1;
+    float best_d = 8;
+    for (int i = 0; i < n; ++i) {
+      const ImVec2 p = px(i);
+      const float d = std::hypot(p.x - m.x, p.y - m.y);
+      if (d < best_d) best_d = d, best = i;
+    }
+    if (best >= 0) {
+      const TracedDocument& d = td.docs[size_t(best)];
+      ImGui::SetTooltip("%s (%s%s%s), %zu tokens%s\n%s\nclick to read it routed in the Text view", d.ext_id.c_str(),
+                        td.domains[size_t(d.domain)].c_str(), d.lang.empty() ? "" : ", ", d.lang.c_str(), d.tokens(),
+                        have_clusters ? (", cluster " + std::to_string(clusters->labels[size_t(best)])).c_str() : "",
+                        document_text(*c, size_t(best), 280).c_str());
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) open_document(*c, size_t(best));
+    }
+  }
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("explore_side", ImVec2(0, side), true);
+  // Legend: the domains (or clusters) by colour.
+  if (explore_colour_ == 0) {
+    for (size_t d = 0; d < td.domains.size(); ++d) {
+      if (d > 0) ImGui::SameLine();
+      const float w = ImGui::CalcTextSize(td.domains[d].c_str()).x + 8;
+      if (d > 0 && ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
+      ImGui::ColorButton(("##dom" + std::to_string(d)).c_str(), ImGui::ColorConvertU32ToFloat4(category_color(int(d))),
+                         ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
+      ImGui::SameLine(0, 3);
+      ImGui::TextUnformatted(td.domains[d].c_str());
+    }
+  }
+  ImGui::Separator();
+  ImGui::SetNextItemWidth(-90);
+  const bool enter = ImGui::InputTextWithHint("##search", "search the documents' text", explore_search_, sizeof explore_search_,
+                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  if ((ImGui::Button("Search") || enter) && explore_searched_ != explore_search_) search_documents(*c, explore_search_);
+  if (!explore_searched_.empty()) {
+    ImGui::Text("%zu documents contain \"%s\"%s (ringed on the map)", matched.size(), explore_searched_.c_str(),
+                matched.size() >= 500 ? ", the first 500" : "");
+    document_list(*c, matched, "##matches");
+  }
+  if (have_clusters) {
+    ImGui::Separator();
+    explore_cluster_ = std::clamp(explore_cluster_, 0, clusters->k - 1);
+    ImGui::SetNextItemWidth(120);
+    ImGui::InputInt("cluster", &explore_cluster_);
+    explore_cluster_ = std::clamp(explore_cluster_, 0, clusters->k - 1);
+    std::vector<size_t> members;
+    for (int i = 0; i < n; ++i)
+      if (clusters->labels[size_t(i)] == explore_cluster_) members.push_back(size_t(i));
+    ImGui::SameLine();
+    ImGui::TextDisabled("%zu documents", members.size());
+    document_list(*c, members, "##cluster_docs");
+  }
+  ImGui::EndChild();
+}
+
+void App::search_documents(const CorpusState& c, const std::string& needle) {
+  explore_searched_ = needle;
+  explore_matches_.clear();
+  if (needle.empty()) return;
+  try {
+    Workspace ws(c.path, false);
+    std::map<int64_t, size_t> index;
+    for (size_t i = 0; i < c.trace.docs.size(); ++i) index[c.trace.docs[i].id] = i;
+    for (int64_t id : ws.find_documents(needle, 500))
+      if (auto it = index.find(id); it != index.end()) explore_matches_.push_back(it->second);
+  } catch (const Error& e) {
+    explore_searched_ = needle + " (" + e.what() + ")";
+  }
+}
+
+}  // namespace moescope::gui
