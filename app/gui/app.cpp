@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "app/gui/widget_export.h"
 #include "engine/checkpoint/pruning_provenance.h"
 #include "engine/error.h"
 #include "kernels/backend_maker.h"
@@ -92,6 +93,7 @@ bool App::busy() const {
 std::string App::screenshot_request() {
   std::string s;
   s.swap(screenshot_);
+  if (s.empty()) s.swap(figure_exports().pending_png);  // a figure's "Save the window as PNG"
   return s;
 }
 
@@ -190,6 +192,10 @@ void App::frame() {
   // Header: the loaded model and what runs in the background.
   if (model_) ImGui::Text("model: %s", model_->dir.c_str());
   else ImGui::TextDisabled("no model loaded");
+  if (!figure_exports().last_message.empty()) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("  |  %s (right-click a figure to export it)", figure_exports().last_message.c_str());
+  }
   if (model_job_.running()) {
     ImGui::SameLine();
     ImGui::TextDisabled("(loading %s...)", model_path_);
@@ -269,6 +275,11 @@ void App::view_model() {
   ImGui::SliderFloat("zoom", &ImGui::GetIO().FontGlobalScale, 0.5f, 3.f, "%.2fx");
   ImGui::SameLine();
   ImGui::TextDisabled("Ctrl+= / Ctrl+- / Ctrl+0; Ctrl+1..7 switch views. The zoom is remembered (text sharp from the next start; --ui-scale sets it)");
+  static char folder[1024] = ".";
+  ImGui::SetNextItemWidth(260);
+  if (ImGui::InputText("export folder", folder, sizeof folder)) figure_exports().folder = folder;
+  ImGui::SameLine();
+  ImGui::TextDisabled("right-click a figure: its data as CSV, the window as PNG");
   job_status("loading", model_job_.progress().first, model_job_.progress().second, model_job_.running(), "", nullptr);
   ImGui::Separator();
   if (!model_) return;

@@ -2,7 +2,7 @@
 // the mouse, by name, so tests and demos can drive the app end to end under Xvfb. One command per
 // line; the app runs the next one once the previous one's background work has finished.
 //   model DIR | browse DIR | text TEXT (\n for newlines) | text-file F | view NAME | layer N | pin N
-//   search TEXT | open-document N | explore-colour domain|cluster |
+//   search TEXT | open-document N | explore-colour domain|cluster | export-folder DIR | export-csv FIGURE |
 //   corpus-tab domain-expert|similarity|pools|clusters|usage | cluster K | expert-blocks on|off | ablation-curves mean|domain
 //   workspace WS | trace CORPUS WS [MAX_TOKENS] | subset DOMAIN METHOD K | ablate
 //   export-subset PATH | export-checkpoint DIR | save-state PATH | screenshot PATH | quit
@@ -11,6 +11,7 @@
 
 #include "analysis/ablation_summary.h"
 #include "app/gui/app.h"
+#include "app/gui/widget_export.h"
 #include "engine/error.h"
 #include "engine/json_file.h"
 #include "kernels/backend_maker.h"
@@ -83,6 +84,10 @@ std::string App::run_command(const std::string& line) {
     } else if (cmd == "explore-colour") {
       if (rest != "domain" && rest != "cluster") return "explore-colour takes domain or cluster";
       explore_colour_ = rest == "cluster";
+    } else if (cmd == "export-folder") {  // where figures' CSV and PNG files go
+      figure_exports().folder = rest;
+    } else if (cmd == "export-csv") {  // a shown figure's data, as its right-click menu saves it
+      figure_exports().requested_csv = rest;
     } else if (cmd == "expert-blocks") {  // domain x expert columns in blocks by the domain they serve most
       if (rest != "on" && rest != "off") return "expert-blocks takes on or off";
       experts_in_blocks_ = rest == "on";
@@ -130,7 +135,8 @@ std::string App::run_command(const std::string& line) {
       // and how many checkpoints were loaded (the views share one model).
       nlohmann::json s{{"view", view_name(view_)}, {"expert_blocks", experts_in_blocks_}, {"ablation_curves_mean", ablation_mean_ == 1}, {"model", model_ ? model_->dir : ""}, {"model_loads", model_loads()},
                        {"pruned_from", model_ ? model_->pruned_from : ""},
-                       {"pinned", pinned_}, {"text_file_error", text_file_error_}, {"corpus_path", corpus_path_}};
+                       {"pinned", pinned_}, {"text_file_error", text_file_error_}, {"corpus_path", corpus_path_},
+                       {"last_export", figure_exports().last_written}};
       if (const auto r = router_ ? router_->latest() : nullptr) {
         s["tokens"] = r->enc.ids.size();
         s["text_error"] = r->error;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "app/gui/app.h"
+#include "app/gui/widget_export.h"
 #include "engine/atomic_file.h"
 #include "engine/cpu/blas_core.h"
 #include "engine/error.h"
@@ -312,6 +313,7 @@ int main(int argc, char** argv) {
     moescope::gui::App app(opt.app);
     app.select_view(opt.view);
     size_t next_command = 0;
+    std::string png_next;  // interactive: a window PNG to write after the next frame
     int idle_frames = 0;
     std::vector<double> frame_ms;
     const auto started = std::chrono::steady_clock::now();
@@ -337,6 +339,17 @@ int main(int argc, char** argv) {
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
       idle_frames = app.busy() ? 0 : idle_frames + 1;
+      // A figure's "Save the window as PNG": written one frame later, once its menu has closed.
+      if (!headless_run) {
+        if (!png_next.empty()) {
+          auto& ex = moescope::gui::figure_exports();
+          ex.last_message = save_screenshot(window, png_next) ? "wrote " + fs::absolute(png_next).lexically_normal().string()
+                                                               : "cannot write " + png_next;
+          png_next.clear();
+        }
+        png_next = app.screenshot_request();
+        if (!png_next.empty()) idle_frames = 0;  // draw the next frame now
+      }
       // Scripted runs and screenshots act once the app has been idle for a few frames (layouts settle).
       if (headless_run && idle_frames >= 3) {
         auto save = [&](const std::string& path) {

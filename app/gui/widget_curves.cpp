@@ -1,6 +1,8 @@
 // widget_curves.cpp — line plot.
 #include "app/gui/widget_curves.h"
 
+#include "app/gui/widget_export.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -35,6 +37,19 @@ void draw_curves(const char* id, ImVec2 size, const std::vector<CurveSeries>& se
   const ImVec2 o = ImGui::GetCursorScreenPos();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   ImGui::InvisibleButton(id, size);
+  figure_context_menu(axes.name.empty() ? std::string(id).substr(std::string(id).find_first_not_of('#')) : axes.name, [&] {
+    std::string csv = "series," + csv_field(axes.x_label) + "," + csv_field(axes.y_label) + ",band_low,band_high\n";
+    char buf[96];
+    for (const auto& s : series)
+      for (size_t i = 0; i < s.x.size(); ++i) {
+        const bool band = i < s.band_low.size() && i < s.band_high.size();
+        std::snprintf(buf, sizeof buf, ",%.9g,%.9g", s.x[i], s.y[i]);
+        csv += csv_field(s.name) + buf;
+        if (band) std::snprintf(buf, sizeof buf, ",%.9g,%.9g\n", s.band_low[i], s.band_high[i]);
+        csv += band ? buf : ",,\n";
+      }
+    return csv;
+  });
   if (!(x1 >= x0) || !(y1 >= y0)) {
     dl->AddText(ImVec2(o.x + 8, o.y + 8), ImGui::GetColorU32(ImGuiCol_TextDisabled), "no points yet");
     return;

@@ -24,6 +24,7 @@ struct CurveAxes {
   bool log2_x = false;
   double marker_x = NAN;  // a vertical line, labelled marker_label (the chosen budget)
   std::string marker_label;
+  std::string name;  // names exported files (CSV, PNG); empty: the widget id
 };
 
 void draw_curves(const char* id, ImVec2 size, const std::vector<CurveSeries>& series, const CurveAxes& axes);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "app/gui/widget_export.h"
 #include "app/render/figures.h"
 
 namespace moescope::gui {
@@ -46,6 +47,8 @@ std::pair<int, int> draw_heatmap(const char* id, const HeatmapData& d, float cel
   }
   const ImVec2 size(label_w + d.cols * cell_w, top + d.rows * cell_h);
   ImGui::InvisibleButton(id, size);
+  figure_context_menu(d.name.empty() ? std::string(id).substr(std::string(id).find_first_not_of('#')) : d.name,
+                      [&d] { return heatmap_csv(d); });
   std::pair<int, int> hovered{-1, -1};
   if (ImGui::IsItemHovered()) {
     const ImVec2 m = ImGui::GetIO().MousePos;
@@ -99,6 +102,24 @@ void order_columns_by_top_row(HeatmapData& d) {
   }
   d.values = std::move(values);
   d.col_labels = std::move(labels);
+}
+
+std::string heatmap_csv(const HeatmapData& d) {
+  auto label = [](const std::vector<std::string>& v, int i) { return i < int(v.size()) ? v[size_t(i)] : std::to_string(i); };
+  std::string out = csv_field(d.row_name.empty() ? "row" : d.row_name);
+  for (int c = 0; c < d.cols; ++c) out += "," + csv_field((d.col_name.empty() ? "" : d.col_name + " ") + label(d.col_labels, c));
+  out += "\n";
+  char buf[32];
+  for (int r = 0; r < d.rows; ++r) {
+    out += csv_field(label(d.row_labels, r));
+    for (int c = 0; c < d.cols; ++c) {
+      const float v = d.values[size_t(r) * size_t(d.cols) + size_t(c)];
+      std::snprintf(buf, sizeof buf, ",%.9g", double(v));
+      out += std::isfinite(v) ? buf : ",";
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 std::pair<float, float> heatmap_range(const std::vector<const HeatmapData*>& maps) {

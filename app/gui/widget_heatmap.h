@@ -18,7 +18,11 @@ struct HeatmapData {
   // The colour scale; NaN = this map's own min and max. Heatmaps shown side by side share one
   // (heatmap_range over all of them), so equal colours mean equal values.
   float scale_lo = NAN, scale_hi = NAN;
+  std::string name;  // names exported files (CSV, PNG); empty: the widget id
 };
+
+// The map as CSV: a header of column labels, then one line per row (empty field = no value).
+std::string heatmap_csv(const HeatmapData& d);
 
 // Columns (experts) in blocks, as the EMO paper draws them: grouped by the row they serve most
 // (their largest value), each block by that value, largest first. Labels follow the columns

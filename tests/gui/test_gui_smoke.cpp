@@ -191,6 +191,12 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
       << "save-state " << tmp / "state-search.json" << "\n"
       << "open-document 5\n"
       << "save-state " << tmp / "state-open.json" << "\n"
+      << "export-folder " << tmp / "exports" << "\n"
+      << "expert-blocks off\n"
+      << "corpus-tab domain-expert\n"
+      << "layer 0\n"
+      << "export-csv domain_heat\n"
+      << "save-state " << tmp / "state-export.json" << "\n"
       << "trace " << tmp / "corpus.jsonl" << " " << tmp / "from-app.moescope" << " 32\n"
       << "save-state " << tmp / "state-traced.json" << "\n"
       << "model /nonexistent/checkpoint\n"
@@ -260,6 +266,28 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
   const auto opened = nlohmann::json::parse(slurp(tmp / "state-open.json"));
   CHECK(opened["view"] == "Text");
   CHECK(opened["text_bytes"] == texts[5].size());
+  // A figure's data as CSV (its right-click menu): the domain x expert map of layer 0 holds the
+  // mean probabilities `analyze` reports.
+  const auto exported = nlohmann::json::parse(slurp(tmp / "state-export.json"));
+  const std::string csv_path = exported["last_export"];
+  CHECK(csv_path.find(tmp / "exports/domain_heat-") == 0);
+  {
+    std::ifstream csv(csv_path);
+    std::string header;
+    std::getline(csv, header);
+    CHECK(header.find("domain,expert 0,expert 1,") == 0);
+    size_t row = 0;
+    for (std::string line; std::getline(csv, line); ++row) {
+      REQUIRE(row < aj["layers"][0]["domains"].size());
+      const auto& want = aj["layers"][0]["domains"][row];
+      CHECK(line.find(want["domain"].get<std::string>() + " (") == 0);
+      std::stringstream fields(line.substr(line.find(',') + 1));
+      std::string v;
+      for (size_t e = 0; std::getline(fields, v, ','); ++e)
+        CHECK(std::stod(v) == doctest::Approx(want["mean_prob"][e].get<double>()).epsilon(1e-6));
+    }
+    CHECK(row == 6);
+  }
   // The exported subset is what `moescope-cli subset select` chooses for the same request.
   const std::string cli_subset = tmp / "cli-subset.json";
   REQUIRE(sh(cli_cmd({"subset", "select", "--workspace", ws, "--domain", "lang_de", "--experts", "3", "--out", cli_subset},
