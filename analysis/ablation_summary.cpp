@@ -41,6 +41,7 @@ AblationCurves ablation_curves(const std::vector<AblationPoint>& points, const s
       c.min_pct = 1e300;
       c.max_pct = -1e300;
       for (const auto& [seed, s] : by_seed[method][k]) {
+        if (s.second != out.domains.size()) continue;  // a seed only some domains were swept with
         c.min_pct = std::min(c.min_pct, s.first / double(s.second));
         c.max_pct = std::max(c.max_pct, s.first / double(s.second));
       }
@@ -56,6 +57,7 @@ AblationCurves ablation_curves(const std::vector<AblationPoint>& points, const s
       if (by_domain.size() != out.domains.size()) continue;
       c.bits_per_byte /= double(by_domain.size());
       c.increase_pct /= double(by_domain.size());
+      if (c.min_pct > c.max_pct) c.min_pct = c.max_pct = c.increase_pct;  // no complete seed: no spread
       curve.push_back(c);
     }
   }
@@ -63,12 +65,23 @@ AblationCurves ablation_curves(const std::vector<AblationPoint>& points, const s
 }
 
 std::vector<AblationPoint> stored_ablations(Workspace& ws) {
+  // A domain swept on two evaluation sets (--eval F, the workspace's split) has two sets of rows:
+  // only those of the set its latest full-model row was measured on (highest rowid) are kept.
+  std::map<std::string, std::pair<int64_t, std::string>> latest;  // domain -> (rowid, eval_source)
+  {
+    SqliteStmt st(ws.db(), "SELECT rowid, domain, eval_source FROM ablations WHERE method = 'full'");
+    while (st.step()) {
+      auto& l = latest[st.column_text(1)];
+      if (st.column_int(0) >= l.first) l = {st.column_int(0), st.column_text(2)};
+    }
+  }
   std::vector<AblationPoint> out;
-  SqliteStmt st(ws.db(), "SELECT domain, method, k, seed, mean_nll, bits_per_byte, tokens, documents FROM ablations");
+  SqliteStmt st(ws.db(), "SELECT domain, method, k, seed, mean_nll, bits_per_byte, tokens, documents, eval_source FROM ablations");
   while (st.step()) {
     AblationPoint p;
     p.domain = st.column_text(0);
     if (p.domain == kMeanOverDomains) continue;
+    if (const auto it = latest.find(p.domain); it != latest.end() && it->second.second != st.column_text(8)) continue;
     p.method = st.column_text(1);
     p.k = int(st.column_int(2));
     p.seed = st.column_is_null(3) ? -1 : st.column_int(3);
@@ -79,6 +92,14 @@ std::vector<AblationPoint> stored_ablations(Workspace& ws) {
     out.push_back(p);
   }
   return out;
+}
+
+std::string ablation_method_label(const std::string& method) {
+  if (method == "global_mean_prob") return "domain subset (global)";
+  if (method == "greedy_layerwise") return "domain subset (greedy)";
+  if (method == "easy_ep") return "domain subset (EASY-EP)";
+  if (method == "random") return "random subsets";
+  return method;
 }
 
 std::vector<AblationPoint> mean_over_domains(const std::vector<AblationPoint>& points) {

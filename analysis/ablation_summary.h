@@ -36,7 +36,11 @@ struct AblationCurves {
 // domains. Points of domains without a full-model point are left out; seeds are averaged first.
 AblationCurves ablation_curves(const std::vector<AblationPoint>& points, const std::string& domain = "");
 
-// Every point stored in the workspace's `ablations` table (the mean rows, domain "*", left out).
+// A method's name on a figure: "domain subset (greedy)", "random subsets" (others as they are).
+std::string ablation_method_label(const std::string& method);
+
+// Every point stored in the workspace's `ablations` table: per domain those of the evaluation set
+// its latest full-model row used (the mean rows, domain "*", left out).
 std::vector<AblationPoint> stored_ablations(Workspace& ws);
 
 // The mean over domains as points of domain "*", one per (method, k, seed): what a sweep of

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,8 +42,8 @@ struct ConfigFields {
     const double x = v.get<double>();
     // Kept as float by the model code: a value that float cannot hold as a normal number
     // (1e-50 rounds to 0, 1e39 to inf) is refused here rather than turned into 0 or inf.
-    if (!std::isfinite(x) || x < 1.2e-38 || x > 3.0e38)
-      fail_expected(where(key), "out of range", "a finite number in [1.2e-38, 3.0e38]", brief(v));
+    if (!std::isfinite(x) || x < double(std::numeric_limits<float>::min()) || x > double(std::numeric_limits<float>::max()))
+      fail_expected(where(key), "out of range", "a positive number a float holds (1.18e-38 to 3.4e38)", brief(v));
     return float(x);
   }
   bool boolean(const std::string& key, bool def) const {

@@ -24,9 +24,14 @@ ExpertSubset ExpertSubset::from_json_text(const std::string& text, const std::st
   const std::string field = source + ": field 'experts_kept_per_layer'";
   if (!j.is_object() || !j.contains("experts_kept_per_layer")) fail(field, "missing (required)");
   const auto& layers = j["experts_kept_per_layer"];
-  if (!layers.is_array() || layers.size() != size_t(config.num_layers))
+  if (!layers.is_array() || layers.size() != size_t(config.num_layers)) {
+    // A file chosen for another model usually fails here first: say which model it was for.
+    std::string chosen_for;
+    if (j.contains("model") && j["model"].is_object() && j["model"].contains("path") && j["model"]["path"].is_string())
+      chosen_for = "; the file was chosen for " + j["model"]["path"].get<std::string>();
     fail_expected(field, "wrong length", "a list of " + std::to_string(config.num_layers) + " entries (one per layer)",
-                  layers.is_array() ? std::to_string(layers.size()) + " entries" : layers.type_name());
+                  (layers.is_array() ? std::to_string(layers.size()) + " entries" : std::string(layers.type_name())) + chosen_for);
+  }
   ExpertSubset s;
   if (j.contains("model") && !j["model"].is_null()) {
     const auto& m = j["model"];

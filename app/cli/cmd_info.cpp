@@ -217,8 +217,18 @@ int cmd_info(const std::vector<std::string>& argv) {
   j["tensors"] = tensors;
   j["shards"] = shards;
   j["tokenizer"] = std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json");
-  const auto pruned = read_pruning_provenance(dir, c);
-  if (pruned) {
+  // An unreadable pruning_metadata.json is reported, not fatal: the model itself is fine (the
+  // app's Model view does the same).
+  std::optional<PruningProvenance> pruned;
+  std::string pruned_error;
+  try {
+    pruned = read_pruning_provenance(dir, c);
+  } catch (const Error& e) {
+    pruned_error = e.what();
+  }
+  if (!pruned_error.empty()) {
+    j["pruned_from"] = {{"error", pruned_error}};
+  } else if (pruned) {
     nlohmann::json kept = nlohmann::json::array(), original = nlohmann::json::array();
     for (size_t l = 0; l < c.layers.size(); ++l) {
       const bool was_pruned = c.layers[l].is_moe() && pruned->original_ids[l];
@@ -242,6 +252,7 @@ int cmd_info(const std::vector<std::string>& argv) {
   }
   std::cout << "model         " << dir << "\n"
             << (pruned ? "pruned        " + pruned->summary(c).substr(7) + "\n" : std::string())
+            << (pruned_error.empty() ? std::string() : "pruned        (unreadable pruning metadata: " + pruned_error + ")\n")
             << "architecture  " << arch_name(c.arch) << " (model_type " << c.model_type << ")\n"
             << "layers        " << c.num_layers << " (" << c.num_moe_layers() << " MoE)\n"
             << "hidden        " << c.hidden_size << ", heads " << c.num_heads << " (kv " << c.num_kv_heads << ", head_dim "

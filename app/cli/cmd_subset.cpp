@@ -193,8 +193,10 @@ int subset_ablate(const std::vector<std::string>& argv) {
         if (mean.by_method.count("random"))
           for (const auto& q : mean.by_method.at("random"))
             if (q.k == p.k) r = &q;
-        std::printf("  %4d %12.4f %12.4f %9.1f%% %9.1f%%\n", p.k, p.bits_per_byte, r ? r->bits_per_byte : 0.0, p.increase_pct,
-                    r ? r->increase_pct : 0.0);
+        if (r)
+          std::printf("  %4d %12.4f %12.4f %9.1f%% %9.1f%%\n", p.k, p.bits_per_byte, r->bits_per_byte, p.increase_pct, r->increase_pct);
+        else
+          std::printf("  %4d %12.4f %12s %9.1f%% %10s\n", p.k, p.bits_per_byte, "-", p.increase_pct, "-");
       }
     }
   }

@@ -2,6 +2,7 @@
 #include "app/cli/render_ablation.h"
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "analysis/ablation_summary.h"
@@ -38,12 +39,14 @@ AblationCurves curves_of(Workspace& ws, const std::string& domain) {
   return c;
 }
 
-const char* method_label(const std::string& m) {
-  if (m == "global_mean_prob") return "domain subset (global)";
-  if (m == "greedy_layerwise") return "domain subset (greedy)";
-  if (m == "easy_ep") return "domain subset (EASY-EP)";
-  if (m == "random") return "random subsets";
-  return nullptr;
+// One colour per model and method: model A blues, model B reds; the random subsets lighter.
+render::Rgb method_color(size_t source, const std::string& method) {
+  static const std::map<std::string, int> index = {{"global_mean_prob", 0}, {"greedy_layerwise", 1}, {"easy_ep", 2}, {"random", 3}};
+  static const render::Rgb a[] = {{31, 119, 180}, {23, 190, 207}, {148, 103, 189}, {120, 170, 215}};
+  static const render::Rgb b[] = {{214, 39, 40}, {255, 127, 14}, {140, 86, 75}, {235, 140, 130}};
+  const auto it = index.find(method);
+  const int i = it == index.end() ? 0 : it->second;
+  return source == 0 ? a[i] : b[i];
 }
 
 }  // namespace
@@ -52,12 +55,11 @@ void render_ablation(Workspace& ws, const AblationFigure& fig, const std::string
   struct Source {
     std::string name;
     AblationCurves curves;
-    render::Rgb selected, random;
   };
-  std::vector<Source> sources{{model_and_workspace(ws), curves_of(ws, fig.domain), {31, 119, 180}, {120, 170, 215}}};
+  std::vector<Source> sources{{model_and_workspace(ws), curves_of(ws, fig.domain)}};
   if (!fig.compare.empty()) {
     Workspace other(fig.compare, false);
-    sources.push_back({model_and_workspace(other), curves_of(other, fig.domain), {214, 39, 40}, {235, 140, 130}});
+    sources.push_back({model_and_workspace(other), curves_of(other, fig.domain)});
   }
   render::LinePlotSpec p;
   const AblationCurves& first = sources.front().curves;
@@ -68,14 +70,14 @@ void render_ablation(Workspace& ws, const AblationFigure& fig, const std::string
   p.y_label = "% loss increase over the full model (bits per byte)";
   p.log2_x = true;
   double kmin = 1e9, kmax = 0;
-  for (const Source& s : sources) {
+  for (size_t si = 0; si < sources.size(); ++si) {
+    const Source& s = sources[si];
     const std::string prefix = sources.size() > 1 ? s.name.substr(0, s.name.find(' ')) + ": " : "";
     for (const auto& [method, curve] : s.curves.by_method) {
-      const char* label = method_label(method);
       render::Series line;
-      line.name = prefix + (label ? label : method);
+      line.name = prefix + ablation_method_label(method);
       const bool random = method == "random";
-      line.color = random ? s.random : s.selected;
+      line.color = method_color(si, method);
       line.dashed = random;
       for (const AblationCurvePoint& c : curve) {
         line.x.push_back(c.k);

@@ -81,7 +81,7 @@ void App::retire(std::unique_ptr<TextRouter>& router) {
 
 bool App::busy() const {
   if (model_job_.running() || corpus_job_.running() || trace_job_.running() || groups_job_.running() ||
-      clusters_job_.running() || ablation_job_.running() || export_job_.running() || compare_job_a_.running() ||
+      clusters_job_.running() || map_job_.running() || ablation_job_.running() || export_job_.running() || compare_job_a_.running() ||
       compare_job_b_.running() || compare_corpus_job_.running())
     return true;
   for (const TextRouter* r : {router_.get(), compare_router_a_.get(), compare_router_b_.get()})

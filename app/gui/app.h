@@ -122,6 +122,8 @@ class App {
   // Compare
   void view_compare();
   void view_explore();
+  void pool_chart(const CorpusState& a, const CorpusState& b, size_t l);
+  int pool_by_selections_ = 0;  // Compare's pool chart: 0 by routing mass, 1 by selections
   // A traced document's text (read from the workspace once, then cached), or its first `chars`
   // bytes cut at a character boundary with "..." (previews); an error's text when unreadable.
   std::string document_text(const CorpusState& c, size_t doc, size_t chars = 0);
@@ -140,6 +142,7 @@ class App {
   char explore_search_[256] = {};
   std::string explore_searched_;
   std::vector<size_t> explore_matches_;
+  std::string explore_matches_workspace_;
   std::map<int64_t, std::string> document_texts_;
   std::string document_texts_workspace_;  // the Corpus view's "Cluster documents" (k = cluster_k_)
   void load_compare_models();
@@ -184,6 +187,12 @@ class App {
 
   // Corpus view
   Job<CorpusState> corpus_job_;
+  // The Explore view's map, computed when first shown (a PCA of every document's routing).
+  struct ExploreMap {
+    std::string workspace;
+    DocumentMap map;
+  };
+  Job<ExploreMap> map_job_;
   Job<TraceRun> trace_job_;
   char ws_path_[1024] = {}, corpus_path_[1024] = {}, trace_ws_path_[1024] = {};
   int trace_max_tokens_ = 256;

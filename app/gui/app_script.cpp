@@ -162,7 +162,8 @@ std::string App::run_command(const std::string& line) {
         nlohmann::json found = nlohmann::json::array();
         for (size_t i : explore_matches_) found.push_back(c->trace.docs[i].ext_id);
         s["search"] = {{"text", explore_searched_}, {"documents", found}};
-        s["map_points"] = c->map.x.size();
+        const auto m = map_job_.result();
+        s["map_points"] = m && m->workspace == c->path ? m->map.x.size() : 0;
       }
       if (const auto a = ablation_job_.result()) s["ablation_points"] = a->points.size();
       if (const auto k = clusters_job_.result()) s["clusters"] = {{"k", k->k}, {"nmi", k->nmi}, {"documents", k->labels.size()}};

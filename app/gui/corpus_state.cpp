@@ -34,7 +34,6 @@ std::shared_ptr<const CorpusState> load_corpus_state(const std::string& path, Jo
   job.report(0.7, "domain statistics");
   c->stats = domain_stats(c->trace, 0.9);
   c->usage = expert_usage(c->trace);
-  c->map = document_map(c->trace);
   for (const auto& d : c->trace.docs) c->tokens += d.tokens();
   const fs::path tok = fs::path(c->trace.run["model"]["path"].get<std::string>()) / "tokenizer.json";
   try {

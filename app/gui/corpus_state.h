@@ -25,7 +25,6 @@ struct CorpusState {
   TraceData trace;
   std::vector<DomainStats> stats;
   std::vector<ExpertUsageLayer> usage;  // [Lm] each expert's share of the routed selections
-  DocumentMap map;                      // documents in 2-D (the explorer)
   size_t tokens = 0;
   std::shared_ptr<const Tokenizer> tokenizer;  // of the traced model, to show tokens (null if unreadable)
   std::string token_text(int32_t id) const;    // readable text of one token id

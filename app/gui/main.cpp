@@ -320,8 +320,15 @@ int main(int argc, char** argv) {
     for (int frame = 0; !glfwWindowShouldClose(window); ++frame) {
       // Idle (no job running, layouts settled), a window on screen sleeps until input arrives or
       // two seconds pass, instead of redrawing at the display's rate.
-      if (!headless_run && idle_frames >= 3) glfwWaitEventsTimeout(2.0);
-      else glfwPollEvents();
+      if (!headless_run && idle_frames >= 3) {
+        // Woken before the timeout means input: draw a few frames (ImGui shows a new popup or
+        // tooltip from its second frame on).
+        const auto slept = std::chrono::steady_clock::now();
+        glfwWaitEventsTimeout(2.0);
+        if (std::chrono::steady_clock::now() - slept < std::chrono::milliseconds(1900)) idle_frames = 0;
+      } else {
+        glfwPollEvents();
+      }
       const auto t0 = std::chrono::steady_clock::now();
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();

@@ -6,12 +6,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <tuple>
 
 #include "analysis/domain_stats.h"
 #include "app/gui/labels.h"
 #include "app/gui/app.h"
+#include "app/gui/widget_export.h"
 #include "app/gui/widget_heatmap.h"
+
+namespace fs = std::filesystem;
 
 namespace moescope::gui {
 
@@ -185,6 +189,74 @@ void App::view_compare() {
     }
     ImGui::EndTable();
   }
+  pool_chart(*a, *b, l);
+}
+
+// Per domain, the experts carrying 90% of the layer's routing of model A next to model B's: by
+// routing mass (mean probability, EMO's pool) or by selections (top-k frequency).
+void App::pool_chart(const CorpusState& a, const CorpusState& b, size_t l) {
+  ImGui::Separator();
+  ImGui::TextUnformatted("90% expert pool per domain, this layer:");
+  ImGui::SameLine();
+  ImGui::RadioButton("by routing mass", &pool_by_selections_, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("by selections", &pool_by_selections_, 1);
+  struct Row {
+    std::string domain;
+    double pool[2];
+  };
+  std::vector<Row> rows;
+  const int es[2] = {a.trace.layers[l].num_standard, b.trace.layers[l].num_standard};
+  auto pool_of = [&](const DomainLayerStats& s) {
+    return pool_by_selections_ ? double(mass_pool(s.topk_freq, 0.9).size()) : double(s.pool.size());
+  };
+  for (const auto& sa : a.stats)
+    for (const auto& sb : b.stats)
+      if (sa.domain == sb.domain) rows.push_back({sa.domain, {pool_of(sa.layers[l]), pool_of(sb.layers[l])}});
+  if (rows.empty()) {
+    ImGui::TextDisabled("the two workspaces share no domain");
+    return;
+  }
+  const std::string name[2] = {fs::path(a.trace.run["model"]["path"].get<std::string>()).filename().string(),
+                               fs::path(b.trace.run["model"]["path"].get<std::string>()).filename().string()};
+  const ImU32 col[2] = {IM_COL32(90, 170, 255, 255), IM_COL32(255, 110, 90, 255)};
+  float label_w = 0;
+  for (const Row& r : rows) label_w = std::max(label_w, ImGui::CalcTextSize(r.domain.c_str()).x);
+  label_w += 10;
+  const float bar_h = ImGui::GetTextLineHeight() * 0.5f, row_h = 2 * bar_h + 4;
+  const float w = std::min(ImGui::GetContentRegionAvail().x, 900.f) - label_w - 60;
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const int most = std::max(es[0], es[1]);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const float y = o.y + float(r) * row_h;
+    dl->AddText(ImVec2(o.x, y + row_h / 2 - ImGui::GetTextLineHeight() / 2), ImGui::GetColorU32(ImGuiCol_Text), rows[r].domain.c_str());
+    for (int m = 0; m < 2; ++m) {
+      const float len = float(rows[r].pool[m] / most) * w;
+      dl->AddRectFilled(ImVec2(o.x + label_w, y + float(m) * bar_h), ImVec2(o.x + label_w + len, y + float(m + 1) * bar_h - 1), col[m]);
+      char n[16];
+      std::snprintf(n, sizeof n, "%.0f", rows[r].pool[m]);
+      dl->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 0.7f, ImVec2(o.x + label_w + len + 4, y + float(m) * bar_h - 2),
+                  ImGui::GetColorU32(ImGuiCol_TextDisabled), n);
+    }
+  }
+  ImGui::InvisibleButton("##pools", ImVec2(label_w + w + 60, float(rows.size()) * row_h));
+  figure_context_menu("pool_sizes", [&] {
+    std::string csv = "domain," + csv_field(name[0]) + "," + csv_field(name[1]) + "\n";
+    for (const Row& r : rows) csv += csv_field(r.domain) + "," + std::to_string(int(r.pool[0])) + "," + std::to_string(int(r.pool[1])) + "\n";
+    return csv;
+  });
+  if (ImGui::IsItemHovered()) {
+    const int r = int((ImGui::GetIO().MousePos.y - o.y) / row_h);
+    if (r >= 0 && r < int(rows.size()))
+      ImGui::SetTooltip("%s: %s %.0f of %d experts, %s %.0f of %d", rows[size_t(r)].domain.c_str(), name[0].c_str(), rows[size_t(r)].pool[0],
+                        es[0], name[1].c_str(), rows[size_t(r)].pool[1], es[1]);
+  }
+  double mean[2] = {0, 0};
+  for (const Row& r : rows) mean[0] += r.pool[0] / double(rows.size()), mean[1] += r.pool[1] / double(rows.size());
+  ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(col[0]), "%s: mean %.1f of %d", name[0].c_str(), mean[0], es[0]);
+  ImGui::SameLine();
+  ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(col[1]), "   %s: mean %.1f of %d", name[1].c_str(), mean[1], es[1]);
 }
 
 }  // namespace moescope::gui

@@ -39,14 +39,12 @@ std::string App::document_text(const CorpusState& c, size_t doc, size_t chars) {
   const int64_t id = c.trace.docs[doc].id;
   auto it = document_texts_.find(id);
   if (it == document_texts_.end()) {
-    std::string text;
     try {
       Workspace ws(c.path, false);
-      text = ws.document_text(id);
+      it = document_texts_.emplace(id, ws.document_text(id)).first;
     } catch (const Error& e) {
-      text = std::string("(unreadable: ") + e.what() + ")";
+      return std::string("(unreadable: ") + e.what() + ")";  // not cached: a busy database may answer later
     }
-    it = document_texts_.emplace(id, std::move(text)).first;
   }
   return preview_of(it->second, chars);
 }
@@ -77,8 +75,10 @@ void App::document_list(const CorpusState& c, const std::vector<size_t>& docs, c
       ImGui::TextUnformatted(d.ext_id.c_str());
       ImGui::TableNextColumn();
       ImGui::PushID(i);
-      if (ImGui::Selectable(one_line(document_text(c, docs[size_t(i)], 120)).c_str(), false, ImGuiSelectableFlags_SpanAllColumns))
-        open_document(c, docs[size_t(i)]);
+      // The text is drawn, not used as the label: "##" in a document would cut a label short.
+      if (ImGui::Selectable("##doc", false, ImGuiSelectableFlags_SpanAllColumns)) open_document(c, docs[size_t(i)]);
+      ImGui::SameLine(0, 0);
+      ImGui::TextUnformatted(one_line(document_text(c, docs[size_t(i)], 120)).c_str());
       ImGui::PopID();
     }
   ImGui::EndTable();
@@ -91,6 +91,25 @@ void App::view_explore() {
     return;
   }
   const TraceData& td = c->trace;
+  if (explore_matches_workspace_ != c->path) {  // matches index the documents of the workspace searched
+    explore_matches_.clear();
+    explore_searched_.clear();
+    explore_matches_workspace_ = c->path;
+  }
+  // The map: computed in the background the first time this workspace is explored.
+  const auto shown = map_job_.result();
+  if ((!shown || shown->workspace != c->path) && !map_job_.running()) {
+    map_job_.start([c](JobControl& job) {
+      job.report(0.3, "principal components of the documents' routing");
+      auto m = std::make_shared<ExploreMap>();
+      m->workspace = c->path;
+      m->map = document_map(c->trace);
+      return std::shared_ptr<const ExploreMap>(m);
+    });
+  }
+  job_status("mapping", 0.3, "principal components of the documents' routing", map_job_.running(), map_job_.error(), nullptr);
+  if (!shown || shown->workspace != c->path || shown->map.x.size() != td.docs.size()) return;
+  const DocumentMap& map = shown->map;
   const auto clusters = clusters_job_.result();
   const bool have_clusters = clusters && clusters->labels.size() == td.docs.size();
   ImGui::RadioButton("colour by domain", &explore_colour_, 0);
@@ -102,14 +121,14 @@ void App::view_explore() {
   ImGui::SameLine();
   ImGui::TextDisabled("%s; axes: the first two principal components of the documents' routing (%.0f%% of its variance)",
                       have_clusters ? "clusters from the Corpus view" : "clusters: run them in Corpus > document clusters",
-                      100 * c->map.explained);
+                      100 * map.explained);
   const float side = std::min(ImGui::GetContentRegionAvail().x * 0.55f, ImGui::GetContentRegionAvail().y - 8);
   const int n = int(td.docs.size());
   // Scatter: the map scaled to the square with a margin.
   float x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (int i = 0; i < n; ++i) {
-    x0 = std::min(x0, c->map.x[size_t(i)]), x1 = std::max(x1, c->map.x[size_t(i)]);
-    y0 = std::min(y0, c->map.y[size_t(i)]), y1 = std::max(y1, c->map.y[size_t(i)]);
+    x0 = std::min(x0, map.x[size_t(i)]), x1 = std::max(x1, map.x[size_t(i)]);
+    y0 = std::min(y0, map.y[size_t(i)]), y1 = std::max(y1, map.y[size_t(i)]);
   }
   if (!(x1 > x0)) x1 = x0 + 1;
   if (!(y1 > y0)) y1 = y0 + 1;
@@ -117,13 +136,14 @@ void App::view_explore() {
   const ImVec2 o = ImGui::GetCursorScreenPos(), size = ImGui::GetContentRegionAvail();
   const float pad = 12;
   auto px = [&](int i) {
-    return ImVec2(o.x + pad + (c->map.x[size_t(i)] - x0) / (x1 - x0) * (size.x - 2 * pad),
-                  o.y + pad + (y1 - c->map.y[size_t(i)]) / (y1 - y0) * (size.y - 2 * pad));
+    return ImVec2(o.x + pad + (map.x[size_t(i)] - x0) / (x1 - x0) * (size.x - 2 * pad),
+                  o.y + pad + (y1 - map.y[size_t(i)]) / (y1 - y0) * (size.y - 2 * pad));
   };
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const std::vector<size_t>& matched = explore_matches_;
   std::vector<char> is_match(size_t(n), 0);
-  for (size_t m : matched) is_match[m] = 1;
+  for (size_t m : matched)
+    if (m < is_match.size()) is_match[m] = 1;
   const float r = n > 5000 ? 1.5f : 3.f;
   for (int i = 0; i < n; ++i) {
     const int cls = explore_colour_ == 1 ? clusters->labels[size_t(i)] : td.docs[size_t(i)].domain;
@@ -193,6 +213,7 @@ void App::view_explore() {
 }
 
 void App::search_documents(const CorpusState& c, const std::string& needle) {
+  explore_matches_workspace_ = c.path;
   explore_searched_ = needle;
   explore_matches_.clear();
   if (needle.empty()) return;

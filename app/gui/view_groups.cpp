@@ -143,8 +143,10 @@ void App::expert_details(const CorpusState& c, const LayerAnalysis& a, int e) {
       for (char& ch : preview)
         if (ch == '\n' || ch == '\t' || ch == '\r') ch = ' ';
       ImGui::PushID(int(i));
-      if (ImGui::Selectable(preview.c_str(), false, ImGuiSelectableFlags_SpanAllColumns)) open_document(c, d.doc);
+      if (ImGui::Selectable("##doc", false, ImGuiSelectableFlags_SpanAllColumns)) open_document(c, d.doc);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: %s", doc.ext_id.c_str(), document_text(c, d.doc, 400).c_str());
+      ImGui::SameLine(0, 0);
+      ImGui::TextUnformatted(preview.c_str());
       ImGui::PopID();
     }
     ImGui::EndTable();

@@ -171,8 +171,13 @@ void App::ablation_panel(const CorpusState& c, int es) {
   ImGui::RadioButton(("domain " + domain).c_str(), &ablation_mean_, 0);
   ImGui::SameLine();
   ImGui::TextDisabled("%% loss increase (bits per byte) over the full model; random subsets: mean of seeds, spread shaded");
-  const ImU32 selected[] = {IM_COL32(90, 170, 255, 255), IM_COL32(255, 110, 90, 255)};
-  const ImU32 random[] = {IM_COL32(150, 200, 255, 255), IM_COL32(255, 175, 150, 255)};
+  // One colour per model and method: model A blues, model B reds; random subsets lighter, dashed.
+  auto color = [](size_t source, const std::string& method) {
+    const ImU32 a[] = {IM_COL32(90, 170, 255, 255), IM_COL32(60, 210, 220, 255), IM_COL32(170, 130, 255, 255), IM_COL32(150, 200, 255, 255)};
+    const ImU32 b[] = {IM_COL32(255, 110, 90, 255), IM_COL32(255, 170, 60, 255), IM_COL32(200, 140, 110, 255), IM_COL32(255, 175, 150, 255)};
+    const int i = method == "greedy_layerwise" ? 1 : method == "easy_ep" ? 2 : method == "random" ? 3 : 0;
+    return source == 0 ? a[i] : b[i];
+  };
   std::vector<CurveSeries> series;
   std::string title;
   double kmin = es;
@@ -183,14 +188,16 @@ void App::ablation_panel(const CorpusState& c, int es) {
     const std::string prefix = ablation_sources_.size() > 1 ? ablation_sources_[i].name.substr(0, ablation_sources_[i].name.find(' ')) + ": " : "";
     for (const auto& [method, curve] : curves.by_method) {
       const bool rnd = method == "random";
-      CurveSeries s{prefix + (rnd ? "random subsets" : method), rnd ? random[i] : selected[i], {}, {}, rnd, {}, {}};
+      CurveSeries s{prefix + ablation_method_label(method), color(i, method), {}, {}, rnd, {}, {}};
       for (const AblationCurvePoint& p : curve) {
         s.x.push_back(p.k), s.y.push_back(p.increase_pct);
         if (rnd) s.band_low.push_back(p.min_pct), s.band_high.push_back(p.max_pct);
         kmin = std::min(kmin, double(p.k));
       }
-      s.x.push_back(curves.full_k), s.y.push_back(0);  // the full model closes every curve
-      if (rnd) s.band_low.push_back(0), s.band_high.push_back(0);
+      if (curves.full_k > 0) {  // the full model closes every curve
+        s.x.push_back(curves.full_k), s.y.push_back(0);
+        if (rnd) s.band_low.push_back(0), s.band_high.push_back(0);
+      }
       series.push_back(std::move(s));
     }
     if (ablation_mean_) title += ", mean over " + std::to_string(curves.domains.size()) + " domains";

@@ -94,7 +94,7 @@ void draw_curves(const char* id, ImVec2 size, const std::vector<CurveSeries>& se
       dl->AddQuadFilled(ImVec2(px(s.x[i]), py(s.band_low[i])), ImVec2(px(s.x[i + 1]), py(s.band_low[i + 1])),
                         ImVec2(px(s.x[i + 1]), py(s.band_high[i + 1])), ImVec2(px(s.x[i]), py(s.band_high[i])), fill);
   }
-  if (std::isfinite(axes.marker_x)) {
+  if (std::isfinite(axes.marker_x) && fx(axes.marker_x) >= x0 && fx(axes.marker_x) <= x1) {
     const float mx = px(axes.marker_x);
     for (float y = a.y; y < b.y; y += 8) dl->AddLine(ImVec2(mx, y), ImVec2(mx, std::min(y + 4, b.y)), text, 1.5f);
     dl->AddText(ImVec2(mx + 4, a.y + 2), text, axes.marker_label.c_str());

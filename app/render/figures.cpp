@@ -160,7 +160,7 @@ void draw_line_plot(const LinePlotSpec& spec, const std::string& png_path) {
       }
     }
   }
-  if (std::isfinite(spec.marker_x)) {
+  if (std::isfinite(spec.marker_x) && tx(spec.marker_x) >= xl && tx(spec.marker_x) <= xh) {
     const double mx = px(spec.marker_x);
     for (double y = T; y < H - B; y += 8) cv.line(mx, y, mx, std::min(y + 4, double(H - B)), kInk, 1.5);
     cv.text(mx + 4, T + 14, spec.marker_label, 12, kInk);

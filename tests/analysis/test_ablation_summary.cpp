@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "analysis/ablation_summary.h"
+#include "tests/test_paths.h"
 
 using namespace moescope;
 
@@ -67,4 +68,27 @@ TEST_CASE("ablation curves: a budget some domains lack is left out of the mean; 
   CHECK(rows[0].bits_per_byte == doctest::Approx(3.0));
   CHECK(rows[1].bits_per_byte == doctest::Approx(3.15));
   CHECK(rows[1].mean_nll == doctest::Approx(1.575));
+}
+
+TEST_CASE("stored ablations: a domain swept on two evaluation sets reads back the set of its latest sweep only") {
+  moescope::test::TempDir tmp("ablation-store");
+  Workspace ws(tmp / "w.moescope", true);
+  store_ablations(ws, {pt("a", "full", 8, -1, 2.0), pt("a", "global_mean_prob", 2, -1, 2.2)}, "split");
+  store_ablations(ws, {pt("a", "full", 8, -1, 4.0), pt("a", "global_mean_prob", 2, -1, 4.8)}, "/eval.jsonl");
+  store_ablations(ws, mean_over_domains({pt("a", "full", 8, -1, 4.0)}), "/eval.jsonl");  // domain "*": never read back
+  const std::vector<AblationPoint> points = stored_ablations(ws);
+  REQUIRE(points.size() == 2);
+  const AblationCurves c = ablation_curves(points);
+  CHECK(c.full_bits_per_byte == doctest::Approx(4.0));
+  CHECK(c.by_method.at("global_mean_prob")[0].increase_pct == doctest::Approx(20.0));
+}
+
+TEST_CASE("ablation curves: a random seed only some domains were swept with stays out of the spread") {
+  const std::vector<AblationPoint> points = {pt("a", "full", 8, -1, 2.0), pt("b", "full", 8, -1, 4.0),
+                                             pt("a", "random", 2, 0, 2.2), pt("b", "random", 2, 0, 4.4),  // +10%, +10%
+                                             pt("a", "random", 2, 1, 3.0)};                               // a only: +50%
+  const AblationCurvePoint r = ablation_curves(points).by_method.at("random")[0];
+  CHECK(r.min_pct == doctest::Approx(10.0));
+  CHECK(r.max_pct == doctest::Approx(10.0));
+  CHECK(r.increase_pct == doctest::Approx((30.0 + 10.0) / 2));  // a's seeds averaged first: (10 + 50) / 2
 }

@@ -114,7 +114,7 @@ TEST_CASE("config: a missing config.json names the file") {
 TEST_CASE("config: numbers out of range are refused before anything is allocated") {
   json j = emo_base();
   j["rms_norm_eps"] = -1;
-  CHECK(error_of(j) == "cfg.json: field 'rms_norm_eps': out of range (expected a finite number in [1.2e-38, 3.0e38], found -1)");
+  CHECK(error_of(j) == "cfg.json: field 'rms_norm_eps': out of range (expected a positive number a float holds (1.18e-38 to 3.4e38), found -1)");
   // Positive in JSON but 0 or inf once held as a float: refused, not rounded (a fuzzer's find).
   j = emo_base();
   j["rope_theta"] = 1e-50;
