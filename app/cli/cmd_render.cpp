@@ -76,6 +76,7 @@ int cmd_render(const std::vector<std::string>& argv) {
       }
       h.y_label = "domain";
     }
+    h.subtitle = model_and_workspace(ws);
     render::draw_heatmap(h, out);
   } else if (what == "entropy" || what == "above-uniform") {
     const auto stats = domain_stats(td, 0.9);
@@ -92,6 +93,7 @@ int cmd_render(const std::vector<std::string>& argv) {
     h.x_label = "layer";
     h.y_label = "domain";
     h.value_label = what == "entropy" ? "bits" : "experts";
+    h.subtitle = model_and_workspace(ws);
     render::draw_heatmap(h, out);
   } else if (what == "ablation") {
     AblationFigure fig;

@@ -14,9 +14,6 @@ namespace fs = std::filesystem;
 
 namespace moescope::cli {
 
-namespace {
-
-// "emo-sample (emo.moescope)": the traced model's folder name and the workspace's file name.
 std::string model_and_workspace(Workspace& ws) {
   std::string model = "model";
   try {
@@ -25,6 +22,8 @@ std::string model_and_workspace(Workspace& ws) {
   }
   return model + " (" + fs::path(ws.path()).filename().string() + ")";
 }
+
+namespace {
 
 AblationCurves curves_of(Workspace& ws, const std::string& domain) {
   const std::vector<AblationPoint> points = stored_ablations(ws);
@@ -99,6 +98,8 @@ void render_ablation(Workspace& ws, const AblationFigure& fig, const std::string
     p.marker_x = fig.marker_k;
     p.marker_label = "k = " + std::to_string(fig.marker_k);
   }
+  p.subtitle = "each domain against its own full model" + std::string(fig.domain.empty() ? ", then averaged" : "") +
+               "; random subsets: mean of seeds, spread shaded";
   render::draw_line_plot(p, png_path);
 }
 

@@ -14,6 +14,10 @@ struct AblationFigure {
   int marker_k = 0;         // a budget to mark (0 = none)
 };
 
+// "emo-sample (emo.moescope)": the traced model's folder and the workspace's file name, as the
+// rendered figures name them.
+std::string model_and_workspace(Workspace& ws);
+
 // Throws Error naming the workspace when it has no ablation results (for that domain).
 void render_ablation(Workspace& ws, const AblationFigure& fig, const std::string& png_path);
 

@@ -66,7 +66,10 @@ void draw_heatmap(const HeatmapSpec& spec, const std::string& png_path) {
   for (size_t c = 0; c < cols; ++c) bottom = std::max(bottom, probe.text_width(col_label(c), font));
   const int cell = int(std::clamp(900.0 / double(std::max(rows, cols)), 8.0, 40.0));
   const int margin_l = int(left) + 50, margin_t = 60, margin_b = int(bottom) + 50, bar = 150;
-  const int W = margin_l + int(cols) * cell + bar, H = margin_t + int(rows) * cell + margin_b;
+  // Wide enough for the title and the line naming the model and workspace under it.
+  const int W = std::max(margin_l + int(cols) * cell + bar,
+                         int(std::max(probe.text_width(spec.title, 18), probe.text_width(spec.subtitle, 12))) + 40),
+            H = margin_t + int(rows) * cell + margin_b;
   Canvas cv(W, H);
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& row : spec.values)
@@ -95,7 +98,8 @@ void draw_heatmap(const HeatmapSpec& spec, const std::string& png_path) {
   for (size_t c = 0; c < cols; c += size_t(step_c))
     cv.text(margin_l + (double(c) + 0.5) * cell + font * 0.35, margin_t + double(rows) * cell + 6, col_label(c), font, kInk,
             Align::Right, true);
-  cv.text(W / 2.0, 30, spec.title, 18, kInk, Align::Center);
+  cv.text(W / 2.0, 28, spec.title, 18, kInk, Align::Center);
+  cv.text(W / 2.0, 46, spec.subtitle, 12, kInk, Align::Center);
   cv.text(margin_l + cols * cell / 2.0, H - 12, spec.x_label, 14, kInk, Align::Center);
   cv.text(18, margin_t + rows * cell / 2.0, spec.y_label, 14, kInk, Align::Center, true);
   // Colour bar with min / mid / max.
@@ -184,7 +188,8 @@ void draw_line_plot(const LinePlotSpec& spec, const std::string& png_path) {
     cv.line(W - R + 15, ly - 4, W - R + 40, ly - 4, s.color, 2.5);
     cv.text(W - R + 46, ly, s.name, 13, kInk);
   }
-  cv.text(W / 2.0, 30, spec.title, 18, kInk, Align::Center);
+  cv.text(W / 2.0, 28, spec.title, 18, kInk, Align::Center);
+  cv.text(W / 2.0, 46, spec.subtitle, 12, kInk, Align::Center);
   cv.text(L + (W - L - R) / 2.0, H - 18, spec.x_label, 14, kInk, Align::Center);
   cv.text(22, T + (H - T - B) / 2.0, spec.y_label, 14, kInk, Align::Center, true);
   cv.save_png(png_path);

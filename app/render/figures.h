@@ -19,6 +19,7 @@ Rgb palette_color(Palette p, double t);  // t in [0, 1]
 
 struct HeatmapSpec {
   std::string title, x_label, y_label, value_label;
+  std::string subtitle;  // under the title, smaller: the model and workspace
   std::vector<std::string> row_labels, col_labels;    // may be empty (then indices are shown)
   std::vector<std::vector<double>> values;            // [rows][cols]; NaN = no value (grey)
   Palette palette = Palette::Sequential;
@@ -35,6 +36,7 @@ struct Series {
 
 struct LinePlotSpec {
   std::string title, x_label, y_label;
+  std::string subtitle;  // under the title, smaller: the model and workspace
   std::vector<Series> series;
   bool log2_x = false;
   double marker_x = std::numeric_limits<double>::quiet_NaN();  // a vertical line (the chosen budget), labelled
