@@ -12,6 +12,7 @@
 
 #include "analysis/ablation.h"
 #include "analysis/doc_clusters.h"
+#include "analysis/token_usage.h"
 #include "analysis/subset_select.h"
 #include "app/gui/corpus_state.h"
 #include "app/gui/job.h"
@@ -131,6 +132,7 @@ class App {
   void open_document(const CorpusState& c, size_t doc);
   void document_list(const CorpusState& c, const std::vector<size_t>& docs, const char* id);
   void search_documents(const CorpusState& c, const std::string& needle);  // the Explore view's search
+  void search_tokens(const CorpusState& c, const std::string& needle);     // its token search
   void ablation_panel(const CorpusState& c, int es);
   void open_compare_workspace();
   void start_clustering();
@@ -143,6 +145,8 @@ class App {
   std::string explore_searched_;
   std::vector<size_t> explore_matches_;
   std::string explore_matches_workspace_;
+  int explore_search_tokens_ = 0;          // 0: search documents, 1: tokens
+  std::vector<TokenUsage> explore_tokens_;  // the token search's hits
   std::map<int64_t, std::string> document_texts_;
   std::string document_texts_workspace_;  // the Corpus view's "Cluster documents" (k = cluster_k_)
   void load_compare_models();

@@ -2,7 +2,7 @@
 // the mouse, by name, so tests and demos can drive the app end to end under Xvfb. One command per
 // line; the app runs the next one once the previous one's background work has finished.
 //   model DIR | browse DIR | text TEXT (\n for newlines) | text-file F | view NAME | layer N | pin N
-//   search TEXT | open-document N | explore-colour domain|cluster | export-folder DIR | export-csv FIGURE |
+//   search TEXT | search-tokens TEXT | open-document N | explore-colour domain|cluster | export-folder DIR | export-csv FIGURE |
 //   corpus-tab domain-expert|similarity|pools|clusters|usage | cluster K | expert-blocks on|off | ablation-curves mean|domain
 //   workspace WS | trace CORPUS WS [MAX_TOKENS] | subset DOMAIN METHOD K | ablate
 //   export-subset PATH | export-checkpoint DIR | save-state PATH | screenshot PATH | quit
@@ -74,6 +74,13 @@ std::string App::run_command(const std::string& line) {
       if (!c) return "search needs an open workspace";
       std::snprintf(explore_search_, sizeof explore_search_, "%s", rest.c_str());
       search_documents(*c, rest);
+      select_view(View::Explore);
+    } else if (cmd == "search-tokens") {  // the Explore view's token search
+      const auto c = corpus();
+      if (!c) return "search-tokens needs an open workspace";
+      std::snprintf(explore_search_, sizeof explore_search_, "%s", rest.c_str());
+      explore_search_tokens_ = 1;
+      search_tokens(*c, rest);
       select_view(View::Explore);
     } else if (cmd == "open-document") {  // a traced document (its position among the traced ones) in the Text view
       const auto c = corpus();
@@ -162,6 +169,9 @@ std::string App::run_command(const std::string& line) {
         nlohmann::json found = nlohmann::json::array();
         for (size_t i : explore_matches_) found.push_back(c->trace.docs[i].ext_id);
         s["search"] = {{"text", explore_searched_}, {"documents", found}};
+        nlohmann::json toks = nlohmann::json::array();
+        for (const TokenUsage& u : explore_tokens_) toks.push_back({{"id", u.id}, {"occurrences", u.occurrences}, {"documents", u.documents}});
+        s["token_search"] = toks;
         const auto m = map_job_.result();
         s["map_points"] = m && m->workspace == c->path ? m->map.x.size() : 0;
       }

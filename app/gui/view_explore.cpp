@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "analysis/token_usage.h"
 #include "analysis/workspace.h"
 #include "app/gui/app.h"
 #include "app/gui/colors.h"
@@ -186,11 +187,49 @@ void App::view_explore() {
     }
   }
   ImGui::Separator();
-  ImGui::SetNextItemWidth(-90);
-  const bool enter = ImGui::InputTextWithHint("##search", "search the documents' text", explore_search_, sizeof explore_search_,
-                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::RadioButton("documents", &explore_search_tokens_, 0);
   ImGui::SameLine();
-  if ((ImGui::Button("Search") || enter) && explore_searched_ != explore_search_) search_documents(*c, explore_search_);
+  ImGui::RadioButton("tokens", &explore_search_tokens_, 1);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(-90);
+  const bool enter = ImGui::InputTextWithHint("##search", explore_search_tokens_ ? "tokens whose text holds this" : "search the documents' text",
+                                              explore_search_, sizeof explore_search_, ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  if (ImGui::Button("Search") || enter) {
+    if (explore_search_tokens_) search_tokens(*c, explore_search_);
+    else if (explore_searched_ != explore_search_) search_documents(*c, explore_search_);
+  }
+  if (explore_search_tokens_ && !explore_tokens_.empty()) {
+    const size_t l = std::min(size_t(corpus_layer_), td.layers.size() - 1);
+    ImGui::TextDisabled("layer %d (the Corpus view's); click a token to ring its documents", td.layers[l].layer);
+    if (ImGui::BeginTable("##tokens", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingStretchProp,
+                          ImVec2(0, std::min(240.f, 24.f + 22.f * float(explore_tokens_.size()))))) {
+      for (const char* h : {"token", "occurrences", "documents", "experts it goes to (share)"}) ImGui::TableSetupColumn(h);
+      ImGui::TableHeadersRow();
+      for (size_t i = 0; i < explore_tokens_.size(); ++i) {
+        const TokenUsage& u = explore_tokens_[i];
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::PushID(int(i));
+        if (ImGui::Selectable("##tok", false, ImGuiSelectableFlags_SpanAllColumns)) {
+          explore_matches_ = u.document_indices;
+          explore_searched_ = "token '" + c->token_text(u.id) + "'";
+        }
+        ImGui::SameLine(0, 0);
+        ImGui::Text("'%s' #%d", c->token_text(u.id).c_str(), u.id);
+        ImGui::PopID();
+        ImGui::TableNextColumn();
+        ImGui::Text("%zu", u.occurrences);
+        ImGui::TableNextColumn();
+        ImGui::Text("%zu", u.documents);
+        ImGui::TableNextColumn();
+        std::string ex;
+        for (const auto& [e, share] : u.experts) ex += (ex.empty() ? "" : ", ") + std::to_string(e) + " (" + std::to_string(int(100 * share + 0.5)) + "%)";
+        ImGui::TextUnformatted(ex.c_str());
+      }
+      ImGui::EndTable();
+    }
+  }
   if (!explore_searched_.empty()) {
     ImGui::Text("%zu documents contain \"%s\"%s (ringed on the map)", matched.size(), explore_searched_.c_str(),
                 matched.size() >= 500 ? ", the first 500" : "");
@@ -210,6 +249,18 @@ void App::view_explore() {
     document_list(*c, members, "##cluster_docs");
   }
   ImGui::EndChild();
+}
+
+// Tokens of the vocabulary whose text holds `needle` (at most 50), and where they go in the
+// Corpus view's layer.
+void App::search_tokens(const CorpusState& c, const std::string& needle) {
+  explore_tokens_.clear();
+  if (needle.empty() || !c.tokenizer) return;
+  std::vector<int32_t> ids;
+  for (size_t id = 0; id < c.tokenizer->vocab_size() && ids.size() < 50; ++id)
+    if (c.tokenizer->decode({int32_t(id)}).find(needle) != std::string::npos) ids.push_back(int32_t(id));
+  const size_t l = std::min(size_t(std::max(0, corpus_layer_)), c.trace.layers.size() - 1);
+  explore_tokens_ = token_usage(c.trace, l, ids);
 }
 
 void App::search_documents(const CorpusState& c, const std::string& needle) {

@@ -10,6 +10,7 @@
 #include "analysis/domain_stats.h"
 #include "analysis/expert_groups.h"
 #include "analysis/spherical_kmeans.h"
+#include "analysis/token_usage.h"
 
 using namespace moescope;
 
@@ -216,4 +217,22 @@ TEST_CASE("PCA keeps the components carrying the asked variance") {
   CHECK(std::abs(p[0][0]) == doctest::Approx(std::sqrt(5.0) * 9.5).epsilon(1e-4));
   pca_project(x, 1.0, &comps, &explained);
   CHECK(comps == 2);
+}
+
+TEST_CASE("token usage: occurrences, documents and the experts a token goes to, by hand") {
+  const TraceData td = two_domain_trace();
+  // Token 10 opens both documents of domain a, routed to {0, 1} both times; token 13 is the last
+  // token of the second document, routed to {0, 1}; token 99 never occurs.
+  const std::vector<TokenUsage> u = token_usage(td, 0, {13, 10, 99});
+  REQUIRE(u.size() == 2);
+  CHECK(u[0].id == 10);
+  CHECK(u[0].occurrences == 2);
+  CHECK(u[0].documents == 2);
+  CHECK(u[0].document_indices == std::vector<size_t>{0, 1});
+  REQUIRE(u[0].experts.size() == 2);
+  CHECK(u[0].experts[0].second == doctest::Approx(0.5));
+  CHECK(u[0].experts[0].first + u[0].experts[1].first == 1);  // experts 0 and 1
+  CHECK(u[1].id == 13);
+  CHECK(u[1].occurrences == 1);
+  CHECK(u[1].document_indices == std::vector<size_t>{1});
 }

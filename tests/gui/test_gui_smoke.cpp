@@ -188,6 +188,7 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
       << "expert-blocks on\n"
       << "save-state " << tmp / "state-clusters.json" << "\n"
       << "search court\n"
+      << "search-tokens the\n"
       << "save-state " << tmp / "state-search.json" << "\n"
       << "open-document 5\n"
       << "save-state " << tmp / "state-open.json" << "\n"
@@ -262,6 +263,15 @@ TEST_CASE("gui: a scripted session pastes text, pins a token, exports a subset a
     }
   }
   REQUIRE(expected_ids.size() == 2);  // "court" (no other case of it in these 48 documents)
+  // Token search: vocabulary tokens holding "the", each seen in the corpus, most frequent first.
+  REQUIRE(!search["token_search"].empty());
+  size_t last = SIZE_MAX;
+  for (const auto& t : search["token_search"]) {
+    CHECK(t["occurrences"].get<size_t>() >= t["documents"].get<size_t>());
+    CHECK(t["documents"].get<size_t>() >= 1);
+    CHECK(t["occurrences"].get<size_t>() <= last);
+    last = t["occurrences"].get<size_t>();
+  }
   CHECK(search["search"]["documents"] == nlohmann::json(expected_ids));
   const auto opened = nlohmann::json::parse(slurp(tmp / "state-open.json"));
   CHECK(opened["view"] == "Text");
