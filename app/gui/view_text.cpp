@@ -74,6 +74,18 @@ std::string window_starts(const RoutedText& r) {
   return s;
 }
 
+// One legend entry: the name on its colour, wrapped to a new line when the row is full; true
+// while hovered (the caller's tooltip).
+bool legend_chip(const std::string& id, const std::string& name, ImU32 color, bool may_wrap) {
+  const float w = ImGui::CalcTextSize(name.c_str()).x + 6, h = ImGui::GetTextLineHeight() + 2;
+  if (may_wrap && ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
+  ImGui::InvisibleButton(id.c_str(), ImVec2(w, h));
+  const ImVec2 q = ImGui::GetItemRectMin();
+  ImGui::GetWindowDrawList()->AddRectFilled(q, ImVec2(q.x + w, q.y + h), color, 3.f);
+  ImGui::GetWindowDrawList()->AddText(ImVec2(q.x + 3, q.y + 1), ImGui::GetColorU32(ImGuiCol_Text), name.c_str());
+  return ImGui::IsItemHovered();
+}
+
 // A token's colour class in a layer: the group carrying most of its routing weight (when groups
 // are known), else its heaviest standard expert; -1 for none. Computed only for visible tokens.
 int token_colour(const LayerRecord& l, size_t t, const LayerAnalysis* a, std::vector<float>& mass) {
@@ -146,13 +158,7 @@ void App::view_text() {
       std::string name = prefixed("", long(g));
       name += ": ";
       name += group_label(grp, c->trace.domains);
-      const float w = ImGui::CalcTextSize(name.c_str()).x + 6;
-      if (g > 0 && ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
-      ImGui::InvisibleButton(prefixed("##legend", long(g)).c_str(), ImVec2(w, ImGui::GetTextLineHeight() + 2));
-      const ImVec2 q = ImGui::GetItemRectMin();
-      ImGui::GetWindowDrawList()->AddRectFilled(q, ImVec2(q.x + w, q.y + ImGui::GetTextLineHeight() + 2), group_color(int(g), 0.55f), 3.f);
-      ImGui::GetWindowDrawList()->AddText(ImVec2(q.x + 3, q.y + 1), ImGui::GetColorU32(ImGuiCol_Text), name.c_str());
-      if (ImGui::IsItemHovered())
+      if (legend_chip(prefixed("##legend", long(g)), name, group_color(int(g), 0.55f), g > 0))
         ImGui::SetTooltip("group %zu: %zu experts, %.1f%% of the corpus's selections in this layer", g, grp.experts.size(), 100 * grp.share);
       ImGui::SameLine();
     }
@@ -172,13 +178,7 @@ void App::view_text() {
     for (size_t i = 0; i < std::min<size_t>(12, order.size()); ++i) {
       ImGui::SameLine();
       const std::string name = "expert " + std::to_string(order[i]) + " (" + std::to_string(count[size_t(order[i])]) + ")";
-      const float w = ImGui::CalcTextSize(name.c_str()).x + 6;
-      if (ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
-      ImGui::InvisibleButton(prefixed("##top", long(i)).c_str(), ImVec2(w, ImGui::GetTextLineHeight() + 2));
-      const ImVec2 q = ImGui::GetItemRectMin();
-      ImGui::GetWindowDrawList()->AddRectFilled(q, ImVec2(q.x + w, q.y + ImGui::GetTextLineHeight() + 2), category_color(order[i], 0.55f), 3.f);
-      ImGui::GetWindowDrawList()->AddText(ImVec2(q.x + 3, q.y + 1), ImGui::GetColorU32(ImGuiCol_Text), name.c_str());
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("expert %d is the heaviest for %d tokens of the text", order[i], count[size_t(order[i])]);
+      if (legend_chip(prefixed("##top", long(i)), name, category_color(order[i], 0.55f), true)) ImGui::SetTooltip("expert %d is the heaviest for %d tokens of the text", order[i], count[size_t(order[i])]);
     }
     if (order.size() > 12) {
       ImGui::SameLine();
