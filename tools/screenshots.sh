@@ -39,3 +39,6 @@ shot model-pruned model '' --model "$work/emo-de"
 # The ablation figure `render` draws: EMO vs the standard model, mean over domains.
 "$cli" render --workspace "$work/emo.moescope" --compare-workspace "$work/std.moescope" --what ablation --k 4 \
   --out "$out/ablation-render.png" > /dev/null
+# The domain x expert heatmaps `render` draws for both models: one colour scale, experts in blocks.
+"$cli" render --workspace "$work/emo.moescope" --compare-workspace "$work/std.moescope" --what domain-heatmap \
+  --order blocks --out "$out/domain-heatmap-render.png" > /dev/null

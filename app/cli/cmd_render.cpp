@@ -9,6 +9,7 @@
 #include "analysis/domain_stats.h"
 #include "app/cli/commands.h"
 #include "app/cli/render_ablation.h"
+#include "app/render/column_order.h"
 #include "app/render/figures.h"
 #include "engine/closest_names.h"
 #include "engine/error.h"
@@ -19,13 +20,13 @@ using render::HeatmapSpec;
 
 namespace {
 
-size_t pick_layer(const Args& args, const TraceData& td) {
-  const int want = args.get_int("layer", td.layers[td.layers.size() / 2].layer, 0);
+// The index in td of MoE layer `layer`, or an error naming the workspace's layers.
+size_t layer_index(const TraceData& td, int layer, const std::string& workspace) {
   for (size_t l = 0; l < td.layers.size(); ++l)
-    if (td.layers[l].layer == want) return l;
+    if (td.layers[l].layer == layer) return l;
   std::string have;
   for (const auto& l : td.layers) have += (have.empty() ? "" : ", ") + std::to_string(l.layer);
-  fail_expected("--layer", "not a MoE layer of the traced model", "one of " + have, std::to_string(want));
+  fail_expected("--layer", "not a MoE layer of the model traced in " + workspace, "one of " + have, std::to_string(layer));
 }
 
 std::vector<std::string> expert_labels(int n) {
@@ -34,18 +35,11 @@ std::vector<std::string> expert_labels(int n) {
   return out;
 }
 
-}  // namespace
-
-int cmd_render(const std::vector<std::string>& argv) {
-  Args args(argv, {}, {"workspace", "what", "layer", "level", "domain", "out", "compare-workspace", "k"});
-  const std::string what = args.require("what"), out = args.require("out");
-  Workspace ws(args.require("workspace"), false);
-  const TraceData td = load_trace(ws);
-  const std::string layer_word = "layer ";
+// One heatmap of a workspace: `l` indexes td's MoE layers (for the per-layer figures).
+HeatmapSpec heatmap_figure(const std::string& what, const Args& args, Workspace& ws, const TraceData& td, size_t l, bool blocks) {
+  HeatmapSpec h;
   if (what == "domain-heatmap" || what == "similarity" || what == "coactivation") {
-    const size_t l = pick_layer(args, td);
     const int layer = td.layers[l].layer, Es = td.layers[l].num_standard;
-    HeatmapSpec h;
     if (what == "coactivation") {
       const std::string level = args.get("level").value_or("token");
       if (level != "token" && level != "document") usage_fail_expected("--level", "unknown", "token or document", level);
@@ -76,11 +70,8 @@ int cmd_render(const std::vector<std::string>& argv) {
       }
       h.y_label = "domain";
     }
-    h.subtitle = model_and_workspace(ws);
-    render::draw_heatmap(h, out);
   } else if (what == "entropy" || what == "above-uniform") {
     const auto stats = domain_stats(td, 0.9);
-    HeatmapSpec h;
     for (const auto& s : stats) {
       h.row_labels.push_back(s.domain);
       std::vector<double> row;
@@ -93,16 +84,52 @@ int cmd_render(const std::vector<std::string>& argv) {
     h.x_label = "layer";
     h.y_label = "domain";
     h.value_label = what == "entropy" ? "bits" : "experts";
-    h.subtitle = model_and_workspace(ws);
-    render::draw_heatmap(h, out);
-  } else if (what == "ablation") {
+  }
+  if (blocks) {  // experts grouped by the domain they serve most, as the EMO paper draws them
+    const auto& v = h.values;
+    render::reorder_columns(h.values, h.col_labels,
+                            render::columns_in_blocks(int(v.size()), int(v[0].size()), [&](int r, int c) { return v[size_t(r)][size_t(c)]; }));
+    h.x_label = "expert (in blocks by the domain it serves most)";
+  }
+  h.subtitle = model_and_workspace(ws);
+  return h;
+}
+
+}  // namespace
+
+int cmd_render(const std::vector<std::string>& argv) {
+  Args args(argv, {}, {"workspace", "what", "layer", "level", "domain", "out", "compare-workspace", "k", "order"});
+  const std::string what = args.require("what"), out = args.require("out");
+  const bool heatmap = what == "domain-heatmap" || what == "similarity" || what == "coactivation" || what == "entropy" ||
+                       what == "above-uniform";
+  if (!heatmap && what != "ablation")
+    usage_fail_expected("--what", "unknown figure", "domain-heatmap, similarity, coactivation, entropy, above-uniform or ablation", what);
+  const std::string order = args.get("order").value_or("id");
+  if (order != "id" && order != "blocks") usage_fail_expected("--order", "unknown expert order", "id or blocks", order);
+  if (order == "blocks" && what != "domain-heatmap")
+    usage_fail_expected("--order", "blocks orders the experts of a domain heatmap", "--what domain-heatmap", what);
+  const std::string workspace = args.require("workspace");
+  Workspace ws(workspace, false);
+  if (what == "ablation") {
     AblationFigure fig;
     fig.domain = args.get("domain").value_or("");
     fig.compare = args.get("compare-workspace").value_or("");
     fig.marker_k = args.get_int("k", 0, 1);
     render_ablation(ws, fig, out);
   } else {
-    usage_fail_expected("--what", "unknown figure", "domain-heatmap, similarity, coactivation, entropy, above-uniform or ablation", what);
+    const TraceData td = load_trace(ws);
+    // The per-layer figures show one MoE layer (by default the middle one), the same in both workspaces.
+    const bool per_layer = what == "domain-heatmap" || what == "similarity" || what == "coactivation";
+    const int layer = args.get_int("layer", td.layers[td.layers.size() / 2].layer, 0);
+    auto index = [&](const TraceData& t, const std::string& name) { return per_layer ? layer_index(t, layer, name) : 0; };
+    std::vector<HeatmapSpec> panels{heatmap_figure(what, args, ws, td, index(td, workspace), order == "blocks")};
+    // A second workspace (another model over the same corpus): side by side on one colour scale.
+    if (const auto other = args.get("compare-workspace")) {
+      Workspace ws2(*other, false);
+      const TraceData td2 = load_trace(ws2);
+      panels.push_back(heatmap_figure(what, args, ws2, td2, index(td2, *other), order == "blocks"));
+    }
+    render::draw_heatmaps(panels, out);
   }
   std::printf("wrote %s\n", out.c_str());
   return 0;

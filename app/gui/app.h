@@ -20,6 +20,7 @@
 #include "app/gui/token_layout.h"
 #include "app/gui/widget_file_browser.h"
 #include "app/gui/widget_graph.h"
+#include "app/gui/widget_wrapped_input.h"
 #include "engine/model.h"
 
 namespace moescope::gui {
@@ -180,6 +181,7 @@ class App {
 
   // Text view
   std::string text_;
+  WrappedTextInput text_box_;  // edits text_ with its lines wrapped
   std::string text_file_error_;  // the last "Open text file..." that failed ("" after a success)
   std::string text_file_dir_ = ".";  // where the text file browser opens
   int layer_ = 0;        // index into the routed layers (MoE layers)

@@ -1,7 +1,7 @@
 // app_script.cpp — scripted commands (`moescope --script FILE`): the actions a user takes with
 // the mouse, by name, so tests and demos can drive the app end to end under Xvfb. One command per
 // line; the app runs the next one once the previous one's background work has finished.
-//   model DIR | browse DIR | text TEXT (\n for newlines) | text-file F | view NAME | layer N | pin N
+//   model DIR | browse DIR | text TEXT (\n for newlines) | type TEXT | text-file F | view NAME | layer N | pin N
 //   search TEXT | search-tokens TEXT | open-document N | explore-colour domain|cluster | export-folder DIR | export-csv FIGURE |
 //   corpus-tab domain-expert|similarity|pools|clusters|usage | cluster K | expert-blocks on|off | ablation-curves mean|domain
 //   workspace WS | trace CORPUS WS [MAX_TOKENS] | subset DOMAIN METHOD K | ablate
@@ -53,6 +53,9 @@ std::string App::run_command(const std::string& line) {
       browser_.open(rest, true, {}, "Open a checkpoint folder");
     } else if (cmd == "text") {
       set_text(unescape(rest));
+    } else if (cmd == "type") {  // typed into the Text view's box at its cursor (the start, when it was not focused)
+      select_view(View::Text);
+      text_box_.type(unescape(rest));
     } else if (cmd == "text-file") {
       if (std::string err = load_text_file(rest); !err.empty()) return err;
     } else if (cmd == "view") {
@@ -142,7 +145,7 @@ std::string App::run_command(const std::string& line) {
       // and how many checkpoints were loaded (the views share one model).
       nlohmann::json s{{"view", view_name(view_)}, {"expert_blocks", experts_in_blocks_}, {"ablation_curves_mean", ablation_mean_ == 1}, {"model", model_ ? model_->dir : ""}, {"model_loads", model_loads()},
                        {"pruned_from", model_ ? model_->pruned_from : ""},
-                       {"pinned", pinned_}, {"text_file_error", text_file_error_}, {"corpus_path", corpus_path_},
+                       {"pinned", pinned_}, {"text_file_error", text_file_error_}, {"text", text_}, {"text_box_lines", text_box_.lines()}, {"corpus_path", corpus_path_},
                        {"last_export", figure_exports().last_written}};
       if (const auto r = router_ ? router_->latest() : nullptr) {
         s["tokens"] = r->enc.ids.size();

@@ -120,7 +120,7 @@ void App::view_text() {
     ImGui::TextWrapped("%s", text_file_error_.c_str());
     ImGui::PopStyleColor();
   }
-  if (ImGui::InputTextMultiline("##text", &text_, ImVec2(-1, 130)) && router_) set_text(text_);  // edited in place
+  if (text_box_.draw("##text", text_, ImVec2(-1, 130)) && router_) set_text(text_);  // edited in place, lines wrapped
   const auto routed = router_ ? router_->latest() : nullptr;
   if (!routed) {
     ImGui::TextDisabled(model_ || model_job_.running() ? "routing..." : "no model loaded (Model tab)");

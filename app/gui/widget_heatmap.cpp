@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "app/gui/widget_export.h"
+#include "app/render/column_order.h"
 #include "app/render/figures.h"
 
 namespace moescope::gui {
@@ -82,22 +83,13 @@ std::pair<int, int> draw_heatmap(const char* id, const HeatmapData& d, float cel
 }
 
 void order_columns_by_top_row(HeatmapData& d) {
-  std::vector<int> top(size_t(d.cols), 0), order(size_t(d.cols));
-  auto at = [&](int r, int c) { return d.values[size_t(r) * size_t(d.cols) + size_t(c)]; };
-  for (int c = 0; c < d.cols; ++c) {
-    order[size_t(c)] = c;
-    for (int r = 1; r < d.rows; ++r)
-      if (at(r, c) > at(top[size_t(c)], c)) top[size_t(c)] = r;
-  }
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    if (top[size_t(a)] != top[size_t(b)]) return top[size_t(a)] < top[size_t(b)];
-    return at(top[size_t(a)], a) > at(top[size_t(b)], b);
-  });
+  auto at = [&](int r, int c) { return double(d.values[size_t(r) * size_t(d.cols) + size_t(c)]); };
+  const std::vector<int> order = render::columns_in_blocks(d.rows, d.cols, at);
   std::vector<float> values(d.values.size());
   std::vector<std::string> labels;
   for (int c = 0; c < d.cols; ++c) {
     const int from = order[size_t(c)];
-    for (int r = 0; r < d.rows; ++r) values[size_t(r) * size_t(d.cols) + size_t(c)] = at(r, from);
+    for (int r = 0; r < d.rows; ++r) values[size_t(r) * size_t(d.cols) + size_t(c)] = float(at(r, from));
     labels.push_back(from < int(d.col_labels.size()) ? d.col_labels[size_t(from)] : std::to_string(from));
   }
   d.values = std::move(values);

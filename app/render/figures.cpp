@@ -54,61 +54,87 @@ Rgb palette_color(Palette p, double t) {
   return s[n - 1].c;
 }
 
-void draw_heatmap(const HeatmapSpec& spec, const std::string& png_path) {
-  const size_t rows = spec.values.size(), cols = rows ? spec.values[0].size() : 0;
-  if (!rows || !cols) fail(png_path, "nothing to draw (empty matrix)");
-  auto row_label = [&](size_t r) { return r < spec.row_labels.size() ? spec.row_labels[r] : std::to_string(r); };
-  auto col_label = [&](size_t c) { return c < spec.col_labels.size() ? spec.col_labels[c] : std::to_string(c); };
+void draw_heatmap(const HeatmapSpec& spec, const std::string& png_path) { draw_heatmaps({spec}, png_path); }
+
+void draw_heatmaps(const std::vector<HeatmapSpec>& panels, const std::string& png_path) {
+  if (panels.empty()) fail(png_path, "nothing to draw (no heatmap)");
+  for (const HeatmapSpec& p : panels)
+    if (p.values.empty() || p.values[0].empty()) fail(png_path, "nothing to draw (empty matrix)");
+  const HeatmapSpec& first = panels[0];
+  const bool several = panels.size() > 1;
   const double font = 13;
   Canvas probe(1, 1);
-  double left = 0, bottom = 0;
-  for (size_t r = 0; r < rows; ++r) left = std::max(left, probe.text_width(row_label(r), font));
-  for (size_t c = 0; c < cols; ++c) bottom = std::max(bottom, probe.text_width(col_label(c), font));
-  const int cell = int(std::clamp(900.0 / double(std::max(rows, cols)), 8.0, 40.0));
-  const int margin_l = int(left) + 50, margin_t = 60, margin_b = int(bottom) + 50, bar = 150;
-  // Wide enough for the title and the line naming the model and workspace under it.
-  const int W = std::max(margin_l + int(cols) * cell + bar,
-                         int(std::max(probe.text_width(spec.title, 18), probe.text_width(spec.subtitle, 12))) + 40),
-            H = margin_t + int(rows) * cell + margin_b;
-  Canvas cv(W, H);
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (const auto& row : spec.values)
-    for (double v : row)
-      if (std::isfinite(v)) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
+  // One cell size and one colour scale for every panel: equal colours mean equal values.
+  size_t most = 0;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo, bottom = 0;
+  for (const HeatmapSpec& p : panels) {
+    most = std::max({most, p.values.size(), p.values[0].size()});
+    for (const auto& row : p.values)
+      for (double v : row)
+        if (std::isfinite(v)) {
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+        }
+    for (size_t c = 0; c < p.values[0].size(); ++c)
+      bottom = std::max(bottom, probe.text_width(c < p.col_labels.size() ? p.col_labels[c] : std::to_string(c), font));
+  }
   if (!std::isfinite(lo)) lo = hi = 0;
-  if (spec.symmetric) {
+  if (first.symmetric) {
     const double m = std::max(std::fabs(lo), std::fabs(hi));
     lo = -m;
     hi = m;
   }
   if (hi <= lo) hi = lo + 1;
-  for (size_t r = 0; r < rows; ++r)
-    for (size_t c = 0; c < cols; ++c) {
-      const double v = spec.values[r][c];
-      cv.rect(margin_l + int(c) * cell, margin_t + int(r) * cell, cell, cell,
-              std::isfinite(v) ? palette_color(spec.palette, (v - lo) / (hi - lo)) : kMissing);
-    }
-  // Labels: every row/column when they fit, else every n-th.
-  const int step_r = std::max(1, int(std::ceil(font / cell))), step_c = step_r;
-  for (size_t r = 0; r < rows; r += size_t(step_r))
-    cv.text(margin_l - 6, margin_t + (double(r) + 0.5) * cell + font * 0.35, row_label(r), font, kInk, Align::Right);
-  for (size_t c = 0; c < cols; c += size_t(step_c))
-    cv.text(margin_l + (double(c) + 0.5) * cell + font * 0.35, margin_t + double(rows) * cell + 6, col_label(c), font, kInk,
-            Align::Right, true);
-  cv.text(W / 2.0, 28, spec.title, 18, kInk, Align::Center);
-  cv.text(W / 2.0, 46, spec.subtitle, 12, kInk, Align::Center);
-  cv.text(margin_l + cols * cell / 2.0, H - 12, spec.x_label, 14, kInk, Align::Center);
-  cv.text(18, margin_t + rows * cell / 2.0, spec.y_label, 14, kInk, Align::Center, true);
+  const int cell = int(std::clamp(900.0 / double(most), 8.0, 40.0));
+  // Each panel: its row labels, its grid, a gap. Several panels carry their own subtitle above them.
+  struct Placed {
+    int x = 0, rows = 0, cols = 0;
+  };
+  std::vector<Placed> placed;
+  int x = 0, max_rows = 0;
+  for (const HeatmapSpec& p : panels) {
+    double left = 0;
+    for (size_t r = 0; r < p.values.size(); ++r)
+      left = std::max(left, probe.text_width(r < p.row_labels.size() ? p.row_labels[r] : std::to_string(r), font));
+    Placed pl{x + int(left) + 50, int(p.values.size()), int(p.values[0].size())};
+    placed.push_back(pl);
+    max_rows = std::max(max_rows, pl.rows);
+    x = pl.x + pl.cols * cell + (several ? 30 : 0);
+  }
+  const int margin_t = several ? 78 : 60, margin_b = int(bottom) + 50, bar = 150;
+  double heading = std::max(probe.text_width(first.title, 18), several ? 0.0 : probe.text_width(first.subtitle, 12));
+  const int W = std::max(x + bar, int(heading) + 40), H = margin_t + max_rows * cell + margin_b;
+  Canvas cv(W, H);
+  for (size_t i = 0; i < panels.size(); ++i) {
+    const HeatmapSpec& p = panels[i];
+    const Placed& pl = placed[i];
+    for (int r = 0; r < pl.rows; ++r)
+      for (int c = 0; c < pl.cols; ++c) {
+        const double v = c < int(p.values[size_t(r)].size()) ? p.values[size_t(r)][size_t(c)] : std::nan("");
+        cv.rect(pl.x + c * cell, margin_t + r * cell, cell, cell,
+                std::isfinite(v) ? palette_color(p.palette, (v - lo) / (hi - lo)) : kMissing);
+      }
+    // Labels: every row/column when they fit, else every n-th.
+    const int step = std::max(1, int(std::ceil(font / cell)));
+    for (int r = 0; r < pl.rows; r += step)
+      cv.text(pl.x - 6, margin_t + (r + 0.5) * cell + font * 0.35,
+              size_t(r) < p.row_labels.size() ? p.row_labels[size_t(r)] : std::to_string(r), font, kInk, Align::Right);
+    for (int c = 0; c < pl.cols; c += step)
+      cv.text(pl.x + (c + 0.5) * cell + font * 0.35, margin_t + pl.rows * cell + 6,
+              size_t(c) < p.col_labels.size() ? p.col_labels[size_t(c)] : std::to_string(c), font, kInk, Align::Right, true);
+    cv.text(pl.x + pl.cols * cell / 2.0, H - 12, p.x_label, 14, kInk, Align::Center);
+    if (several) cv.text(pl.x + pl.cols * cell / 2.0, margin_t - 10, p.subtitle, 12, kInk, Align::Center);
+  }
+  cv.text(W / 2.0, 28, first.title, 18, kInk, Align::Center);
+  if (!several) cv.text(W / 2.0, 46, first.subtitle, 12, kInk, Align::Center);
+  cv.text(18, margin_t + max_rows * cell / 2.0, first.y_label, 14, kInk, Align::Center, true);
   // Colour bar with min / mid / max.
-  const int bx = margin_l + int(cols) * cell + 30, bh = std::max(100, int(rows) * cell);
-  for (int i = 0; i < bh; ++i) cv.rect(bx, margin_t + i, 18, 1, palette_color(spec.palette, 1.0 - double(i) / (bh - 1)));
+  const int bx = x + 30 - (several ? 30 : 0), bh = std::max(100, max_rows * cell);
+  for (int i = 0; i < bh; ++i) cv.rect(bx, margin_t + i, 18, 1, palette_color(first.palette, 1.0 - double(i) / (bh - 1)));
   cv.text(bx + 24, margin_t + 10, fmt(hi), 12, kInk);
   cv.text(bx + 24, margin_t + bh / 2.0 + 4, fmt((lo + hi) / 2), 12, kInk);
   cv.text(bx + 24, margin_t + bh, fmt(lo), 12, kInk);
-  cv.text(bx + 9, margin_t + bh + 40, spec.value_label, 12, kInk, Align::Left);
+  cv.text(bx + 9, margin_t + bh + 40, first.value_label, 12, kInk, Align::Left);
   cv.save_png(png_path);
 }
 

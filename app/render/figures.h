@@ -44,6 +44,10 @@ struct LinePlotSpec {
 };
 
 void draw_heatmap(const HeatmapSpec& spec, const std::string& png_path);
+// Heatmaps side by side on one colour scale and one cell size (two models, two workspaces): the
+// first panel's title, y label, palette and value label stand for all; each panel's subtitle
+// names it above its grid.
+void draw_heatmaps(const std::vector<HeatmapSpec>& panels, const std::string& png_path);
 void draw_line_plot(const LinePlotSpec& spec, const std::string& png_path);
 
 }  // namespace moescope::render

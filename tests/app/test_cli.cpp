@@ -519,6 +519,23 @@ TEST_CASE("cli trace -> analyze -> subset select/export/ablate, end to end on a 
   Run fig = run_cli({"render", "--workspace", ws, "--what", "ablation", "--compare-workspace", ws, "--k", "2", "--out", tmp / "abl.png"});
   CHECK_MESSAGE(fig.code == 0, fig.err);
   CHECK(std::filesystem::file_size(tmp / "abl.png") > 1000);
+  // Heatmaps: one workspace, two side by side (one scale), experts in blocks. The PNG's width is
+  // read from its header (bytes 16-19, big-endian).
+  auto png_width = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    unsigned char h[24] = {};
+    in.read(reinterpret_cast<char*>(h), 24);
+    return (int(h[16]) << 24) | (int(h[17]) << 16) | (int(h[18]) << 8) | int(h[19]);
+  };
+  for (const auto& [name, extra] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"one", {}}, {"two", {"--compare-workspace", ws}}, {"blocks", {"--order", "blocks"}}}) {
+    std::vector<std::string> args{"render", "--workspace", ws, "--what", "domain-heatmap", "--out", tmp / (name + ".png")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    Run r = run_cli(args);
+    CHECK_MESSAGE(r.code == 0, r.err);
+  }
+  CHECK(png_width(tmp / "two.png") > png_width(tmp / "one.png") + 100);
+  CHECK(png_width(tmp / "blocks.png") == png_width(tmp / "one.png"));
   Run bad = run_cli({"subset", "select", "--workspace", ws, "--experts", "9"});
   CHECK(bad.code == 1);
   CHECK(bad.err.find("more than the layer has") != std::string::npos);
@@ -634,6 +651,11 @@ TEST_CASE("cli analysis commands: bad options get a clear message; exit 2 for a 
       {{"render", "--workspace", ws, "--what", "domain-heatmap", "--layer", "7", "--out", tmp / "x.png"},
        "--layer: not a MoE layer", 1},
       {{"render", "--workspace", ws, "--what", "ablation", "--out", tmp / "x.png"}, "no ablation results", 1},
+      {{"render", "--workspace", ws, "--what", "similarity", "--order", "blocks", "--out", tmp / "x.png"},
+       "--order: blocks orders the experts of a domain heatmap", 2},
+      {{"render", "--workspace", ws, "--what", "domain-heatmap", "--order", "size", "--out", tmp / "x.png"}, "--order: unknown expert order", 2},
+      {{"render", "--workspace", ws, "--what", "domain-heatmap", "--compare-workspace", tmp / "none.moescope", "--out", tmp / "x.png"},
+       "no such workspace", 1},
       {{"analyze", "--workspace", tmp / "none.moescope"}, "no such workspace", 1},
       {{"trace", "--model", model, "--corpus", tmp / "missing.jsonl", "--workspace", ws}, "no such file or folder", 1},
   };

@@ -484,3 +484,42 @@ TEST_CASE("gui: a text longer than the context is routed in windows, stated in t
   CHECK(std::filesystem::exists(tmp / "text.png"));
 #endif
 }
+
+TEST_CASE("gui: the text box wraps long lines, and typing into it edits the text, not its soft breaks") {
+#ifndef MOESCOPE_GUI_PATH
+  MESSAGE("skipped: the desktop app was not built");
+#else
+  if (sh("command -v xvfb-run >/dev/null 2>&1") != 0) {
+    MESSAGE("skipped: xvfb-run not installed");
+    return;
+  }
+  moescope::test::TempDir tmp("gui-wrapped-text");
+  // One line of ~90 words (far wider than the box) and a second line after a hard newline.
+  std::string line;
+  for (int i = 0; i < 90; ++i) {
+    if (i) line += ' ';
+    line += i % 3 ? "expert" : "routing";
+  }
+  const std::string text = line + "\nsecond line";
+  {
+    std::ofstream s(tmp / "script.txt");
+    s << "text " << line << "\\nsecond line\n"
+      << "save-state " << tmp / "before.json" << "\n"
+      << "type Zq\n"   // the box takes focus with its cursor at the start
+      << "type x \n"   // the cursor stayed after the "Zq" while the lines re-flowed
+      << "save-state " << tmp / "after.json" << "\n"
+      << "quit\n";
+  }
+  INFO(slurp(tmp / "app.log"));
+  REQUIRE(run_app(tmp.str(), "--view text --script '" + tmp / "script.txt" + "'") == 0);
+  const auto before = nlohmann::json::parse(slurp(tmp / "before.json"));
+  const auto after = nlohmann::json::parse(slurp(tmp / "after.json"));
+  CHECK(before["text"] == text);
+  // ~630 characters in a box ~880 px wide: several lines, beyond the one hard newline.
+  CHECK(before["text_box_lines"].get<int>() >= 4);
+  std::string typed = "Zqx ";
+  typed += text;
+  CHECK(after["text"] == typed);  // no soft break turned into a newline, nothing typed elsewhere
+  CHECK(after["text_bytes"] == text.size() + 4);  // and the edited text was routed
+#endif
+}
