@@ -63,6 +63,26 @@ size_t predicted_bytes(const ModelText& text) {
 
 }  // namespace
 
+ScoreSummary score_text(const Model& model, const ModelText& text) {
+  const size_t T = text.enc.ids.size();
+  if (T < 2)
+    fail_expected(text.src.label, "too short to score", "at least 2 tokens (each token is predicted from the ones before)",
+                  std::to_string(T) + " token");
+  ScoreSummary s;
+  route_windows(model, text.enc.ids, text.windows, ForwardOptions{}, kWindowBatchTokens,
+                [&](const WindowBatch& b) { add_nll(s, b.result, b.first_token); });
+  finish_summary(s, predicted_bytes(text));
+  return s;
+}
+
+nlohmann::json score_text_json(const ScoreSummary& s, const ModelText& text, bool subset) {
+  nlohmann::json windows = nlohmann::json::array();
+  for (const DocumentSpan& w : text.windows) windows.push_back({{"start", w.begin}, {"end", w.end}});
+  return {{"tokens", s.tokens},       {"predicted_tokens", s.predicted}, {"mean_nll", s.mean_nll},
+          {"perplexity", s.perplexity}, {"bits_per_byte", s.bits_per_byte}, {"bytes", s.bytes},
+          {"subset", subset},           {"windows", windows}};
+}
+
 int cmd_score(const std::vector<std::string>& argv) {
   Args args(argv, {"json", "no-memory-check", "force-subset"},
             {"model", "text", "file", "corpus", "max-tokens-per-doc", "keep", "threads", "precision", "window", "max-tokens", "device"});
@@ -80,23 +100,12 @@ int cmd_score(const std::vector<std::string>& argv) {
   auto model = load_model_for(args, keep);
   if (args.get("corpus")) return score_corpus_command(args, *model, keep != nullptr);
   const ModelText text = read_model_text(args, *model);
-  const size_t T = text.enc.ids.size();
-  if (T < 2)
-    fail_expected(text.src.label, "too short to score", "at least 2 tokens (each token is predicted from the ones before)",
-                  std::to_string(T) + " token");
-  ScoreSummary s;
-  route_windows(*model, text.enc.ids, text.windows, ForwardOptions{}, kWindowBatchTokens,
-                [&](const WindowBatch& b) { add_nll(s, b.result, b.first_token); });
-  finish_summary(s, predicted_bytes(text));
+  const ScoreSummary s = score_text(*model, text);
   if (args.flag("json")) {
-    nlohmann::json windows = nlohmann::json::array();
-    for (const DocumentSpan& w : text.windows) windows.push_back({{"start", w.begin}, {"end", w.end}});
-    nlohmann::json j{{"tokens", s.tokens},       {"predicted_tokens", s.predicted}, {"mean_nll", s.mean_nll},
-                     {"perplexity", s.perplexity}, {"bits_per_byte", s.bits_per_byte}, {"bytes", s.bytes},
-                     {"subset", keep != nullptr}, {"windows", windows}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << score_text_json(s, text, keep != nullptr).dump(2) << "\n";
     return 0;
   }
+
   std::printf("%s", windows_note(text, model->config()).c_str());
   std::printf("tokens          %zu (%zu predicted)\nmean NLL        %.4f nats\nperplexity      %.3f\nbits per byte   %.4f\n",
               s.tokens, s.predicted, s.mean_nll, s.perplexity, s.bits_per_byte);

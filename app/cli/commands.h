@@ -3,11 +3,13 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "app/cli/args.h"
 #include "app/cli/text_source.h"
+#include "analysis/scoring.h"
 #include "analysis/text_windows.h"
 #include "engine/model.h"
 
@@ -49,6 +51,13 @@ struct ModelText {
 void check_text_options(const Args& args);
 int64_t window_option(const Args& args, const ModelConfig& config);
 ModelText read_model_text(const Args& args, const Model& model);
+// A text given in memory (the Python package): tokenized as read_model_text does, in windows of
+// the model's context, at most 2^20 tokens; `label` names it in errors.
+ModelText text_for_model(const Model& model, std::string text, const std::string& label);
+// `score` of one text: the NLL summary over its windows (Error when it has < 2 tokens), and its JSON.
+ScoreSummary score_text(const Model& model, const ModelText& text);
+nlohmann::json score_text_json(const ScoreSummary& s, const ModelText& text, bool subset);
+
 // The line that states the split ("text of T tokens split into W windows ..."), "" for one window.
 std::string windows_note(const ModelText& t, const ModelConfig& config);
 

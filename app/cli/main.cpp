@@ -70,8 +70,10 @@ commands:
             logits, token ids, document boundaries, metadata, info.json
   render    --workspace WS --what domain-heatmap|similarity|coactivation|entropy|
             above-uniform|ablation [--layer L] [--level token|document]
-            [--domain D] [--compare-workspace WS2] [--k K] --out F.png
-            the key figures as labelled PNG files (no display needed); ablation:
+            [--domain D] [--compare-workspace WS2] [--order id|blocks] [--k K] --out F.png
+            the key figures as labelled PNG files (no display needed); heatmaps of
+            a second workspace side by side on one colour scale; --order blocks:
+            a domain heatmap's experts grouped by the domain they serve most; ablation:
             % loss increase vs k, mean over domains (or --domain), a second
             workspace's model overlaid, random subsets' spread shaded, K marked
   bench     --model DIR [--docs N --tokens T | --ids IDS.json] [--repeat R]

@@ -129,6 +129,16 @@ int64_t window_option(const Args& args, const ModelConfig& config) {
   return *n;
 }
 
+ModelText text_for_model(const Model& model, std::string text, const std::string& label) {
+  ModelText t;
+  t.window = model.config().max_position_embeddings;
+  if (text.empty()) fail(label, "the text is empty (expected at least one character)");
+  t.src = TextSource{std::move(text), label};
+  t.enc = encode_for_model(model, t.src, kDefaultMaxTokens);
+  t.windows = split_windows(t.enc.ids.size(), t.window);
+  return t;
+}
+
 ModelText read_model_text(const Args& args, const Model& model) {
   ModelText t;
   t.window = window_option(args, model.config());  // checked before the text is read and tokenized
