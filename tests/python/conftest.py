@@ -27,12 +27,12 @@ def cli():
 
     class Cli:
         def __call__(self, *args):
-            out = subprocess.run([str(CLI), *map(str, args), "--json"], capture_output=True, text=True)
+            out = subprocess.run([str(CLI), *map(str, args), "--json"], capture_output=True, encoding="utf-8", errors="replace")
             assert out.returncode == 0, out.stderr
             return json.loads(out.stdout)
 
         def fail(self, *args):
-            out = subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True)
+            out = subprocess.run([str(CLI), *map(str, args)], capture_output=True, encoding="utf-8", errors="replace")
             return out.returncode, out.stderr.strip()
 
     return Cli()

@@ -89,3 +89,63 @@ def test_workspace_errors(cli, tmp_path, small_corpus):
         subset = ws.select_subset(4)
         moescope.trace(moescope.Model(SAMPLES / "emo-sample", keep=subset), small_corpus, tmp_path / "k.moescope", progress=False)
     assert json.loads(json.dumps(ws.run))["model"]["path"].endswith("emo-sample")
+
+
+def broken_models(tmp_path):
+    """Copies of a tiny fixture model, each broken one way the CLI refuses (docs/BAD_INPUTS.md)."""
+    import shutil
+
+    from conftest import FIXTURES
+
+    src = FIXTURES / "emo-shared"
+    made = {}
+
+    def copy(name):
+        d = tmp_path / name
+        shutil.copytree(src, d)
+        made[name] = d
+        return d
+
+    d = copy("truncated-weights")
+    data = (d / "model.safetensors").read_bytes()
+    (d / "model.safetensors").write_bytes(data[: len(data) // 2])
+    d = copy("no-tokenizer")
+    (d / "tokenizer.json").unlink()
+    d = copy("config-not-json")
+    (d / "config.json").write_text("{ not json")
+    d = copy("config-mismatch")
+    config = json.loads((d / "config.json").read_text())
+    config["intermediate_size"] = config.get("intermediate_size", 8) * 2
+    config["moe_intermediate_size"] = config.get("moe_intermediate_size", 8) * 2
+    (d / "config.json").write_text(json.dumps(config))
+    d = copy("weights-not-safetensors")
+    (d / "model.safetensors").write_bytes(b"\x03\x00")
+    return made
+
+
+def test_broken_models_are_refused_as_the_cli_refuses_them(cli, tmp_path):
+    for name, path in broken_models(tmp_path).items():
+        with pytest.raises(moescope.Error) as e:
+            moescope.Model(path).route("the experts")
+        check_same(e, cli, "route", "--model", path, "--text", "the experts")
+
+
+def test_bad_corpora_are_refused_as_the_cli_refuses_them(cli, tmp_path):
+    model = moescope.Model(SAMPLES / "emo-sample")
+    corpora = {
+        "not-json.jsonl": b'{"text": "ok"}\nnot json\n',
+        "text-not-string.jsonl": b'{"text": 3, "domain": "a"}\n',
+        "not-utf8.jsonl": b'{"text": "caf\xe9", "domain": "a"}\n',
+        "empty.jsonl": b"",
+    }
+    for name, content in corpora.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(moescope.Error) as e:
+            moescope.trace(model, path, tmp_path / f"{name}.moescope", progress=False)
+        check_same(e, cli, "trace", "--model", SAMPLES / "emo-sample", "--corpus", path, "--workspace", tmp_path / f"{name}.cli.moescope")
+    not_a_workspace = tmp_path / "x.moescope"
+    not_a_workspace.write_text("hello")
+    with pytest.raises(moescope.Error) as e:
+        moescope.Workspace(not_a_workspace)
+    check_same(e, cli, "analyze", "--workspace", not_a_workspace)
