@@ -19,8 +19,10 @@
 # .deb files (a bind mount over the root's /var/cache/apt/archives). Every run installs every
 # package into a new copy of the base, so a package missing from tools/install-deps.sh fails here.
 # Needs root (debootstrap, chroot, mount), debootstrap (installed here when missing) and network
-# access to the Debian mirror. The CUDA toolkit is not a Debian package: the clean root checks the
-# CPU build, as a new user without CUDA gets it.
+# access to the Debian mirror and the Python package index (the Python package's tests; a local
+# certificate authority of this machine, e.g. a TLS-re-signing proxy's, is trusted in the root
+# too). The CUDA toolkit is not a Debian package: the clean root checks the CPU build, as a new
+# user without CUDA gets it.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -143,6 +145,14 @@ trap 'exit 130' INT TERM
 
 cp -a "$base" "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# The network's trust, like its resolver: certificate authorities this machine adds locally (a
+# proxy that re-signs TLS, as this machine's egress does) are trusted in the root too, once the
+# test command installs ca-certificates (update-ca-certificates reads this folder). No package
+# comes with them: the root still installs everything itself.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" > /dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 mkdir -p "$root/work/main"
 git -C "$repo" archive HEAD | tar -x -C "$root/work/main"
 mkdir -p "$root/work/shared"

@@ -9,7 +9,7 @@ packages=(
   libopenmpi-dev openmpi-bin   # `mpirun ... moescope-cli trace` (MOESCOPE_MPI)
   libimgui-dev libglfw3-dev libgl-dev xvfb xauth libgl1-mesa-dri
   clang libclang-rt-14-dev libomp-dev   # tools/fuzz.sh: libFuzzer + sanitizers, OpenMP for Clang
-  python3-venv python3-dev   # the optional Python package (pip install .) and its tests
+  python3-venv python3-dev ca-certificates   # the optional Python package (pip install .) and its tests (TLS to the package index)
 )
 
 missing=()

@@ -125,8 +125,8 @@ TEST_CASE("apply_display_edit: a selection replaced across soft breaks") {
   const Wrapped w = wrap("one two three four", 9);  // "one two\nthree\nfour"
   REQUIRE(w.display == "one two\nthree\nfour");
   // Select from "two" to "thr" (display 4..11) and type "2": the replaced span held a shown space.
-  std::string after = w.display;
-  after.replace(4, 7, "2");
+  const std::string after = "one 2ee\nfour";  // display[0, 4) + "2" + display[11, end)
+  REQUIRE(after == w.display.substr(0, 4) + "2" + w.display.substr(11));
   const WrappedEdit e = apply_display_edit(w, after, 11, 5);
   CHECK(e.text == "one 2ee four");
   CHECK(e.cursor == 5);
