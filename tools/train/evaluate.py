@@ -26,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODELS = ("emo-sample", "std-sample")
 FRACTIONS = (0.25, 0.125)
 SEEDS = (42, 1, 2, 3, 4)
+LOAD_FLOOR = 0.25  # issue 23: every standard expert gets at least this times the uniform share (analyze's rarely_used_below)
 
 
 def cli(binary, *args):
@@ -104,6 +105,12 @@ def main():
             "doc_cluster_label_entropy_bits": dc["mean_label_entropy_bits"],
             "group_modularity": [l["groups"]["modularity"] for l in an["layers"]],
             "pool_size_90": {l["layer"]: sum(x["pool_size"] for x in l["domains"]) / len(l["domains"]) for l in an["layers"]},
+            # Expert load on the held-out corpus (analyze's expert_usage): each standard expert's share
+            # of the routed selections against the uniform share, per layer.
+            "load": {l["layer"]: {"min_vs_uniform": l["expert_usage"]["min_vs_uniform"],
+                                  "max_vs_uniform": l["expert_usage"]["max_vs_uniform"],
+                                  "rarely_used": l["expert_usage"]["rarely_used"],
+                                  "never_used": l["expert_usage"]["never_used"]} for l in an["layers"]},
         }
 
     emo, std = results["models"]["emo-sample"], results["models"]["std-sample"]
@@ -129,6 +136,16 @@ def main():
                  f"{mean(list(emo['pool_size_90'].values())):.1f}", f"{mean(list(std['pool_size_90'].values())):.1f}"))
     rows.append(("expert-group modularity, mean over layers", f"{mean(emo['group_modularity']):.3f}",
                  f"{mean(std['group_modularity']):.3f}"))
+    rarely = {n: sum(len(v["rarely_used"]) for v in m["load"].values()) for n, m in (("emo", emo), ("std", std))}
+    never = {n: sum(len(v["never_used"]) for v in m["load"].values()) for n, m in (("emo", emo), ("std", std))}
+    layers_x_experts = len(emo["load"]) * es
+    rows.append((f"expert-layers with < {LOAD_FLOOR}x the uniform share of selections (of {layers_x_experts}); never used",
+                 f"{rarely['emo']}; {never['emo']}", f"{rarely['std']}; {never['std']}"))
+    rows.append(("least / most used expert's share of selections vs uniform, over layers",
+                 f"{min(v['min_vs_uniform'] for v in emo['load'].values()):.2f}x / "
+                 f"{max(v['max_vs_uniform'] for v in emo['load'].values()):.2f}x",
+                 f"{min(v['min_vs_uniform'] for v in std['load'].values()):.2f}x / "
+                 f"{max(v['max_vs_uniform'] for v in std['load'].values()):.2f}x"))
     table = ["| measured with moescope | emo-sample | std-sample |", "|---|---:|---:|"]
     table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     results["summary"] = summary
@@ -139,6 +156,8 @@ def main():
         ratio = s["emo"] / s["std"] if s["std"] else float("nan")
         checks.append(f"per-domain subset at {fr:.1%}: emo's loss increase is {ratio:.2f}x std's (target < 0.5)")
     checks.append(f"NMI: emo {emo['doc_cluster_nmi']:.3f} vs std {std['doc_cluster_nmi']:.3f} (target: emo higher)")
+    checks.append(f"load: expert-layers under {LOAD_FLOOR}x the uniform share: emo {rarely['emo']}, std {rarely['std']} "
+                  "(target: 0 for both)")
     results["table_markdown"] = "\n".join(table)
     results["checks"] = checks
     with open(args.out + ".tmp", "w") as f:

@@ -7,7 +7,10 @@ Two routers:
     standard-expert softmax over the document's tokens, draw a pool size P in [pool_min, pool_max],
     mask every expert outside the top-P to -inf, softmax again, top-(k-1) inside the pool;
   - "std": plain top-(k-1) over the standard experts.
-Both add the same global (whole-batch) load-balancing loss and router z-loss.
+Both add the same global (whole-batch) load-balancing loss and router z-loss. Its scores are those
+of the routed softmax (lb_scores "pool", EMO's own recipe: an expert outside a document's pool
+scores 0 there) or, for the emo router, the softmax over all standard experts before the pool mask
+(lb_scores "all": an expert left out of every pool still feels the balancing pull).
 At inference (moescope, HF) both are plain top-k: the pool exists only in training (§3.9).
 
 Shape legend: B sequences, T tokens per sequence, N = B*T, D hidden, V vocab, E experts (last one
@@ -75,9 +78,10 @@ class Attention(nn.Module):
 
 
 class MoE(nn.Module):
-    def __init__(self, s: ModelSpec, router: str, pool_min: int, pool_max: int):
+    def __init__(self, s: ModelSpec, router: str, pool_min: int, pool_max: int, lb_scores: str = "pool"):
         super().__init__()
         self.s, self.router, self.pool_min, self.pool_max = s, router, pool_min, pool_max
+        self.lb_scores = lb_scores
         E, I, D = s.experts, s.expert_width, s.hidden
         self.gate = nn.Linear(D, E, bias=False)                    # router [E, D]
         self.gate_proj = nn.Parameter(torch.empty(E, I, D))
@@ -92,6 +96,7 @@ class MoE(nn.Module):
         N, D = u.shape
         Es, Kr = self.s.experts - 1, self.s.top_k - 1
         z = self.gate(u)[:, :Es].float()                          # [N, Es] standard logits
+        z_all = z
         if self.router == "emo" and self.training:
             with torch.no_grad():
                 score = torch.zeros(num_docs, Es).index_add_(0, doc, torch.softmax(z, -1))   # [G, Es]
@@ -103,7 +108,8 @@ class MoE(nn.Module):
         w, ids = p.topk(Kr, -1)                                    # [N, Kr]
         # Global load balancing over the whole batch, and the router z-loss.
         count = torch.zeros(Es).index_add_(0, ids.reshape(-1), torch.ones(N * Kr))
-        lb = (Es / Kr) * (count * p.mean(0)).sum() / N
+        scores = torch.softmax(z_all, -1) if self.lb_scores == "all" else p
+        lb = (Es / Kr) * (count * scores.mean(0)).sum() / N
         zl = torch.logsumexp(z, -1).pow(2).mean()
         y = self.expert(Es, u)                                      # shared expert, weight 1.0
         flat_ids, order = ids.reshape(-1).sort()
@@ -120,20 +126,20 @@ class MoE(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, s, router, pool_min, pool_max):
+    def __init__(self, s, router, pool_min, pool_max, lb_scores="pool"):
         super().__init__()
         self.pre_attention_layernorm = RMSNorm(s.hidden, s.eps)
         self.self_attn = Attention(s)
         self.pre_feedforward_layernorm = RMSNorm(s.hidden, s.eps)
-        self.mlp = MoE(s, router, pool_min, pool_max)
+        self.mlp = MoE(s, router, pool_min, pool_max, lb_scores)
 
 
 class MoEModel(nn.Module):
-    def __init__(self, s: ModelSpec, router: str, pool_min: int = 4, pool_max: int = 31):
+    def __init__(self, s: ModelSpec, router: str, pool_min: int = 4, pool_max: int = 31, lb_scores: str = "pool"):
         super().__init__()
         self.s = s
         self.embed_tokens = nn.Embedding(s.vocab, s.hidden)
-        self.layers = nn.ModuleList(Block(s, router, pool_min, pool_max) for _ in range(s.layers))
+        self.layers = nn.ModuleList(Block(s, router, pool_min, pool_max, lb_scores) for _ in range(s.layers))
         self.norm = RMSNorm(s.hidden, s.eps)
         self.lm_head = nn.Linear(s.hidden, s.vocab, bias=False)
         inv = 1.0 / (s.rope_theta ** (torch.arange(0, s.head_dim, 2).float() / s.head_dim))

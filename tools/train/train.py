@@ -64,6 +64,9 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--lb-weight", type=float, default=0.01)
+    ap.add_argument("--lb-scores", choices=["pool", "all"], default="pool",
+                    help="load-balancing scores: the routed (pool-masked) softmax, EMO's recipe, or the softmax over "
+                         "all standard experts (emo router; the same for std)")
     ap.add_argument("--z-weight", type=float, default=0.001)
     ap.add_argument("--pool-min", type=int, default=4)
     ap.add_argument("--pool-max", type=int, default=31)
@@ -90,7 +93,7 @@ def main():
     spec = ModelSpec(vocab=tok.get_vocab_size(), hidden=args.hidden, layers=args.layers, heads=args.heads,
                      experts=args.experts, top_k=args.top_k, expert_width=args.expert_width,
                      context=max(1024, args.seq), eos=tok.token_to_id("<|endoftext|>"))
-    model = MoEModel(spec, args.router, args.pool_min, args.pool_max)
+    model = MoEModel(spec, args.router, args.pool_min, args.pool_max, args.lb_scores)
     g_init = torch.Generator().manual_seed(args.seed)
     model.init_weights(g_init)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
