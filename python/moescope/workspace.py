@@ -17,6 +17,7 @@ class Workspace:
     def __init__(self, path):
         self.path = os.fspath(path)
         self._ws = _moescope.Workspace.open(self.path)
+        self._table = None  # the documents table records() looks documents up in, read once
 
     def __repr__(self):
         return f"moescope.Workspace({self.path!r})"
@@ -38,19 +39,23 @@ class Workspace:
         return self._ws.run_info()
 
     def _doc_id(self, doc):
-        d = self._ws.documents()
-        if isinstance(doc, str):
-            where = [i for i, name in enumerate(d["id"]) if name == doc]
-            if not where:
-                raise _moescope.Error(f"{self.path}: no document with id '{doc}'")
-            row = where[0]
-        else:
-            row = int(doc)
-            if not 0 <= row < len(d["id"]):
-                raise _moescope.Error(f"{self.path}: no document at row {row} (the workspace has {len(d['id'])})")
-        if d["tokens"][row] < 0:
-            raise _moescope.Error(f"{self.path}: document '{d['id'][row]}' is not traced yet (run trace to finish)")
-        return int(d["doc_id"][row])
+        # The table is read once; again only when a lookup misses or finds a document not traced
+        # yet, which a trace since may have changed (reading it is a query over every document).
+        for fresh in (False, True) if self._table is not None else (True,):
+            if fresh:
+                self._table = self._ws.documents()
+            d = self._table
+            if isinstance(doc, str):
+                row = next((i for i, name in enumerate(d["id"]) if name == doc), None)
+            else:
+                row = int(doc) if 0 <= int(doc) < len(d["id"]) else None
+            if row is not None and d["tokens"][row] >= 0:
+                return int(d["doc_id"][row])
+        if row is None and isinstance(doc, str):
+            raise _moescope.Error(f"{self.path}: no document with id '{doc}'")
+        if row is None:
+            raise _moescope.Error(f"{self.path}: no document at row {int(doc)} (the workspace has {len(d['id'])})")
+        raise _moescope.Error(f"{self.path}: document '{d['id'][row]}' is not traced yet (run trace to finish)")
 
     def records(self, doc) -> Routing:
         """The stored router decisions of one document (a row of `documents`, or its id) as a Routing;
