@@ -158,12 +158,29 @@ def main():
     checks.append(f"NMI: emo {emo['doc_cluster_nmi']:.3f} vs std {std['doc_cluster_nmi']:.3f} (target: emo higher)")
     checks.append(f"load: expert-layers under {LOAD_FLOOR}x the uniform share: emo {rarely['emo']}, std {rarely['std']} "
                   "(target: 0 for both)")
+    # Per layer: the least and most used standard expert (share of routed selections vs the uniform
+    # share 1/Es) and the experts under the floor / never selected.
+    load_table = ["| layer | emo-sample min / max | emo-sample < {f}x; never | std-sample min / max | std-sample < {f}x; never |"
+                  .format(f=LOAD_FLOOR), "|---:|---:|---:|---:|---:|"]
+    for layer in emo["load"]:
+        cells = []
+        for m in (emo, std):
+            v = m["load"][layer]
+            cells += [f"{v['min_vs_uniform']:.2f}x / {v['max_vs_uniform']:.2f}x", f"{len(v['rarely_used'])}; {len(v['never_used'])}"]
+        load_table.append(f"| {layer} | " + " | ".join(cells) + " |")
+    domain_table = ["| domain | emo 25% | std 25% | emo 12.5% | std 12.5% |", "|---|---:|---:|---:|---:|"]
+    for d in domains:
+        domain_table.append(f"| {d} | " + " | ".join(f"{100 * m['domains'][d][f'domain@{fr}']['rel_increase']:+.1f}%"
+                                                     for fr in FRACTIONS for m in (emo, std)) + " |")
     results["table_markdown"] = "\n".join(table)
+    results["load_table_markdown"] = "\n".join(load_table)
+    results["domain_table_markdown"] = "\n".join(domain_table)
     results["checks"] = checks
     with open(args.out + ".tmp", "w") as f:
         json.dump(results, f, indent=1)
     os.replace(args.out + ".tmp", args.out)
-    print("\n" + results["table_markdown"] + "\n\n" + "\n".join(checks))
+    print("\n" + results["table_markdown"] + "\n\n" + results["load_table_markdown"] + "\n\n" +
+          results["domain_table_markdown"] + "\n\n" + "\n".join(checks))
 
 
 if __name__ == "__main__":

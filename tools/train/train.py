@@ -63,8 +63,10 @@ def main():
     ap.add_argument("--seq", type=int, default=512, help="tokens per row")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=100)
-    ap.add_argument("--lb-weight", type=float, default=0.01)
-    ap.add_argument("--lb-scores", choices=["pool", "all"], default="pool",
+    # Defaults: the committed samples' recipe (0.01 over the pool-masked softmax left emo-sample with
+    # unused experts; samples/README.md has every recipe tried).
+    ap.add_argument("--lb-weight", type=float, default=0.03)
+    ap.add_argument("--lb-scores", choices=["pool", "all"], default="all",
                     help="load-balancing scores: the routed (pool-masked) softmax, EMO's recipe, or the softmax over "
                          "all standard experts (emo router; the same for std)")
     ap.add_argument("--z-weight", type=float, default=0.001)
