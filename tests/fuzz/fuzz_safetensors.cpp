@@ -33,8 +33,11 @@ void check_tensors(const moescope::SafetensorsFile& f, const uint8_t* data, size
       bug("tensor " + name + ": nbytes != shape x dtype size");
     tensors.push_back(&t);
   }
-  // The header promises an exact tiling of [data_start, size): walk it in data order.
-  std::stable_sort(tensors.begin(), tensors.end(), [](const auto* a, const auto* b) { return a->data < b->data; });
+  // The header promises an exact tiling of [data_start, size): walk it in data order. An empty
+  // tensor ([x, x]) may share its start with the tensor at x, so ties go empty-first.
+  std::stable_sort(tensors.begin(), tensors.end(), [](const auto* a, const auto* b) {
+    return a->data != b->data ? a->data < b->data : a->nbytes < b->nbytes;
+  });
   size_t covered = 0;
   const unsigned char* first = tensors.empty() ? nullptr : tensors.front()->data;
   for (const moescope::TensorInfo* t : tensors) {
