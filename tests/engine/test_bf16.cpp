@@ -113,15 +113,15 @@ void check_bf16_against_f32(const std::string& dir, const std::vector<std::vecto
       CAPTURE(t);
       // Router logits carry a BF16 rounding error of about 2^-8 of their size (a few units), plus
       // what the rounding of earlier layers' hidden states adds, so two experts swap only when their
-      // FP32 logits, i.e. log-probabilities, are within ~0.08 (the emo-sample trained 2026-12-07
-      // swaps one pair at 0.061 in its last layer; the pair before it stayed under 0.06).
+      // FP32 logits, i.e. log-probabilities, are within ~0.08 (an emo-sample trained with balancing
+      // 0.03 swapped one pair at 0.061 in its last layer; the other trained pairs stayed under 0.06).
       CHECK(std::log(kth / next) <= 0.08f);
       ++*near_ties;
     }
   }
   // Per token, BF16 rounding moves a logit by about 2^-8 of its size, and a near-tied expert swap
   // in an earlier layer moves the hidden state a little more: NLL within 0.15 nats + 2% (the
-  // emo-sample trained 2026-12-07: worst token 0.107 over that); the mean NLL (what scores and
+  // emo-sample trained with balancing 0.03: worst token 0.107 over that); the mean NLL (what scores and
   // ablations report) within 0.5%.
   double worst = 0, sa = 0, sb = 0;
   size_t n = 0;

@@ -113,8 +113,8 @@ TEST_CASE("samples: every standard expert of both models is in use (issue: sampl
   // on four held-out documents of every domain (first 256 tokens), every standard expert of every
   // layer takes at least LOAD_FLOOR x the uniform share 1/31 of the routed selections. The full
   // held-out corpus (tools/train/evaluate.py, samples/README.md) is held to 0.25x; this sample of it
-  // to a lower floor for sampling noise. The previous pair fails it: its emo-sample had experts at 0.00x in
-  // every layer (samples/experiments-lb0.01-pool-results.json).
+  // to a lower floor for sampling noise. The first pair (balancing 0.01) fails it: its emo-sample
+  // had experts at 0.00x in every layer (samples/experiments-lb0.01-pool-results.json).
   constexpr double LOAD_FLOOR = 0.15;
   const auto docs = heldout_sample(4);
   for (const std::string name : {"emo-sample", "std-sample"}) {

@@ -5,7 +5,7 @@
 # PYTHON: an interpreter with torch, tokenizers, safetensors and numpy (default python3).
 # Needs apt-get/dpkg-deb (Debian) and groff-base; about 5 minutes for the corpus, 1.5 hours for the
 # two models on 2 cores (one after the other, 2 threads each: the committed samples were made this
-# way, and float results depend on the thread count), 12 minutes to evaluate.
+# way, and float results depend on the thread count), 15 minutes to evaluate.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${1:-python3}
@@ -15,9 +15,9 @@ WORK=build/corpus
 bash tools/build.sh
 "$PY" tools/train/train.py --router emo --corpus "$WORK/train.jsonl" --tokenizer build/train/tokenizer.json \
   --out build/train --tokenize-only
-# The recipe of the committed pair: global load balancing 0.03 over all standard experts' softmax
+# The recipe of the committed pair: global load balancing 0.04 over all standard experts' softmax
 # (for emo-sample before its pool mask), one model after the other with 2 threads each.
-RECIPE=(--lb-scores all --lb-weight 0.03 --threads 2)
+RECIPE=(--lb-scores all --lb-weight 0.04 --threads 2)
 for router in emo std; do
   "$PY" tools/train/train.py --router "$router" --corpus "$WORK/train.jsonl" --tokenizer build/train/tokenizer.json \
     --out "samples/models/$router-sample" "${RECIPE[@]}" > "build/train/$router.log" 2>&1

@@ -152,6 +152,11 @@ class MoEModel(nn.Module):
             else:
                 nn.init.normal_(p, 0.0, 0.02, generator=generator)
 
+    def set_pool_min(self, pool_min: int):
+        """The lower bound of EMO's pool-size draw, for a warm-up schedule (train.py --pool-warmup)."""
+        for layer in self.layers:
+            layer.mlp.pool_min = pool_min
+
     def segments(self, ids):
         """Documents in each row: a document ends with its EOS token (included), the next starts after it.
         Returns doc [B, T] (global document index), pos [B, T] (position inside the document), G."""

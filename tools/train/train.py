@@ -45,6 +45,12 @@ def token_stream(corpus, tokenizer_path, cache):
     return stream
 
 
+def pool_min_at(step, warmup, pool_min, pool_max):
+    """Lower bound of the pool-size draw at this step: pool_max at step 0, pool_min from step `warmup` on."""
+    frac = min(1.0, step / warmup)
+    return round(pool_max - (pool_max - pool_min) * frac)
+
+
 def lr_at(step, steps, peak, warmup):
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -65,13 +71,16 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     # Defaults: the committed samples' recipe (0.01 over the pool-masked softmax left emo-sample with
     # unused experts; samples/README.md has every recipe tried).
-    ap.add_argument("--lb-weight", type=float, default=0.03)
+    ap.add_argument("--lb-weight", type=float, default=0.04)
     ap.add_argument("--lb-scores", choices=["pool", "all"], default="all",
                     help="load-balancing scores: the routed (pool-masked) softmax, EMO's recipe, or the softmax over "
                          "all standard experts (emo router; the same for std)")
     ap.add_argument("--z-weight", type=float, default=0.001)
     ap.add_argument("--pool-min", type=int, default=4)
     ap.add_argument("--pool-max", type=int, default=31)
+    ap.add_argument("--pool-warmup", type=int, default=0,
+                    help="emo router: over the first N steps the pool size's lower bound falls linearly from "
+                         "--pool-max (full pools) to --pool-min, so experts are trained before pools can starve them")
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
@@ -119,6 +128,8 @@ def main():
             # No loss on a target that starts a new document (the EOS token is the last of its doc).
             target_ok = x != spec.eos
             lr = lr_at(step, args.steps, args.lr, args.warmup)
+            if args.pool_warmup > 0:
+                model.set_pool_min(pool_min_at(step, args.pool_warmup, args.pool_min, args.pool_max))
             for grp in opt.param_groups:
                 grp["lr"] = lr
             logits, lb, zl = model(x, g_pool)
