@@ -56,8 +56,11 @@ std::string slurp(const std::string& path) {
 }
 
 // The app on the sample model with `args`, under Xvfb, HOME in `home` (so no user settings leak in).
+// The X authority file lives in `home` too: without -f, xvfb-run makes its own temporary folder and,
+// when removing it fails (seen under load), exits 5 in place of the app's exit status.
 int run_app(const std::string& home, const std::string& args) {
-  return sh("HOME='" + home + "' xvfb-run -a -s '-screen 0 1600x1000x24' '" + MOESCOPE_GUI_PATH + "' --model '" +
+  return sh("HOME='" + home + "' xvfb-run -a -f '" + home + "/.Xauthority' -s '-screen 0 1600x1000x24' '" +
+            MOESCOPE_GUI_PATH + "' --model '" +
             moescope::test::source_dir() + "/samples/models/emo-sample' " + args + " >'" + home + "/app.log' 2>&1");
 }
 

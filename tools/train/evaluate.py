@@ -47,6 +47,8 @@ def main():
                     help="k-means seeds per NMI (the seed spread, about 0.01, is as large as the gaps between models)")
     ap.add_argument("--out", default=os.path.join(ROOT, "samples", "results.json"))
     args = ap.parse_args()
+    if args.kmeans_seeds < 1:
+        ap.error(f"--kmeans-seeds must be at least 1, got {args.kmeans_seeds}")
 
     with open(args.heldout, encoding="utf-8") as f:
         domains = sorted({json.loads(line)["domain"] for line in f if line.strip()})
@@ -62,7 +64,7 @@ def main():
 
     results = {"domains": domains, "fractions": list(FRACTIONS), "models": {}, "settings": vars(args)}
     mt = str(args.max_tokens)
-    seeds = (FIRST_SEEDS + tuple(range(5, args.kmeans_seeds)))[:max(1, args.kmeans_seeds)]
+    seeds = (FIRST_SEEDS + tuple(range(5, args.kmeans_seeds)))[:args.kmeans_seeds]
     for name in MODELS:
         model = os.path.join(args.models, name)
         cfg = json.load(open(os.path.join(model, "config.json")))

@@ -91,6 +91,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tokenize-only", action="store_true", help="make the token cache and stop")
     args = ap.parse_args()
+    if args.pool_warmup < 0:
+        ap.error(f"--pool-warmup must be 0 (off) or a number of steps, got {args.pool_warmup}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
