@@ -83,7 +83,11 @@ namespace {
 // BF16 forward vs FP32 forward of the same documents: top-k sets equal unless a near-tie
 // (the k-th and (k+1)-th FP32 probabilities within 8% of each other: a few BF16 roundings of the
 // hidden state through the layers before) explains the swap; NLL close.
-void check_bf16_against_f32(const std::string& dir, const std::vector<std::vector<int32_t>>& docs, int* near_ties) {
+// Once a token has swapped an expert, its residual stream differs by the two experts' outputs,
+// not by rounding, so a later layer may swap there at a wider gap (a cascade): counted, not held to
+// the near-tie gap; the share of tokens that keep their experts bounds them.
+void check_bf16_against_f32(const std::string& dir, const std::vector<std::vector<int32_t>>& docs, int* near_ties,
+                            int* cascades) {
   LoadOptions f32, bf16;
   f32.precision = Precision::F32;
   bf16.precision = Precision::BF16;
@@ -93,6 +97,7 @@ void check_bf16_against_f32(const std::string& dir, const std::vector<std::vecto
   fo.probs = true;
   const ForwardResult ra = a->forward(docs, fo), rb = b->forward(docs, fo);
   REQUIRE(ra.layers.size() == rb.layers.size());
+  std::vector<char> swapped(ra.ids.size(), 0);  // [T] the token swapped an expert in an earlier layer
   for (size_t l = 0; l < ra.layers.size(); ++l) {
     const LayerRecord &x = ra.layers[l], &y = rb.layers[l];
     const int K = x.k, Es = x.num_standard;
@@ -111,28 +116,41 @@ void check_bf16_against_f32(const std::string& dir, const std::vector<std::vecto
       const float kth = sorted[size_t(ks - 1)], next = sorted[size_t(ks)];
       CAPTURE(l);
       CAPTURE(t);
+      if (swapped[t]) {
+        ++*cascades;
+        continue;
+      }
       // Router logits carry a BF16 rounding error of about 2^-8 of their size (a few units), plus
       // what the rounding of earlier layers' hidden states adds, so two experts swap only when their
       // FP32 logits, i.e. log-probabilities, are within ~0.08 (an emo-sample trained with balancing
-      // 0.03 swapped one pair at 0.061 in its last layer; the other trained pairs stayed under 0.06).
+      // 0.03 swapped one pair at 0.061 in its last layer with no swap before it; the emo-sample of
+      // 2026-12-07 swaps its first pairs at 0.01 or less, and at 0.058-0.10 only as cascades).
       CHECK(std::log(kth / next) <= 0.08f);
       ++*near_ties;
+      swapped[t] = 1;
     }
   }
   // Per token, BF16 rounding moves a logit by about 2^-8 of its size, and a near-tied expert swap
-  // in an earlier layer moves the hidden state a little more: NLL within 0.15 nats + 2% (the
-  // emo-sample trained with balancing 0.03: worst token 0.107 over that); the mean NLL (what scores and
-  // ablations report) within 0.5%.
+  // at an earlier token moves the hidden state a little more (through attention): NLL within 0.15
+  // nats + 2% at every token that kept its experts in every layer (the emo-sample trained with
+  // balancing 0.03: worst such token 0.107 over that). A token that swapped computes a different
+  // mixture, so only the mean NLL (what scores and ablations report) bounds it: within 0.5%.
   double worst = 0, sa = 0, sb = 0;
-  size_t n = 0;
+  size_t n = 0, kept = 0;
   for (size_t t = 0; t < ra.nll.size(); ++t)
     if (std::isfinite(ra.nll[t])) {
-      worst = std::max(worst, std::fabs(double(rb.nll[t]) - ra.nll[t]) - 0.02 * ra.nll[t]);
+      if (!swapped[t]) {
+        worst = std::max(worst, std::fabs(double(rb.nll[t]) - ra.nll[t]) - 0.02 * ra.nll[t]);
+        ++kept;
+      }
       sa += ra.nll[t];
       sb += rb.nll[t];
       ++n;
     }
   CAPTURE(dir);
+  // Swaps are rare: the per-token bound must still cover nearly every token (one swap allowed on a
+  // fixture's few tokens).
+  CHECK(double(n - kept) <= 0.05 * double(n) + 1);
   CHECK(worst < 0.15);
   CHECK(std::fabs(sb - sa) / sa < 5e-3);
   MESSAGE(dir << ": mean NLL f32 " << sa / double(n) << ", bf16 " << sb / double(n));
@@ -141,7 +159,7 @@ void check_bf16_against_f32(const std::string& dir, const std::vector<std::vecto
 }  // namespace
 
 TEST_CASE("bf16: forward passes agree with FP32 on the sample model and the fixtures") {
-  int near_ties = 0;
+  int near_ties = 0, cascades = 0;
   // The EMO sample on held-out documents of three domains.
   const std::string sample = moescope::test::source_dir() + "/samples/models/emo-sample";
   {
@@ -156,11 +174,11 @@ TEST_CASE("bf16: forward passes agree with FP32 on the sample model and the fixt
       ids.resize(std::min<size_t>(ids.size(), 256));
       docs.push_back(ids);
     }
-    check_bf16_against_f32(sample, docs, &near_ties);
+    check_bf16_against_f32(sample, docs, &near_ties, &cascades);
   }
   for (const char* f : {"emo-shared", "olmoe-f32", "emo-per-layer"}) {
     const std::string dir = moescope::test::fixtures_dir() + "/models/" + f;
-    check_bf16_against_f32(dir, {{1, 5, 9, 2, 7, 3, 8, 4}, {6, 2, 2, 9}}, &near_ties);
+    check_bf16_against_f32(dir, {{1, 5, 9, 2, 7, 3, 8, 4}, {6, 2, 2, 9}}, &near_ties, &cascades);
   }
-  MESSAGE("near-tie swaps between BF16 and FP32 top-k: " << near_ties);
+  MESSAGE("near-tie swaps between BF16 and FP32 top-k: " << near_ties << ", cascaded swaps after them: " << cascades);
 }

@@ -22,7 +22,7 @@ using namespace moescope;
 namespace {
 
 struct Agreement {
-  int64_t tokens = 0, same = 0, near_ties = 0, differ = 0;
+  int64_t tokens = 0, same = 0, near_ties = 0, cascades = 0, differ = 0;
   double worst_weight = 0;   // max |weight difference| where the ids agree
   double worst_nll = 0;      // max relative difference of a document's mean NLL
 };
@@ -36,15 +36,19 @@ std::unique_ptr<Model> load_on(const std::string& dir, bool cuda, const ExpertSu
 
 // Compares the GPU's records with the CPU's. A token whose expert sets differ is a near-tie when
 // every expert swapped in or out has a CPU router logit within the BF16 tolerance of one the
-// other side chose instead.
+// other side chose instead. After a near-tie the token's residual stream differs by the two
+// experts' outputs, not by rounding, so a swap at the same token in a later layer is a cascade:
+// counted (and bounded with the near-ties), not held to the tolerance.
 void compare(const ForwardResult& cpu, const ForwardResult& gpu, Agreement& a) {
   REQUIRE(cpu.layers.size() == gpu.layers.size());
+  std::vector<char> swapped;  // [T] the token swapped an expert in an earlier layer
   for (size_t l = 0; l < cpu.layers.size(); ++l) {
     const LayerRecord& c = cpu.layers[l];
     const LayerRecord& g = gpu.layers[l];
     REQUIRE(c.k == g.k);
     const int K = c.k, E = c.num_experts;
     const int64_t T = int64_t(c.topk_ids.size()) / K;
+    swapped.resize(size_t(T), 0);
     for (int64_t t = 0; t < T; ++t) {
       ++a.tokens;
       std::vector<int32_t> ci(c.topk_ids.begin() + t * K, c.topk_ids.begin() + (t + 1) * K);
@@ -60,6 +64,11 @@ void compare(const ForwardResult& cpu, const ForwardResult& gpu, Agreement& a) {
         }
         continue;
       }
+      if (swapped[size_t(t)]) {
+        ++a.cascades;
+        continue;
+      }
+      swapped[size_t(t)] = 1;
       const float* z = c.router_logits.data() + t * E;
       float scale = 0;
       for (int e = 0; e < E; ++e) scale = std::max(scale, std::fabs(z[e]));
@@ -96,10 +105,10 @@ void compare(const ForwardResult& cpu, const ForwardResult& gpu, Agreement& a) {
 
 void check_agreement(const Agreement& a, const std::string& what) {
   MESSAGE(what << ": " << a.same << " of " << a.tokens << " token-layers identical, " << a.near_ties
-                << " near-ties, " << a.differ << " differ; worst weight diff " << a.worst_weight
+                << " near-ties, " << a.cascades << " cascaded swaps after them, " << a.differ << " differ; worst weight diff " << a.worst_weight
                 << ", worst document NLL rel diff " << a.worst_nll);
   CHECK(a.differ == 0);
-  CHECK(double(a.near_ties) <= 0.02 * double(a.tokens) + 1);
+  CHECK(double(a.near_ties + a.cascades) <= 0.02 * double(a.tokens) + 1);
   CHECK(a.worst_weight <= 2e-2);
   CHECK(a.worst_nll <= 1e-2);
 }

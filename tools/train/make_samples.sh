@@ -15,9 +15,11 @@ WORK=build/corpus
 bash tools/build.sh
 "$PY" tools/train/train.py --router emo --corpus "$WORK/train.jsonl" --tokenizer build/train/tokenizer.json \
   --out build/train --tokenize-only
-# The recipe of the committed pair: global load balancing 0.04 over all standard experts' softmax
-# (for emo-sample before its pool mask), one model after the other with 2 threads each.
-RECIPE=(--lb-scores all --lb-weight 0.04 --threads 2)
+# The recipe of the committed pair (train.py's defaults, spelled out): global load balancing 0.04
+# over all standard experts' softmax (for emo-sample before its pool mask); EMO's pool size drawn
+# from [8, 31] after a 300-step warm-up from full pools (std-sample has no pool: ignored there);
+# one model after the other with 2 threads each.
+RECIPE=(--lb-scores all --lb-weight 0.04 --pool-min 8 --pool-max 31 --pool-warmup 300 --threads 2)
 for router in emo std; do
   "$PY" tools/train/train.py --router "$router" --corpus "$WORK/train.jsonl" --tokenizer build/train/tokenizer.json \
     --out "samples/models/$router-sample" "${RECIPE[@]}" > "build/train/$router.log" 2>&1

@@ -70,15 +70,16 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=100)
     # Defaults: the committed samples' recipe (0.01 over the pool-masked softmax left emo-sample with
-    # unused experts; samples/README.md has every recipe tried).
+    # unused experts; pools down to 4 after a warm-up starved a layer-0 expert; samples/README.md has
+    # every recipe tried).
     ap.add_argument("--lb-weight", type=float, default=0.04)
     ap.add_argument("--lb-scores", choices=["pool", "all"], default="all",
                     help="load-balancing scores: the routed (pool-masked) softmax, EMO's recipe, or the softmax over "
                          "all standard experts (emo router; the same for std)")
     ap.add_argument("--z-weight", type=float, default=0.001)
-    ap.add_argument("--pool-min", type=int, default=4)
+    ap.add_argument("--pool-min", type=int, default=8)
     ap.add_argument("--pool-max", type=int, default=31)
-    ap.add_argument("--pool-warmup", type=int, default=0,
+    ap.add_argument("--pool-warmup", type=int, default=300,
                     help="emo router: over the first N steps the pool size's lower bound falls linearly from "
                          "--pool-max (full pools) to --pool-min, so experts are trained before pools can starve them")
     ap.add_argument("--hidden", type=int, default=128)
