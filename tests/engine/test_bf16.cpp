@@ -16,6 +16,7 @@
 
 #include "engine/cpu/gemm_bf16.h"
 #include "engine/model.h"
+#include "tests/swap_cascades.h"
 #include "tests/test_paths.h"
 
 using namespace moescope;
@@ -83,9 +84,8 @@ namespace {
 // BF16 forward vs FP32 forward of the same documents: top-k sets equal unless a near-tie
 // (the k-th and (k+1)-th FP32 probabilities within 8% of each other: a few BF16 roundings of the
 // hidden state through the layers before) explains the swap; NLL close.
-// Once a token has swapped an expert, its residual stream differs by the two experts' outputs,
-// not by rounding, so a later layer may swap there at a wider gap (a cascade): counted, not held to
-// the near-tie gap; the share of tokens that keep their experts bounds them.
+// A later swap at a token that already swapped is a cascade (tests/swap_cascades.h): counted, not
+// held to the near-tie gap; the share of tokens that keep their experts bounds them.
 void check_bf16_against_f32(const std::string& dir, const std::vector<std::vector<int32_t>>& docs, int* near_ties,
                             int* cascades) {
   LoadOptions f32, bf16;
@@ -97,7 +97,7 @@ void check_bf16_against_f32(const std::string& dir, const std::vector<std::vecto
   fo.probs = true;
   const ForwardResult ra = a->forward(docs, fo), rb = b->forward(docs, fo);
   REQUIRE(ra.layers.size() == rb.layers.size());
-  std::vector<char> swapped(ra.ids.size(), 0);  // [T] the token swapped an expert in an earlier layer
+  test::SwapCascades swaps(ra.ids.size());
   for (size_t l = 0; l < ra.layers.size(); ++l) {
     const LayerRecord &x = ra.layers[l], &y = rb.layers[l];
     const int K = x.k, Es = x.num_standard;
@@ -116,7 +116,7 @@ void check_bf16_against_f32(const std::string& dir, const std::vector<std::vecto
       const float kth = sorted[size_t(ks - 1)], next = sorted[size_t(ks)];
       CAPTURE(l);
       CAPTURE(t);
-      if (swapped[t]) {
+      if (swaps.is_cascade(t)) {
         ++*cascades;
         continue;
       }
@@ -127,7 +127,6 @@ void check_bf16_against_f32(const std::string& dir, const std::vector<std::vecto
       // 2026-12-07 swaps its first pairs at 0.01 or less, and at 0.058-0.10 only as cascades).
       CHECK(std::log(kth / next) <= 0.08f);
       ++*near_ties;
-      swapped[t] = 1;
     }
   }
   // Per token, BF16 rounding moves a logit by about 2^-8 of its size, and a near-tied expert swap
@@ -139,7 +138,7 @@ void check_bf16_against_f32(const std::string& dir, const std::vector<std::vecto
   size_t n = 0, kept = 0;
   for (size_t t = 0; t < ra.nll.size(); ++t)
     if (std::isfinite(ra.nll[t])) {
-      if (!swapped[t]) {
+      if (!swaps.swapped(t)) {
         worst = std::max(worst, std::fabs(double(rb.nll[t]) - ra.nll[t]) - 0.02 * ra.nll[t]);
         ++kept;
       }

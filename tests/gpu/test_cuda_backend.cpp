@@ -14,6 +14,7 @@
 #include "engine/model.h"
 #include "kernels/backend_maker.h"
 #include "tests/gpu/gpu_tests.h"
+#include "tests/swap_cascades.h"
 #include "tests/test_paths.h"
 
 namespace fs = std::filesystem;
@@ -36,19 +37,17 @@ std::unique_ptr<Model> load_on(const std::string& dir, bool cuda, const ExpertSu
 
 // Compares the GPU's records with the CPU's. A token whose expert sets differ is a near-tie when
 // every expert swapped in or out has a CPU router logit within the BF16 tolerance of one the
-// other side chose instead. After a near-tie the token's residual stream differs by the two
-// experts' outputs, not by rounding, so a swap at the same token in a later layer is a cascade:
-// counted (and bounded with the near-ties), not held to the tolerance.
+// other side chose instead. A later swap at a token that already swapped is a cascade
+// (tests/swap_cascades.h): counted (and bounded with the near-ties), not held to the tolerance.
 void compare(const ForwardResult& cpu, const ForwardResult& gpu, Agreement& a) {
   REQUIRE(cpu.layers.size() == gpu.layers.size());
-  std::vector<char> swapped;  // [T] the token swapped an expert in an earlier layer
+  test::SwapCascades swaps(cpu.ids.size());
   for (size_t l = 0; l < cpu.layers.size(); ++l) {
     const LayerRecord& c = cpu.layers[l];
     const LayerRecord& g = gpu.layers[l];
     REQUIRE(c.k == g.k);
     const int K = c.k, E = c.num_experts;
     const int64_t T = int64_t(c.topk_ids.size()) / K;
-    swapped.resize(size_t(T), 0);
     for (int64_t t = 0; t < T; ++t) {
       ++a.tokens;
       std::vector<int32_t> ci(c.topk_ids.begin() + t * K, c.topk_ids.begin() + (t + 1) * K);
@@ -64,11 +63,10 @@ void compare(const ForwardResult& cpu, const ForwardResult& gpu, Agreement& a) {
         }
         continue;
       }
-      if (swapped[size_t(t)]) {
+      if (swaps.is_cascade(size_t(t))) {
         ++a.cascades;
         continue;
       }
-      swapped[size_t(t)] = 1;
       const float* z = c.router_logits.data() + t * E;
       float scale = 0;
       for (int e = 0; e < E; ++e) scale = std::max(scale, std::fabs(z[e]));
