@@ -30,6 +30,23 @@ def test_evaluate_refuses_fewer_than_one_kmeans_seed(seeds, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--pool-warmup", "-1"], "--pool-warmup must be 0 (off) or a number of steps, got -1"),
+    (["--pool-min", "2"], "got --pool-min 2 --pool-max 31"),          # below top-k - 1 = 3
+    (["--pool-min", "20", "--pool-max", "10"], "got --pool-min 20 --pool-max 10"),
+    (["--pool-max", "40"], "got --pool-min 8 --pool-max 40"),         # above the 31 standard experts
+])
+def test_train_refuses_bad_pool_settings_before_loading_anything(args, message, tmp_path):
+    # The test environment has no torch: a refusal must come from the argument checks alone.
+    out = tmp_path / "model"
+    run = subprocess.run([sys.executable, str(TRAIN_TOOLS / "train.py"), "--router", "emo", "--corpus",
+                          str(tmp_path / "train.jsonl"), "--tokenizer", str(tmp_path / "tokenizer.json"), "--out", str(out),
+                          *args], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert message in run.stderr
+    assert not out.exists()
+
+
 RESULTS = {
     "table_markdown": "| measured with moescope | emo-sample | std-sample |\n|---|---|---|\n| NLL | 1.0 | 2.0 |",
     "load_table_markdown": "| layer | emo-sample min / max | x |\n|---|---|---|\n| 0 | 0.5 / 1.5 | y |",

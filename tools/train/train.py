@@ -18,16 +18,11 @@ import os
 import shutil
 import time
 
-import numpy as np
-import torch
-from safetensors.torch import save_file
-from tokenizers import Tokenizer
-
-from moe_model import ModelSpec, MoEModel
-
 
 def token_stream(corpus, tokenizer_path, cache):
     """All training documents tokenized and concatenated, each followed by EOS (cached as .npy)."""
+    import numpy as np
+    from tokenizers import Tokenizer
     if os.path.exists(cache):
         return np.load(cache)
     tok = Tokenizer.from_file(tokenizer_path)
@@ -94,6 +89,17 @@ def main():
     args = ap.parse_args()
     if args.pool_warmup < 0:
         ap.error(f"--pool-warmup must be 0 (off) or a number of steps, got {args.pool_warmup}")
+    routed, standard = args.top_k - 1, args.experts - 1
+    if not routed <= args.pool_min <= args.pool_max <= standard:
+        ap.error(f"EMO's pool sizes must satisfy top-k - 1 = {routed} <= --pool-min <= --pool-max <= standard experts "
+                 f"= {standard}, got --pool-min {args.pool_min} --pool-max {args.pool_max}")
+    # Imported after the argument checks, so a bad argument is refused without torch installed.
+    import numpy as np
+    import torch
+    from safetensors.torch import save_file
+    from tokenizers import Tokenizer
+
+    from moe_model import ModelSpec, MoEModel
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
